@@ -1,0 +1,137 @@
+"""Shared fixtures: every registry test runs on SQLite and on PostgreSQL.
+
+Each test gets a fresh, migrated instance: a copy of a migrated SQLite template file,
+or a PostgreSQL database cloned from a migrated template database. The PostgreSQL leg
+is skipped (with the reason shown) only when the server cannot be reached.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+collect_ignore = ["lamin_pipes/core/migrations", "lamin_pipes/cli.py"]
+
+PG_ADMIN_URL = os.environ.get(
+    "LAMIN_PIPES_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+_PG_TEMPLATE = f"lp_template_{os.getpid()}"
+
+
+def _pg_reachable() -> str | None:
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:  # any failure to reach the server
+        return f"PostgreSQL at {PG_ADMIN_URL} is unreachable: {error.__class__.__name__}: {error}"
+    return None
+
+
+def _pg_url(database: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
+
+
+def _admin_execute(*statements: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from lamin_pipes.core._instance import Instance
+    from lamin_pipes.core._migrate import ensure_schema
+
+    path = tmp_path_factory.mktemp("template") / "lamin.db"
+    instance = Instance(db=str(path), storage="")
+    ensure_schema(instance)
+    instance.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    reason = _pg_reachable()
+    if reason is not None:
+        pytest.skip(reason)
+    from lamin_pipes.core._instance import Instance
+    from lamin_pipes.core._migrate import ensure_schema
+
+    _admin_execute(f'DROP DATABASE IF EXISTS "{_PG_TEMPLATE}" WITH (FORCE)',
+                   f'CREATE DATABASE "{_PG_TEMPLATE}"')
+    instance = Instance(db=_pg_url(_PG_TEMPLATE), storage="")
+    ensure_schema(instance)
+    instance.engine.dispose()
+    yield _PG_TEMPLATE
+    _admin_execute(f'DROP DATABASE IF EXISTS "{_PG_TEMPLATE}" WITH (FORCE)')
+
+
+def _new_db_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "instance" / "lamin.db"
+        target.parent.mkdir()
+        shutil.copy(template, target)
+        yield f"sqlite:///{target}"
+        return
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"lp_test_{uuid.uuid4().hex[:12]}"
+    _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    try:
+        yield _pg_url(name)
+    finally:
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated, empty database URL on each backend."""
+    yield from _new_db_url(request, request.param, tmp_path)
+
+
+@pytest.fixture
+def instance(db_url: str, tmp_path: Path) -> Iterator[object]:
+    """A fresh current instance (database + storage) on each backend."""
+    import lamin_pipes as ln
+    from lamin_pipes.core import _instance as instance_module
+    from lamin_pipes.core._settings import settings
+
+    previous = (settings._instance, settings._user)
+    storage = tmp_path / "storage"
+    inst = ln.connect(db_url, str(storage))
+    yield inst
+    settings._instance, settings._user = previous
+    for key in [k for k in instance_module._ENGINES if k[1] == inst.db]:
+        instance_module._ENGINES.pop(key).dispose()
+
+
+@pytest.fixture(autouse=True)
+def _doctest_instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[None]:
+    """Docstring examples run against a fresh SQLite instance of their own."""
+    if not isinstance(request.node, pytest.DoctestItem):
+        yield
+        return
+    import lamin_pipes as ln
+    from lamin_pipes.core._settings import settings
+
+    previous = (settings._instance, settings._user)
+    template: Path = request.getfixturevalue("sqlite_template")
+    target = tmp_path / "doctest" / "lamin.db"
+    target.parent.mkdir()
+    shutil.copy(template, target)
+    ln.connect(f"sqlite:///{target}", str(tmp_path / "doctest" / "storage"))
+    yield
+    settings._instance, settings._user = previous

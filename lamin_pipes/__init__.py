@@ -1,0 +1,77 @@
+"""lamin_pipes: lamindb's registry API on SQLAlchemy 2, native to Dagster.
+
+Import it as lamindb users do::
+
+    import lamin_pipes as ln
+
+    ln.connect()  # or: the embedded default instance opens on first use
+    label = ln.ULabel(name="train").save()
+    ln.ULabel.filter(name__startswith="tr").to_dataframe()
+
+Examples:
+    >>> import lamin_pipes as ln
+    >>> ln.Record(name="hello").save().name
+    'hello'
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from . import errors, fields, models, setup
+from .core._connect import connect
+from .core._settings import settings
+from .models import (
+    Branch,
+    Project,
+    Q,
+    Record,
+    Run,
+    Space,
+    SQLRecord,
+    Transform,
+    ULabel,
+    User,
+)
+
+__version__ = "0.1.0"
+
+
+@contextlib.contextmanager
+def atomic() -> Iterator[Any]:
+    """Group writes into one transaction: all of them land, or none.
+
+    Blocks nest (inner blocks are savepoints).
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> with ln.atomic():
+        ...     a = ln.ULabel(name="atomic-a").save()
+        ...     b = ln.ULabel(name="atomic-b").save()
+    """
+    with settings.instance.atomic() as session:
+        yield session
+
+
+__all__ = [
+    "Branch",
+    "Project",
+    "Q",
+    "Record",
+    "Run",
+    "SQLRecord",
+    "Space",
+    "Transform",
+    "ULabel",
+    "User",
+    "__version__",
+    "atomic",
+    "connect",
+    "errors",
+    "fields",
+    "models",
+    "settings",
+    "setup",
+]

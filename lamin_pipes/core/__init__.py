@@ -1,0 +1,4 @@
+"""Settings, instances (engines and sessions), migrations and uids.
+
+Nothing in this package imports a registry.
+"""

@@ -1,0 +1,101 @@
+"""Open (creating and migrating if new) an instance and make it current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InstanceNotSetupError
+from ._instance import Instance, normalize_url
+from ._settings import default_db, default_storage, default_user_handle, settings
+
+if TYPE_CHECKING:
+    pass
+
+
+def _prepare_location(url: str, storage: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
+    if storage and "://" not in storage:
+        Path(storage).mkdir(parents=True, exist_ok=True)
+
+
+def connect(db: str | None = None, storage: str | None = None) -> Instance:
+    """Open an instance, creating and migrating it if it is new, and make it current.
+
+    Args:
+        db: A SQLAlchemy URL or SQLite file path; defaults to ``LAMIN_PIPES_DB``, else
+            the embedded ``./.lamin_pipes/lamin.db``.
+        storage: The storage root; defaults to ``LAMIN_PIPES_STORAGE``, else
+            ``./.lamin_pipes/storage``.
+
+    Returns:
+        The current :class:`~lamin_pipes.core.Instance`.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> instance = ln.connect(ln.settings.instance.db, ln.settings.storage)
+        >>> instance is ln.settings.instance
+        True
+    """
+    from ._migrate import ensure_schema
+
+    url = normalize_url(db or default_db())
+    storage = str(Path(storage).expanduser().resolve()) if storage and "://" not in storage else (
+        storage or default_storage()
+    )
+    _prepare_location(url, storage)
+    instance = Instance(db=url, storage=storage)
+    try:
+        ensure_schema(instance)
+    except Exception as error:
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(error, OperationalError):
+            msg = f"Cannot open the database {instance.name!r} ({url}): {error.orig}"
+            raise InstanceNotSetupError(msg) from None
+        raise
+    user = _ensure_user(instance)
+    settings._instance = instance
+    settings._user = user
+    return instance
+
+
+def _ensure_user(instance: Instance) -> Any:
+    from sqlalchemy import select
+
+    from ..models.user import User
+
+    handle = default_user_handle()
+    with instance.session() as session:
+        user = session.scalars(select(User).where(User.handle == handle)).first()  # type: ignore[attr-defined]
+    if user is None:
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            user = User(handle=handle, name=handle)
+            with instance.session() as session:
+                session.add(user)
+        except IntegrityError:  # created concurrently by another process
+            with instance.session() as session:
+                user = session.scalars(select(User).where(User.handle == handle)).one()  # type: ignore[attr-defined]
+    user._lp_instance = instance
+    return user
+
+
+def init(*, storage: str | None = None, db: str | None = None, **kwargs: Any) -> Instance:
+    """Create an instance (or open it if it exists); an alias of :func:`connect`.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> ln.setup.init(storage=ln.settings.storage, db=ln.settings.instance.db).db.startswith(("sqlite", "postgresql"))
+        True
+    """
+    if kwargs:
+        valid = "storage, db"
+        msg = f"Unknown arguments {sorted(kwargs)} for init(). Valid arguments: {valid}"
+        raise InstanceNotSetupError(msg)
+    return connect(db=db, storage=storage)

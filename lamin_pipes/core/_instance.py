@@ -1,0 +1,201 @@
+"""Instances: one database plus one storage root, with engines and sessions.
+
+An :class:`Instance` owns a database URL and a storage directory. Engines are created
+lazily, one per process and URL: a forked child (a Dagster step process, a torch
+DataLoader worker) never reuses its parent's connections.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+_ENGINES: dict[tuple[int, str], Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _forget_engines_after_fork() -> None:
+    # The child keeps the parent's connection objects in memory, but must never use them.
+    for engine in list(_ENGINES.values()):
+        engine.dispose(close=False)
+    _ENGINES.clear()
+
+
+os.register_at_fork(after_in_child=_forget_engines_after_fork)
+
+
+def normalize_url(url: str) -> str:
+    """Return a SQLAlchemy URL, choosing psycopg 3 for PostgreSQL.
+
+    Examples:
+        >>> normalize_url("postgresql://postgres@127.0.0.1:5432/test")
+        'postgresql+psycopg://postgres@127.0.0.1:5432/test'
+        >>> normalize_url("/tmp/x/lamin.db")
+        'sqlite:////tmp/x/lamin.db'
+    """
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    # Let SQLAlchemy emit BEGIN itself (the pysqlite recipe), so transactions and
+    # SAVEPOINTs behave as on PostgreSQL.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    # LIKE is case-insensitive on SQLite by default; Django's `contains` is not.
+    cursor.execute("PRAGMA case_sensitive_like=ON")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def create_engine_for(url: str) -> Engine:
+    """Create an engine configured for lamin_pipes (pragmas, pool, driver)."""
+    from sqlalchemy import create_engine, event
+
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+def get_engine(url: str) -> Engine:
+    """Return this process's engine for ``url``, creating it on first use."""
+    key = (os.getpid(), url)
+    engine = _ENGINES.get(key)
+    if engine is None:
+        with _ENGINES_LOCK:
+            engine = _ENGINES.get(key)
+            if engine is None:
+                engine = create_engine_for(url)
+                _ENGINES[key] = engine
+    return engine
+
+
+# The open atomic() session per instance URL in this context (thread / task).
+_ATOMIC: contextvars.ContextVar[dict[str, Session] | None] = contextvars.ContextVar(
+    "lamin_pipes_atomic", default=None
+)
+
+
+@dataclass(eq=False)
+class Instance:
+    """A lamin_pipes instance: a database URL and a storage root.
+
+    Args:
+        db: A SQLAlchemy URL (``sqlite:///...``, ``postgresql://...``) or a file path.
+        storage: The storage root directory.
+        read_only: Refuse writes (used for other instances queried with ``QueryDB``).
+    """
+
+    db: str
+    storage: str
+    read_only: bool = False
+    _ready: bool = field(default=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.db = normalize_url(self.db)
+
+    @property
+    def engine(self) -> Engine:
+        """This process's engine for the instance's database."""
+        return get_engine(self.db)
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.db.split(":", 1)[0].split("+", 1)[0]
+
+    @property
+    def name(self) -> str:
+        """A short human-readable name derived from the database URL."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.db)
+        if self.dialect == "sqlite":
+            return Path(url.database or "memory").parent.name or "memory"
+        return url.database or "default"
+
+    def new_session(self) -> Session:
+        """A fresh ORM session bound to this instance's engine."""
+        from sqlalchemy.orm import Session
+
+        return Session(
+            self.engine, expire_on_commit=False, autoflush=False, info={"instance": self}
+        )
+
+    def atomic_session(self) -> Session | None:
+        """The session of an enclosing ``ln.atomic()`` block, if any."""
+        sessions = _ATOMIC.get()
+        if sessions is None:
+            return None
+        return sessions.get(self.db)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session for one operation.
+
+        Inside ``ln.atomic()`` this is the block's session (committed when the block
+        ends); otherwise a new session committed on success and closed afterwards, so
+        that loaded records are detached and unsaved edits never leak into other saves.
+        """
+        outer = self.atomic_session()
+        if outer is not None:
+            yield outer
+            return
+        session = self.new_session()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Session]:
+        """Group writes in one transaction; nested blocks use savepoints."""
+        outer = self.atomic_session()
+        if outer is not None:
+            with outer.begin_nested():
+                yield outer
+            return
+        session = self.new_session()
+        sessions = dict(_ATOMIC.get() or {})
+        sessions[self.db] = session
+        token = _ATOMIC.set(sessions)
+        try:
+            with session.begin():
+                yield session
+        finally:
+            _ATOMIC.reset(token)
+            session.close()
+
+    def get_by_id(self, model: Any, pk: Any) -> Any:
+        """Load the record of ``model`` with primary key ``pk`` (or ``None``)."""
+        with self.session() as session:
+            return session.get(model, pk)

@@ -1,0 +1,65 @@
+"""Bring an instance's schema to the version this package expects (alembic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import MigrationError
+
+if TYPE_CHECKING:
+    from ._instance import Instance
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: The newest migration shipped with this package (checked without importing alembic).
+HEAD_REVISION = "0001"
+
+
+def current_revision(instance: Instance) -> str | None:
+    """The instance's schema revision, or ``None`` for an empty database."""
+    from sqlalchemy import inspect, text
+
+    with instance.engine.connect() as connection:
+        try:
+            row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+        except Exception:
+            connection.rollback()
+            if "alembic_version" in inspect(connection).get_table_names():
+                raise
+            return None
+    return row[0] if row else None
+
+
+def _alembic_config(instance: Instance, connection: Any) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(instance: Instance, revision: str = "head") -> None:
+    """Run the shipped migrations up to ``revision`` (in one transaction)."""
+    from alembic import command
+
+    with instance.engine.begin() as connection:
+        command.upgrade(_alembic_config(instance, connection), revision)
+        from ._defaults import insert_defaults
+
+        insert_defaults(connection)
+
+
+def ensure_schema(instance: Instance) -> None:
+    """Migrate a new or old instance to head; refuse one newer than this package."""
+    revision = current_revision(instance)
+    if revision == HEAD_REVISION:
+        return
+    known = sorted(p.name.split("_", 1)[0] for p in (MIGRATIONS_DIR / "versions").glob("*.py"))
+    if revision is not None and revision not in known:
+        msg = (
+            f"The instance {instance.name!r} is at schema revision {revision!r}, which this "
+            f"lamin_pipes does not know (known: {known}). Upgrade lamin_pipes."
+        )
+        raise MigrationError(msg)
+    upgrade(instance)

@@ -1,0 +1,118 @@
+"""Process-wide settings: the current instance and user."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InstanceNotSetupError
+
+if TYPE_CHECKING:
+    from ._instance import Instance
+
+DEFAULT_DIR = ".lamin_pipes"
+
+
+def default_db() -> str:
+    """``LAMIN_PIPES_DB``, else the embedded SQLite file in ``./.lamin_pipes/``."""
+    env = os.environ.get("LAMIN_PIPES_DB")
+    if env:
+        return env
+    return f"sqlite:///{Path(DEFAULT_DIR, 'lamin.db').resolve()}"
+
+
+def default_storage() -> str:
+    """``LAMIN_PIPES_STORAGE``, else ``./.lamin_pipes/storage``."""
+    env = os.environ.get("LAMIN_PIPES_STORAGE")
+    if env:
+        return env
+    return str(Path(DEFAULT_DIR, "storage").resolve())
+
+
+def default_user_handle() -> str:
+    """``LAMIN_PIPES_USER``, else the operating-system user name."""
+    handle = os.environ.get("LAMIN_PIPES_USER")
+    if handle:
+        return handle
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        return "anonymous"
+
+
+class Settings:
+    """The current instance, user and storage (``ln.settings``).
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> isinstance(ln.settings.user_handle, str)
+        True
+    """
+
+    def __init__(self) -> None:
+        self._instance: Instance | None = None
+        self._user: Any = None
+        self._auto_connecting = False
+
+    @property
+    def instance(self) -> Instance:
+        """The current instance; connects to the default one on first use."""
+        if self._instance is None:
+            if self._auto_connecting:
+                msg = "No lamin_pipes instance is connected; call ln.connect() first."
+                raise InstanceNotSetupError(msg)
+            self._auto_connecting = True
+            try:
+                from ._connect import connect
+
+                connect()
+            finally:
+                self._auto_connecting = False
+        assert self._instance is not None
+        return self._instance
+
+    @property
+    def user(self) -> Any:
+        """The current :class:`~lamin_pipes.User` record."""
+        _ = self.instance
+        return self._user
+
+    @property
+    def user_handle(self) -> str:
+        return default_user_handle() if self._user is None else self._user.handle
+
+    @property
+    def storage(self) -> str:
+        """The storage root of the current instance."""
+        return self.instance.storage
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where copies of remote objects are kept (``LAMIN_PIPES_CACHE_DIR``)."""
+        env = os.environ.get("LAMIN_PIPES_CACHE_DIR")
+        return Path(env) if env else Path.home() / ".cache" / "lamin_pipes"
+
+    def __repr__(self) -> str:
+        if self._instance is None:
+            return "Settings(not connected)"
+        inst = self._instance
+        user = self._user.handle if self._user is not None else None
+        return (
+            "Settings(\n"
+            f"  instance={inst.name!r},\n"
+            f"  db={_redact(inst.db)!r},\n"
+            f"  storage={inst.storage!r},\n"
+            f"  user={user!r},\n"
+            ")"
+        )
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+settings = Settings()

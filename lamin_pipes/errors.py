@@ -1,0 +1,88 @@
+"""Errors raised by lamin_pipes.
+
+Every error derives from one root, so ``except ln.errors.LaminPipesError`` catches
+all of them. Where Python has a matching builtin, the error inherits it too::
+
+    LaminPipesError
+    ├── DoesNotExist (LookupError)
+    ├── MultipleResultsFound (LookupError)
+    ├── ValidationError (ValueError)
+    │   └── FieldValidationError
+    ├── InvalidArgument (ValueError)
+    ├── FieldError (AttributeError)
+    ├── IntegrityError
+    ├── RecordLockedError (PermissionError)
+    ├── ReadOnlyInstanceError (PermissionError)
+    ├── InstanceNotSetupError (RuntimeError)
+    └── MigrationError (RuntimeError)
+
+Examples:
+    >>> import lamin_pipes as ln
+    >>> issubclass(ln.errors.DoesNotExist, LookupError)
+    True
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DoesNotExist",
+    "FieldError",
+    "FieldValidationError",
+    "InstanceNotSetupError",
+    "IntegrityError",
+    "InvalidArgument",
+    "LaminPipesError",
+    "MigrationError",
+    "MultipleResultsFound",
+    "ReadOnlyInstanceError",
+    "RecordLockedError",
+    "ValidationError",
+]
+
+
+class LaminPipesError(Exception):
+    """Root of every error raised by lamin_pipes."""
+
+
+class DoesNotExist(LaminPipesError, LookupError):
+    """No record matches the query."""
+
+
+class MultipleResultsFound(LaminPipesError, LookupError):
+    """More than one record matches a query that expects exactly one."""
+
+
+class ValidationError(LaminPipesError, ValueError):
+    """Values fail validation against a registry or schema."""
+
+
+class FieldValidationError(ValidationError):
+    """A record was constructed with an unknown field or bad arguments."""
+
+
+class InvalidArgument(LaminPipesError, ValueError):
+    """An argument has a value outside its valid options."""
+
+
+class FieldError(LaminPipesError, AttributeError):
+    """A query names a field or lookup that the registry does not have."""
+
+
+class IntegrityError(LaminPipesError):
+    """The database refused a write (unique or foreign key constraint)."""
+
+
+class RecordLockedError(LaminPipesError, PermissionError):
+    """The record is locked (``is_locked=True``) and refuses edits."""
+
+
+class ReadOnlyInstanceError(LaminPipesError, PermissionError):
+    """A write was attempted through a read-only connection to another instance."""
+
+
+class InstanceNotSetupError(LaminPipesError, RuntimeError):
+    """No instance could be opened."""
+
+
+class MigrationError(LaminPipesError, RuntimeError):
+    """The instance's schema cannot be brought to the version this package expects."""

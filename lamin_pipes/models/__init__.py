@@ -1,0 +1,55 @@
+"""The registries and the ``lamindb.models`` surface.
+
+Examples:
+    >>> from lamin_pipes.models import SQLRecord, QuerySet
+    >>> issubclass(QuerySet, object)
+    True
+"""
+
+from ._query_compiler import Q
+from .can_curate import CanCurate, InspectResult, ValidateFields
+from .has_parents import HasParents
+from .has_type import HasType
+from .query_db import QueryDB
+from .query_manager import QueryManager
+from .query_set import Avg, BasicQuerySet, Count, Max, Min, QuerySet, Sum
+from .run import Run, Transform, TracksRun, TracksUpdates
+from .space import Branch, Space
+from .sqlrecord import BaseSQLRecord, Registry, SQLRecord
+from .sqlrecord_list import SQLRecordList
+from .user import User
+from .ulabel import ULabel
+from .record import Record
+from .project import Project
+
+__all__ = [
+    "Avg",
+    "BaseSQLRecord",
+    "BasicQuerySet",
+    "Branch",
+    "CanCurate",
+    "Count",
+    "HasParents",
+    "HasType",
+    "InspectResult",
+    "Max",
+    "Min",
+    "Project",
+    "Q",
+    "QueryDB",
+    "QueryManager",
+    "QuerySet",
+    "Record",
+    "Registry",
+    "Run",
+    "SQLRecord",
+    "SQLRecordList",
+    "Space",
+    "Sum",
+    "TracksRun",
+    "TracksUpdates",
+    "Transform",
+    "ULabel",
+    "User",
+    "ValidateFields",
+]

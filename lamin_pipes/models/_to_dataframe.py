@@ -1,0 +1,75 @@
+"""``to_dataframe``: one query for the rows, one more per ``include``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from ..errors import FieldError, InvalidArgument
+from ._options import COLUMN, FOREIGN_KEY
+from ._query_compiler import get_field, resolve_multi_path
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .query_set import BasicQuerySet
+
+
+def _columns(model: Any, privates: bool) -> list[str]:
+    names = [c.key for c in model.__table__.columns if privates or not c.key.startswith("_")]
+    if "uid" in names:
+        names.remove("uid")
+        names.insert(1, "uid")
+    return names
+
+
+def to_dataframe(qs: BasicQuerySet[Any], *, include: str | list[str] | None = None,
+                 features: str | list[str] | None = None, limit: int | None = 100,
+                 order_by: str | None = "-id") -> pd.DataFrame:
+    import pandas as pd
+
+    model = qs.model
+    if features:
+        msg = (
+            f"to_dataframe(features=...) needs feature annotations, which {model.__name__} "
+            "does not have in this version of lamin_pipes."
+        )
+        raise InvalidArgument(msg)
+    includes = [include] if isinstance(include, str) else list(include or [])
+    privates = "privates" in includes
+    includes = [i for i in includes if i != "privates"]
+    if not qs.ordered and order_by is not None:
+        try:
+            qs = qs.order_by(order_by)
+        except FieldError:
+            pass  # documented: an order_by field the registry lacks is ignored
+    if limit is not None and qs._limit is None:
+        qs = qs[:limit]
+    names = _columns(model, privates)
+    rows = qs._rows(names)
+    df = pd.DataFrame.from_records(rows, columns=names)
+    ids = df["id"].tolist()
+    for path in includes:
+        df[path] = _include_values(qs, path, ids)
+    return df.set_index("id")
+
+
+def _include_values(qs: BasicQuerySet[Any], path: str, ids: list[Any]) -> list[Any]:
+    model = qs.model
+    first = get_field(model, path.split("__")[0])
+    if first.kind == COLUMN or (first.kind == FOREIGN_KEY and "__" not in path):
+        values = dict(qs._rows(["id", path])) if ids else {}
+        return [values.get(i) for i in ids]
+    owner_col, value, join = resolve_multi_path(model, path)
+    stmt = select(owner_col, value).select_from(join).where(owner_col.in_(ids))
+    with qs.instance.session() as session:
+        pairs = session.execute(stmt).all() if ids else []
+    if first.kind == FOREIGN_KEY:
+        single = dict(pairs)
+        return [single.get(i) for i in ids]
+    grouped: dict[Any, list[Any]] = {i: [] for i in ids}
+    for owner, val in pairs:
+        if val is not None:
+            grouped[owner].append(val)
+    return [sorted(set(grouped[i]), key=str) for i in ids]

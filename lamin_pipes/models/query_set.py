@@ -1,0 +1,1123 @@
+"""Query sets: lazy, chainable queries over one registry.
+
+A query set wraps the parts of a SQLAlchemy ``Select`` (where-clauses, ordering,
+limits); nothing runs until it is iterated, counted or converted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import namedtuple
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import defer as sa_defer
+from sqlalchemy.orm import load_only
+
+from ..errors import (
+    DoesNotExist,
+    FieldError,
+    InvalidArgument,
+    MultipleResultsFound,
+    ReadOnlyInstanceError,
+    RecordLockedError,
+)
+from ._options import COLUMN, FOREIGN_KEY
+from ._query_compiler import (
+    Q,
+    compile_filters,
+    get_field,
+    resolve_multi_path,
+    resolve_path,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    from sqlalchemy import Select
+
+    from ..core._instance import Instance
+    from .can_curate import InspectResult
+
+T = TypeVar("T")
+
+_BRANCH_KEYS = ("branch", "branch_id")
+_ID_KEYS = {"id", "uid", "hash", "id__in", "uid__in", "hash__in", "pk"}
+
+
+def _mentions_branch(keys: Iterable[str]) -> bool:
+    return any(k.split("__", 1)[0] in _BRANCH_KEYS for k in keys)
+
+
+class Aggregate:
+    """An aggregate over a field path: ``Count``, ``Sum``, ``Min``, ``Max``, ``Avg``."""
+
+    function = ""
+
+    def __init__(self, field: str = "id", *, distinct: bool = False) -> None:
+        self.field = field
+        self.distinct = distinct
+
+    @property
+    def default_alias(self) -> str:
+        return f"{self.field}__{self.function}"
+
+    def sql_function(self, expr: Any) -> Any:
+        if self.distinct:
+            expr = expr.distinct()
+        return getattr(func, self.function)(expr)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.field!r})"
+
+
+class Count(Aggregate):
+    """Count rows (or related rows: ``Count("parents")``)."""
+
+    function = "count"
+
+
+class Sum(Aggregate):
+    """Sum of a numeric field."""
+
+    function = "sum"
+
+
+class Min(Aggregate):
+    """Smallest value of a field."""
+
+    function = "min"
+
+
+class Max(Aggregate):
+    """Largest value of a field."""
+
+    function = "max"
+
+
+class Avg(Aggregate):
+    """Mean of a numeric field."""
+
+    function = "avg"
+
+
+def _async(name: str) -> Callable[..., Any]:
+    async def method(self: BasicQuerySet[Any], *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(getattr(self, name), *args, **kwargs)
+
+    method.__name__ = f"a{name}"
+    method.__doc__ = f"Async twin of :meth:`{name}` (runs it in a worker thread)."
+    return method
+
+
+class BasicQuerySet(Generic[T]):
+    """Records of one registry matching a query.
+
+    Any filter statement produces a query set::
+
+        queryset = Registry.filter(name__startswith="keyword")
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> qs = ln.ULabel.filter(name__startswith="doc")
+        >>> qs.count() >= 0
+        True
+    """
+
+    def __init__(
+        self,
+        model: type[T],
+        *,
+        instance: Instance | None = None,
+        include_trash: bool = False,
+    ) -> None:
+        self.model = model
+        self._instance = instance
+        self._clauses: list[Any] = []
+        self._include_trash = include_trash
+        self._branch_given = False
+        self._order: list[Any] = []
+        self._limit: int | None = None
+        self._offset: int | None = None
+        self._distinct = False
+        self._none = False
+        self._load_options: list[Any] = []
+        self._select_related: list[str] = []
+        self._prefetch: list[str] = []
+        self._annotations: dict[str, Any] = {}
+        self._cache: list[T] | None = None
+
+    # --- construction ---------------------------------------------------------------
+
+    def _clone(self) -> BasicQuerySet[T]:
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._clauses = list(self._clauses)
+        new._order = list(self._order)
+        new._load_options = list(self._load_options)
+        new._select_related = list(self._select_related)
+        new._prefetch = list(self._prefetch)
+        new._annotations = dict(self._annotations)
+        new._cache = None
+        return new
+
+    @property
+    def instance(self) -> Instance:
+        """The instance this query set reads from."""
+        if self._instance is not None:
+            return self._instance
+        from ..core._settings import settings
+
+        return settings.instance
+
+    @property
+    def db(self) -> str:
+        """The database URL this query runs against."""
+        return self.instance.db
+
+    @property
+    def ordered(self) -> bool:
+        """Whether the query set has an explicit ordering."""
+        return bool(self._order)
+
+    @property
+    def query(self) -> Select[Any]:
+        """The SQLAlchemy ``Select`` this query set runs."""
+        return self._statement()
+
+    def _add_clauses(self, clauses: list[Any], keys: Iterable[str], negate: bool = False) -> None:
+        from sqlalchemy import and_, not_
+
+        keys = list(keys)
+        if _mentions_branch(keys) or _ID_KEYS.intersection(keys):
+            self._branch_given = True
+        if clauses:
+            combined = and_(*clauses) if len(clauses) > 1 else clauses[0]
+            self._clauses.append(not_(combined) if negate else combined)
+
+    def filter(self, *queries: Any, **expressions: Any) -> BasicQuerySet[T]:
+        """Return a new query set with the conditions ANDed to the existing ones.
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> ln.ULabel.filter(ln.Q(name="a") | ln.Q(name="b")).count() >= 0
+            True
+        """
+        if self._limit is not None or self._offset is not None:
+            msg = "Cannot filter a query set once it has been sliced."
+            raise InvalidArgument(msg)
+        clauses = compile_filters(self.model, queries, expressions)
+        new = self._clone()
+        keys = list(expressions)
+        for query in queries:
+            if isinstance(query, Q):
+                keys.extend(query.flatten_keys())
+        new._add_clauses(clauses, keys)
+        return new
+
+    def exclude(self, *queries: Any, **expressions: Any) -> BasicQuerySet[T]:
+        """Return a new query set with NOT (conditions) ANDed to the existing ones."""
+        clauses = compile_filters(self.model, queries, expressions)
+        new = self._clone()
+        keys = list(expressions)
+        for query in queries:
+            if isinstance(query, Q):
+                keys.extend(query.flatten_keys())
+        new._add_clauses(clauses, keys, negate=True)
+        return new
+
+    def complex_filter(self, filter_obj: Q | dict[str, Any]) -> BasicQuerySet[T]:
+        """Filter with a ``Q`` object or a dictionary of lookups."""
+        if isinstance(filter_obj, dict):
+            return self.filter(**filter_obj)
+        return self.filter(filter_obj)
+
+    def _where_clause(self, clause: Any) -> BasicQuerySet[T]:
+        new = self._clone()
+        new._clauses.append(clause)
+        return new
+
+    def all(self) -> BasicQuerySet[T]:
+        """A copy of this query set."""
+        return self._clone()
+
+    def none(self) -> BasicQuerySet[T]:
+        """An empty query set."""
+        new = self._clone()
+        new._none = True
+        return new
+
+    def order_by(self, *field_names: str) -> BasicQuerySet[T]:
+        """Order by field paths; prefix ``-`` for descending (``"-created_at"``)."""
+        new = self._clone()
+        new._order = [self._order_expr(name) for name in field_names]
+        return new
+
+    def _order_expr(self, name: Any) -> Any:
+        if not isinstance(name, str):
+            return name
+        descending = name.startswith("-")
+        path = name.lstrip("-+")
+        if path == "?":
+            return func.random()
+        if path in self._annotations:
+            expr = self._annotation_expr(path, self._annotations[path])
+        else:
+            expr = resolve_path(self.model, path)
+        return expr.desc() if descending else expr.asc()
+
+    def reverse(self) -> BasicQuerySet[T]:
+        """Reverse the ordering (by default ``id`` descending)."""
+        new = self._clone()
+        order = new._order or [self.model.__table__.c.id.asc()]  # type: ignore[attr-defined]
+        new._order = [_flip(o) for o in order]
+        return new
+
+    def distinct(self, *field_names: str) -> BasicQuerySet[T]:
+        """Distinct results (rows are never duplicated by relation lookups anyway)."""
+        new = self._clone()
+        new._distinct = True
+        return new
+
+    def only(self, *fields: str) -> BasicQuerySet[T]:
+        """Load only these fields now; the others load on first access."""
+        attrs = [getattr(self.model, get_field(self.model, f).attname) for f in fields]  # type: ignore[arg-type]
+        new = self._clone()
+        new._load_options.append(load_only(*attrs))
+        return new
+
+    def defer(self, *fields: str | None) -> BasicQuerySet[T]:
+        """Defer loading these fields until accessed (``defer(None)`` clears)."""
+        new = self._clone()
+        if fields == (None,):
+            new._load_options = []
+            return new
+        for f in fields:
+            attname = get_field(self.model, f).attname  # type: ignore[arg-type]
+            new._load_options.append(sa_defer(getattr(self.model, attname)))  # type: ignore[arg-type]
+        return new
+
+    def select_related(self, *fields: str | None) -> BasicQuerySet[T]:
+        """Load these foreign-key targets together with the records (one query each)."""
+        new = self._clone()
+        if fields == (None,):
+            new._select_related = []
+            return new
+        for name in fields:
+            info = get_field(self.model, name)  # type: ignore[arg-type]
+            if info.kind != FOREIGN_KEY:
+                msg = f"select_related() takes foreign keys; '{name}' is a {info.kind} field."
+                raise FieldError(msg)
+            new._select_related.append(info.name)
+        return new
+
+    def prefetch_related(self, *lookups: str | None) -> BasicQuerySet[T]:
+        """Load these many-valued relations for all records (one query each)."""
+        new = self._clone()
+        if lookups == (None,):
+            new._prefetch = []
+            return new
+        for name in lookups:
+            info = get_field(self.model, name)  # type: ignore[arg-type]
+            if not info.is_multi:
+                msg = f"prefetch_related() takes many-valued relations; '{name}' is not one."
+                raise FieldError(msg)
+            new._prefetch.append(info.name)
+        return new
+
+    def using(self, alias: Any) -> BasicQuerySet[T]:
+        """Run this query against another instance (a URL, path or Instance)."""
+        from .query_db import open_instance
+
+        new = self._clone()
+        new._instance = open_instance(alias)
+        return new
+
+    def annotate(self, *args: Aggregate, **kwargs: Aggregate) -> BasicQuerySet[T]:
+        """Annotate each record with an aggregate over a related field.
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> qs = ln.Record.filter(is_type=True).annotate(n=ln.models.Count("records"))
+            >>> all(isinstance(r.n, int) for r in qs)
+            True
+        """
+        new = self._clone()
+        for aggregate in args:
+            kwargs[aggregate.default_alias] = aggregate
+        for alias, aggregate in kwargs.items():
+            if not isinstance(aggregate, Aggregate):
+                msg = f"annotate() takes aggregates such as Count('field'), got {aggregate!r}"
+                raise InvalidArgument(msg)
+            new._annotations[alias] = aggregate
+        return new
+
+    def alias(self, *args: Aggregate, **kwargs: Aggregate) -> BasicQuerySet[T]:
+        """Like :meth:`annotate`; the aggregates can be used in ``order_by``."""
+        return self.annotate(*args, **kwargs)
+
+    def _annotation_expr(self, alias: str, aggregate: Aggregate) -> Any:
+        model = self.model
+        parts = aggregate.field.split("__")
+        info = get_field(model, parts[0])
+        if info.is_multi:
+            owner_col, value, join = resolve_multi_path(
+                model, aggregate.field if len(parts) > 1 else f"{parts[0]}__id"
+            )
+            function = aggregate.sql_function(value)
+            if aggregate.function == "count":
+                function = func.coalesce(function, 0)
+            return (
+                select(function)
+                .select_from(join)
+                .where(owner_col == model.__table__.c.id)  # type: ignore[attr-defined]
+                .scalar_subquery()
+                .label(alias)
+            )
+        expr = resolve_path(model, aggregate.field)
+        if aggregate.function == "count":
+            return case((expr.is_(None), 0), else_=1).label(alias)
+        return expr.label(alias)
+
+    # --- SQL ------------------------------------------------------------------------
+
+    def _where(self) -> list[Any]:
+        clauses = list(self._clauses)
+        if self._none:
+            from sqlalchemy import false
+
+            clauses.append(false())
+        if (
+            not self._include_trash
+            and not self._branch_given
+            and "branch" in self.model._meta.fields  # type: ignore[attr-defined]
+        ):
+            clauses.append(self.model.__table__.c.branch_id == 1)  # type: ignore[attr-defined]
+        return clauses
+
+    def _apply_window(self, stmt: Any) -> Any:
+        if self._order:
+            stmt = stmt.order_by(*self._order)
+        if self._limit is not None:
+            stmt = stmt.limit(self._limit)
+        if self._offset:
+            stmt = stmt.offset(self._offset)
+        return stmt
+
+    def _statement(self, *entities: Any) -> Any:
+        stmt = select(*(entities or (self.model,))).where(*self._where())
+        if self._distinct:
+            stmt = stmt.distinct()
+        return self._apply_window(stmt)
+
+    def id_subquery(self) -> Any:
+        """``SELECT id`` of this query set, for use inside other queries."""
+        return self.values_subquery("id")
+
+    def values_subquery(self, field: str = "id") -> Any:
+        table = self.model.__table__  # type: ignore[attr-defined]
+        stmt = select(table.c[field] if field in table.c else resolve_path(self.model, field))
+        return self._apply_window(stmt.where(*self._where()))
+
+    # --- evaluation -----------------------------------------------------------------
+
+    def _fetch(self) -> list[T]:
+        if self._cache is not None:
+            return self._cache
+        if self._none:
+            self._cache = []
+            return self._cache
+        inst = self.instance
+        stmt = self._statement()
+        if self._annotations:
+            extras = [self._annotation_expr(a, g) for a, g in self._annotations.items()]
+            stmt = stmt.add_columns(*extras)
+        if self._load_options:
+            stmt = stmt.options(*self._load_options)
+        stmt = stmt.execution_options(populate_existing=True)
+        with inst.session() as session:
+            if self._annotations:
+                records = []
+                for row in session.execute(stmt):
+                    record = row[0]
+                    for alias, value in zip(self._annotations, row[1:], strict=True):
+                        record.__dict__[alias] = value
+                    records.append(record)
+            else:
+                records = list(session.scalars(stmt))
+        self._after_fetch(records, inst)
+        self._cache = records
+        return records
+
+    def _after_fetch(self, records: list[Any], inst: Instance) -> None:
+        if not records:
+            return
+        for name in self._select_related:
+            _fill_foreign_keys(self.model, records, name, inst)
+        for name in self._prefetch:
+            _prefetch_many(self.model, records, name, inst)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._fetch())
+
+    def __len__(self) -> int:
+        return len(self._fetch())
+
+    def __bool__(self) -> bool:
+        return bool(self._fetch())
+
+    @overload
+    def __getitem__(self, key: int) -> T: ...
+    @overload
+    def __getitem__(self, key: slice) -> BasicQuerySet[T]: ...
+    def __getitem__(self, key: int | slice) -> T | BasicQuerySet[T]:
+        if self._cache is not None:
+            return self._cache[key]  # type: ignore[return-value]
+        if isinstance(key, slice):
+            if (key.start or 0) < 0 or (key.stop is not None and key.stop < 0) or key.step:
+                msg = f"Query sets support non-negative slices without step, got {key!r}"
+                raise InvalidArgument(msg)
+            new = self._clone()
+            start = key.start or 0
+            new._offset = (self._offset or 0) + start
+            if key.stop is not None:
+                stop = key.stop - start
+                new._limit = stop if self._limit is None else min(self._limit, stop)
+            return new
+        if key < 0:
+            msg = f"Negative indexing is not supported on query sets, got {key}"
+            raise InvalidArgument(msg)
+        records = list(self[key : key + 1])
+        if not records:
+            raise IndexError(f"Query set index {key} out of range")
+        return records[0]
+
+    def __repr__(self) -> str:
+        records = list(self[:21]) if self._cache is None else self._cache[:21]
+        body = ", ".join(repr(r) for r in records[:20])
+        more = ", ..." if len(records) > 20 else ""
+        return f"<{type(self).__name__} [{body}{more}]>"
+
+    def iterator(self, chunk_size: int | None = None) -> Iterator[T]:
+        """Stream records from the database ``chunk_size`` (default 2000) at a time."""
+        chunk_size = chunk_size or 2000
+        if self._none:
+            return
+        inst = self.instance
+        stmt = self._statement().execution_options(yield_per=chunk_size, populate_existing=True)
+        if self._load_options:
+            stmt = stmt.options(*self._load_options)
+        with inst.session() as session:
+            for partition in session.scalars(stmt).partitions(chunk_size):
+                records = list(partition)
+                self._after_fetch(records, inst)
+                yield from records
+
+    async def aiterator(self, chunk_size: int = 2000) -> AsyncIterator[T]:
+        """Async twin of :meth:`iterator`."""
+        chunks: Iterator[T] = self.iterator(chunk_size)
+        sentinel = object()
+        while True:
+            record = await asyncio.to_thread(next, chunks, sentinel)
+            if record is sentinel:
+                return
+            yield record  # type: ignore[misc]
+
+    def count(self) -> int:
+        """Number of records (``SELECT COUNT``)."""
+        if self._cache is not None:
+            return len(self._cache)
+        if self._none:
+            return 0
+        inner = self._statement(self.model.__table__.c.id).subquery()  # type: ignore[attr-defined]
+        with self.instance.session() as session:
+            return int(session.execute(select(func.count()).select_from(inner)).scalar_one())
+
+    def exists(self) -> bool:
+        """Whether the query set has any record."""
+        if self._cache is not None:
+            return bool(self._cache)
+        if self._none:
+            return False
+        stmt = self._statement(self.model.__table__.c.id).limit(1)  # type: ignore[attr-defined]
+        with self.instance.session() as session:
+            return session.execute(stmt).first() is not None
+
+    def contains(self, obj: Any) -> bool:
+        """Whether ``obj`` is in the query set."""
+        if not isinstance(obj, self.model) or obj.id is None:  # type: ignore[attr-defined]
+            return False
+        return self.filter(id=obj.id).exists()  # type: ignore[attr-defined]
+
+    def first(self) -> T | None:
+        """The first record (by ``id`` unless ordered), or ``None``."""
+        qs = self if self._order else self.order_by("id")
+        records = list(qs[:1])
+        return records[0] if records else None
+
+    def last(self) -> T | None:
+        """The last record (by ``id`` unless ordered), or ``None``."""
+        qs = self if self._order else self.order_by("id")
+        records = list(qs.reverse()[:1])
+        return records[0] if records else None
+
+    def _one(self, does_not_exist_msg: str | None = None, raise_doesnotexist: bool = True,
+             raise_multiple: bool = True) -> T | None:
+        records = list(self[:2])
+        if not records:
+            if raise_doesnotexist:
+                msg = does_not_exist_msg or (
+                    f"{self.model.__name__} matching query does not exist."
+                )
+                raise DoesNotExist(msg)
+            return None
+        if len(records) > 1 and raise_multiple:
+            msg = (
+                f"Found more than one {self.model.__name__} matching the query; "
+                "add conditions or use .first()."
+            )
+            raise MultipleResultsFound(msg)
+        return records[0]
+
+    def one(self) -> T:
+        """Exactly one record; raises if there are none or several."""
+        return self._one()  # type: ignore[return-value]
+
+    def one_or_none(self) -> T | None:
+        """At most one record: it, or ``None``; raises if there are several."""
+        return self._one(raise_doesnotexist=False)
+
+    def get(self, *args: Any, **kwargs: Any) -> T:
+        """The single record matching the lookups."""
+        return self.filter(*args, **kwargs).one()
+
+    def latest(self, *fields: str) -> T:
+        """The latest record by ``fields`` (default ``created_at``, else ``id``)."""
+        fields = fields or (self._default_latest_field(),)
+        record = self.order_by(*[f"-{f.lstrip('-')}" if not f.startswith("-") else f.lstrip("-")
+                                 for f in fields]).first()
+        if record is None:
+            raise DoesNotExist(f"{self.model.__name__} matching query does not exist.")
+        return record
+
+    def earliest(self, *fields: str) -> T:
+        """The earliest record by ``fields`` (default ``created_at``, else ``id``)."""
+        fields = fields or (self._default_latest_field(),)
+        record = self.order_by(*fields).first()
+        if record is None:
+            raise DoesNotExist(f"{self.model.__name__} matching query does not exist.")
+        return record
+
+    def _default_latest_field(self) -> str:
+        return "created_at" if "created_at" in self.model._meta.fields else "id"  # type: ignore[attr-defined]
+
+    def in_bulk(self, id_list: Iterable[Any] | None = None, *,
+                field_name: str = "pk") -> dict[Any, T]:
+        """A dictionary mapping ``field_name`` values to records."""
+        field_name = "id" if field_name == "pk" else field_name
+        qs = self if id_list is None else self.filter(**{f"{field_name}__in": list(id_list)})
+        return {getattr(r, field_name): r for r in qs}
+
+    def to_list(self, field: str | None = None) -> list[Any]:
+        """The records as a list, or the values of one field.
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> names = ln.ULabel.filter().to_list("name")
+            >>> isinstance(names, list)
+            True
+        """
+        if field is None:
+            return list(self._fetch())
+        return self.values_list(field, flat=True)
+
+    def list(self, field: str | None = None) -> list[Any]:
+        """Alias of :meth:`to_list` kept from older lamindb releases."""
+        return self.to_list(field)
+
+    def values(self, *fields: str, **expressions: Any) -> list[dict[str, Any]]:
+        """Rows as dictionaries of field values (all columns by default)."""
+        names = list(fields) or self.model._meta.attnames()  # type: ignore[attr-defined]
+        rows = self._rows(names)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> list[Any]:
+        """Rows as tuples (``flat=True`` for one field: a list of values)."""
+        if flat and len(fields) != 1:
+            msg = f"values_list(flat=True) takes exactly one field, got {fields!r}"
+            raise InvalidArgument(msg)
+        names = list(fields) or self.model._meta.attnames()  # type: ignore[attr-defined]
+        rows = self._rows(names)
+        if flat:
+            return [row[0] for row in rows]
+        if named:
+            Row = namedtuple("Row", [n.replace("__", "_") for n in names])  # type: ignore[misc]  # noqa: PYI024
+            return [Row(*row) for row in rows]
+        return [tuple(row) for row in rows]
+
+    def _rows(self, names: list[str]) -> list[Any]:
+        if self._none:
+            return []
+        exprs = [self._value_expr(n) for n in names]
+        stmt = self._statement(*exprs)
+        with self.instance.session() as session:
+            return list(session.execute(stmt))
+
+    def _value_expr(self, name: str) -> Any:
+        if name in self._annotations:
+            return self._annotation_expr(name, self._annotations[name])
+        if name == "pk":
+            name = "id"
+        return resolve_path(self.model, name).label(name)
+
+    def aggregate(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
+        """Aggregates over the whole query set: ``aggregate(n=Count("id"))``.
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> ln.ULabel.filter().aggregate(ln.models.Count("id"))["id__count"] >= 0
+            True
+        """
+        for aggregate in args:
+            kwargs[aggregate.default_alias] = aggregate
+        if not kwargs:
+            return {}
+        inner = self._statement(self.model.__table__.c.id).subquery()  # type: ignore[attr-defined]
+        table = self.model.__table__  # type: ignore[attr-defined]
+        exprs = []
+        for alias, aggregate in kwargs.items():
+            parts = aggregate.field.split("__")
+            info = get_field(self.model, parts[0])
+            if info.is_multi:
+                owner_col, value, join = resolve_multi_path(
+                    self.model, aggregate.field if len(parts) > 1 else f"{parts[0]}__id"
+                )
+                sub = select(aggregate.sql_function(value)).select_from(join).where(
+                    owner_col.in_(select(inner.c.id))
+                )
+                exprs.append(sub.scalar_subquery().label(alias))
+            else:
+                expr = resolve_path(self.model, aggregate.field)
+                sub = select(aggregate.sql_function(expr)).where(table.c.id.in_(select(inner.c.id)))
+                exprs.append(sub.scalar_subquery().label(alias))
+        with self.instance.session() as session:
+            row = session.execute(select(*exprs)).one()
+        return dict(zip(kwargs, row, strict=True))
+
+    def dates(self, field_name: str, kind: str, order: str = "ASC") -> list[dt.date]:
+        """Distinct dates of ``field_name`` truncated to ``kind`` (year, month, week, day)."""
+        kinds = ("year", "month", "week", "day")
+        if kind not in kinds:
+            raise InvalidArgument(f"Invalid kind {kind!r}. Valid options: {kinds}")
+        values = {_truncate(v, kind) for v in self.values_list(field_name, flat=True) if v}
+        dates = sorted(v.date() if isinstance(v, dt.datetime) else v for v in values)
+        return _ordered(sorted(set(dates)), order)
+
+    def datetimes(self, field_name: str, kind: str, order: str = "ASC",
+                  tzinfo: dt.tzinfo | None = None) -> list[dt.datetime]:
+        """Distinct datetimes truncated to ``kind`` (year … second)."""
+        kinds = ("year", "month", "week", "day", "hour", "minute", "second")
+        if kind not in kinds:
+            raise InvalidArgument(f"Invalid kind {kind!r}. Valid options: {kinds}")
+        values = self.values_list(field_name, flat=True)
+        if tzinfo is not None:
+            values = [v.astimezone(tzinfo) for v in values if v]
+        return _ordered(sorted({_truncate(v, kind) for v in values if v}), order)
+
+    def explain(self, *, format: str | None = None, **options: Any) -> str:
+        """The database's query plan for this query set."""
+        inst = self.instance
+        stmt = self._statement()
+        with inst.session() as session:
+            dialect = session.get_bind().dialect
+            sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+            prefix = "EXPLAIN QUERY PLAN " if inst.dialect == "sqlite" else "EXPLAIN "
+            rows = session.connection().exec_driver_sql(prefix + sql).fetchall()
+        return "\n".join(" ".join(str(c) for c in row) for row in rows)
+
+    # --- set operations -------------------------------------------------------------
+
+    def _compound(self, others: tuple[BasicQuerySet[Any], ...], op: str, all: bool = False) -> BasicQuerySet[T]:
+        from sqlalchemy import except_, intersect, union, union_all
+
+        for other in others:
+            if other.model is not self.model:
+                msg = f"Cannot combine {self.model.__name__} with {other.model.__name__} query sets."
+                raise InvalidArgument(msg)
+        selects = [self.id_subquery(), *(o.id_subquery() for o in others)]
+        combine = {"union": union_all if all else union, "intersection": intersect,
+                   "difference": except_}[op]
+        compound = combine(*selects).subquery()
+        new = type(self)(self.model, instance=self._instance, include_trash=True)
+        table = self.model.__table__  # type: ignore[attr-defined]
+        return new._where_clause(table.c.id.in_(select(compound.c.id)))
+
+    def union(self, *other_qs: BasicQuerySet[Any], all: bool = False) -> BasicQuerySet[T]:
+        """Records in this or any of the other query sets."""
+        return self._compound(other_qs, "union", all)
+
+    def intersection(self, *other_qs: BasicQuerySet[Any]) -> BasicQuerySet[T]:
+        """Records in this and all the other query sets."""
+        return self._compound(other_qs, "intersection")
+
+    def difference(self, *other_qs: BasicQuerySet[Any]) -> BasicQuerySet[T]:
+        """Records in this query set but in none of the others."""
+        return self._compound(other_qs, "difference")
+
+    # --- writes ---------------------------------------------------------------------
+
+    def _writable(self) -> Instance:
+        inst = self.instance
+        if inst.read_only:
+            msg = f"Instance {inst.name!r} is read-only here (opened via QueryDB/connect)."
+            raise ReadOnlyInstanceError(msg)
+        return inst
+
+    def _refuse_locked(self, action: str) -> None:
+        if "is_locked" not in self.model._meta.fields:  # type: ignore[attr-defined]
+            return
+        locked = self.filter(is_locked=True).values_list("id", flat=True)
+        if locked:
+            msg = (
+                f"Cannot {action} {len(locked)} locked {self.model.__name__} record(s) "
+                f"(ids {locked[:10]}); unlock them first."
+            )
+            raise RecordLockedError(msg)
+
+    def update(self, **kwargs: Any) -> int:
+        """Set fields on every record in the query set; returns the number updated."""
+        inst = self._writable()
+        if not kwargs:
+            return 0
+        values: dict[str, Any] = {}
+        for key, value in kwargs.items():
+            info = get_field(self.model, key)
+            if info.kind == FOREIGN_KEY:
+                values[info.attname] = getattr(value, "id", value)  # type: ignore[index]
+            elif info.kind == COLUMN:
+                values[info.attname] = value  # type: ignore[index]
+            else:
+                msg = f"update() cannot set the many-valued relation '{key}'; use .set()."
+                raise FieldError(msg)
+        if set(values) != {"is_locked"}:
+            self._refuse_locked("update")
+        if "updated_at" in self.model._meta.fields and "updated_at" not in values:  # type: ignore[attr-defined]
+            from ..core._types import utcnow
+
+            values["updated_at"] = utcnow()
+        table = self.model.__table__  # type: ignore[attr-defined]
+        stmt = update(table).where(table.c.id.in_(select(self.id_subquery().subquery().c.id)))
+        with inst.session() as session:
+            result = session.execute(stmt.values(**values))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def delete(self, *args: Any, permanent: bool | None = None, **kwargs: Any) -> None:
+        """Delete the records: to the trash, or for good with ``permanent=True``.
+
+        Registries without a ``branch`` field are always deleted permanently.
+        """
+        inst = self._writable()
+        self._refuse_locked("delete")
+        table = self.model.__table__  # type: ignore[attr-defined]
+        has_branch = "branch" in self.model._meta.fields  # type: ignore[attr-defined]
+        ids = select(self.id_subquery().subquery().c.id)
+        if has_branch and not permanent:
+            if permanent is False and not has_branch:
+                raise InvalidArgument("Soft delete is impossible for this registry.")
+            with inst.session() as session:
+                session.execute(update(table).where(table.c.id.in_(ids)).values(branch_id=-1))
+            return
+        if permanent is False:
+            raise InvalidArgument(
+                f"Soft delete is impossible for {self.model.__name__}; use permanent=True."
+            )
+        from ..errors import IntegrityError
+
+        try:
+            with inst.session() as session:
+                session.execute(delete(table).where(table.c.id.in_(ids)))
+        except sa_exc.IntegrityError as error:
+            msg = f"Cannot delete: other records still reference them ({error.orig})."
+            raise IntegrityError(msg) from None
+
+    def create(self, **kwargs: Any) -> T:
+        """Create, save and return a record."""
+        return self.model(**kwargs).save()  # type: ignore[no-any-return, attr-defined]
+
+    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[T, bool]:
+        """Get the record matching ``kwargs`` or create it; returns ``(record, created)``."""
+        record = self.filter(**kwargs).first()
+        if record is not None:
+            return record, False
+        try:
+            return self.create(**{**_plain(kwargs), **(defaults or {})}), True
+        except Exception as error:  # a concurrent writer won the race
+            from ..errors import IntegrityError
+
+            if not isinstance(error, IntegrityError):
+                raise
+            record = self.filter(**kwargs).first()
+            if record is None:
+                raise
+            return record, False
+
+    def update_or_create(self, defaults: dict[str, Any] | None = None,
+                         create_defaults: dict[str, Any] | None = None,
+                         **kwargs: Any) -> tuple[T, bool]:
+        """Update the record matching ``kwargs`` with ``defaults``, or create it."""
+        record = self.filter(**kwargs).first()
+        if record is None:
+            values = create_defaults if create_defaults is not None else defaults
+            return self.create(**{**_plain(kwargs), **(values or {})}), True
+        for key, value in (defaults or {}).items():
+            setattr(record, key, value)
+        record.save()  # type: ignore[attr-defined]
+        return record, False
+
+    def bulk_create(self, objs: Iterable[T], batch_size: int | None = None,
+                    ignore_conflicts: bool = False, update_conflicts: bool = False,
+                    update_fields: list[str] | None = None,
+                    unique_fields: list[str] | None = None) -> list[T]:
+        """Insert many records with few statements; sets their ids."""
+        from .save import bulk_insert
+
+        records = list(objs)
+        bulk_insert(records, self._writable(), batch_size=batch_size,
+                    ignore_conflicts=ignore_conflicts)
+        return records
+
+    def bulk_update(self, objs: Iterable[T], fields: list[str], batch_size: int | None = None) -> int:
+        """Write ``fields`` of many records with one executemany statement."""
+        from .save import bulk_update
+
+        return bulk_update(list(objs), fields, self._writable(), batch_size=batch_size)
+
+    # --- registry-level helpers implemented elsewhere -------------------------------
+
+    def to_dataframe(self, *, include: str | list[str] | None = None,
+                     features: str | list[str] | None = None, limit: int | None = 100,
+                     order_by: str | None = "-id") -> pd.DataFrame:
+        """Evaluate into a ``pandas.DataFrame`` indexed by ``id``.
+
+        Simple fields and foreign-key ids become columns; ``include`` adds related
+        values (``"created_by__handle"``, ``"parents__name"``), each with one extra
+        query. ``"privates"`` adds the private fields.
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> df = ln.ULabel.filter().to_dataframe(include="created_by__handle")
+            >>> "created_by__handle" in df.columns
+            True
+        """
+        from ._to_dataframe import to_dataframe
+
+        return to_dataframe(self, include=include, features=features, limit=limit,
+                            order_by=order_by)
+
+    def df(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        """Alias of :meth:`to_dataframe` kept from older lamindb releases."""
+        return self.to_dataframe(*args, **kwargs)
+
+    def search(self, string: str, *, field: Any = None, limit: int | None = 20,
+               case_sensitive: bool = False) -> QuerySet[T]:
+        """Search string fields; returns a query set, best matches first.
+
+        Exact matches rank first, then synonym, prefix, token and fuzzy matches, so a
+        typo such as ``"lable2"`` still finds ``"Label2"``. Each record carries its
+        ``score`` (0–100).
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> _ = ln.ULabel.from_values(["Label1", "Label2"], create=True).save()
+            >>> ln.ULabel.search("lable2").first().name
+            'Label2'
+        """
+        from ._search import search
+
+        return search(self, string, field=field, limit=limit, case_sensitive=case_sensitive)
+
+    def lookup(self, field: Any = None, return_field: Any = None, keep: Any = "first") -> Any:
+        """An auto-complete object of the field's values (see :func:`lookup`)."""
+        from ._lookup import lookup
+
+        return lookup(self, field=field, return_field=return_field, keep=keep)
+
+    def validate(self, values: Any, field: Any = None, **kwargs: Any) -> np.ndarray:
+        """Which ``values`` exist in this query set's field (a boolean array)."""
+        from .can_curate import _validate
+
+        return _validate(self, values, field, **kwargs)
+
+    def inspect(self, values: Any, field: Any = None, **kwargs: Any) -> InspectResult:
+        """Inspect which ``values`` are validated against this query set's field."""
+        from .can_curate import _inspect
+
+        return _inspect(self, values, field, **kwargs)
+
+    def standardize(self, values: Iterable[Any], field: Any = None, **kwargs: Any) -> Any:
+        """Map synonyms in ``values`` to the standardized names of this query set."""
+        from .can_curate import _standardize
+
+        return _standardize(self, values, field, **kwargs)
+
+    # --- async twins ----------------------------------------------------------------
+
+    acount = _async("count")
+    aexists = _async("exists")
+    acontains = _async("contains")
+    afirst = _async("first")
+    alast = _async("last")
+    aget = _async("get")
+    alatest = _async("latest")
+    aearliest = _async("earliest")
+    ain_bulk = _async("in_bulk")
+    aupdate = _async("update")
+    adelete = _async("delete")
+    acreate = _async("create")
+    aget_or_create = _async("get_or_create")
+    aupdate_or_create = _async("update_or_create")
+    abulk_create = _async("bulk_create")
+    abulk_update = _async("bulk_update")
+    aaggregate = _async("aggregate")
+    aexplain = _async("explain")
+
+
+def _plain(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Lookup kwargs usable as constructor arguments (``name__exact`` → ``name``)."""
+    out = {}
+    for key, value in kwargs.items():
+        if key.endswith("__exact"):
+            key = key[: -len("__exact")]
+        if "__" not in key:
+            out[key] = value
+    return out
+
+
+def _flip(order: Any) -> Any:
+    from sqlalchemy.sql.elements import UnaryExpression
+
+    if isinstance(order, UnaryExpression) and order.modifier is not None:
+        element = order.element
+        name = getattr(order.modifier, "__name__", "")
+        return element.asc() if name == "desc_op" else element.desc()
+    return order.desc()
+
+
+def _truncate(value: Any, kind: str) -> Any:
+    if kind == "year":
+        value = value.replace(month=1, day=1)
+    elif kind == "month":
+        value = value.replace(day=1)
+    elif kind == "week":
+        value = value - dt.timedelta(days=value.weekday())
+    if isinstance(value, dt.datetime):
+        keep = ("year", "month", "week", "day", "hour", "minute", "second")
+        index = keep.index(kind)
+        if index <= 3:
+            value = value.replace(hour=0, minute=0, second=0, microsecond=0)
+        elif kind == "hour":
+            value = value.replace(minute=0, second=0, microsecond=0)
+        elif kind == "minute":
+            value = value.replace(second=0, microsecond=0)
+        else:
+            value = value.replace(microsecond=0)
+    return value
+
+
+def _ordered(values: list[Any], order: str) -> list[Any]:
+    if order not in ("ASC", "DESC"):
+        raise InvalidArgument(f"Invalid order {order!r}. Valid options: ('ASC', 'DESC')")
+    return values[::-1] if order == "DESC" else values
+
+
+def _fill_foreign_keys(model: Any, records: list[Any], name: str, inst: Instance) -> None:
+    info = model._meta.fields[name]
+    ids = {getattr(r, info.attname) for r in records} - {None}
+    related = info.related_model
+    with inst.session() as session:
+        targets = {t.id: t for t in session.scalars(select(related).where(related.id.in_(ids)))}
+    for record in records:
+        target = targets.get(getattr(record, info.attname))
+        if target is not None:
+            record.__dict__[f"_lp_fk_{name}"] = target
+
+
+def _prefetch_many(model: Any, records: list[Any], name: str, inst: Instance) -> None:
+    info = model._meta.fields[name]
+    related = info.related_model
+    table = related.__table__
+    by_id = {r.id: r for r in records}
+    if info.kind == "reverse_fk":
+        owner_col = table.c[info.source_column]
+        stmt = select(owner_col, related).where(owner_col.in_(list(by_id)))
+    else:
+        link = info.link_table
+        owner_col = link.c[info.source_column]
+        stmt = (
+            select(owner_col, related)
+            .join(link, link.c[info.target_column] == table.c.id)
+            .where(owner_col.in_(list(by_id)))
+        )
+    grouped: dict[Any, list[Any]] = {rid: [] for rid in by_id}
+    with inst.session() as session:
+        for owner_id, target in session.execute(stmt):
+            grouped[owner_id].append(target)
+    for rid, targets in grouped.items():
+        by_id[rid].__dict__[f"_lp_prefetch_{name}"] = targets
+
+
+class QuerySet(BasicQuerySet[T]):
+    """Query set of a registry with lamindb's extras (``get`` by uid prefix, search, …).
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> queryset = ln.ULabel.filter(name="my label")
+        >>> isinstance(queryset, ln.models.QuerySet)
+        True
+    """
+
+    def get(self, idlike: int | str | Q | None = None, **expressions: Any) -> T:  # type: ignore[override]
+        """A single record by integer id, full uid, uid prefix, or lookups.
+
+        Raises:
+            DoesNotExist: With a hint to pass a keyword if a string matched no uid.
+            MultipleResultsFound: If several records match.
+        """
+        if isinstance(idlike, Q):
+            return self.filter(idlike, **expressions).one()
+        if isinstance(idlike, bool):
+            raise InvalidArgument(f"get() takes an id, a uid or lookups, not {idlike!r}")
+        if isinstance(idlike, int):
+            return self.filter(id=idlike, **expressions).one()
+        if isinstance(idlike, str):
+            model = self.model
+            name_field = getattr(model, "_name_field", "name")
+            msg = (
+                f"No record found with uid '{idlike}'. Did you forget a keyword as in "
+                f"{model.__name__}.get({name_field}='{idlike}')?"
+            )
+            if "uid" not in model._meta.fields:  # type: ignore[attr-defined]
+                raise DoesNotExist(msg)
+            qs = self.filter(uid__startswith=idlike, **expressions)
+            versioned = "is_latest" in model._meta.fields  # type: ignore[attr-defined]
+            uid_len = model._meta.fields["uid"].spec.max_length  # type: ignore[attr-defined]
+            if versioned and len(idlike) < uid_len:
+                latest = qs.filter(is_latest=True)._one(msg, raise_doesnotexist=False,
+                                                      raise_multiple=False)
+                if latest is not None:
+                    return latest
+                return qs.order_by("-id")._one(msg, raise_multiple=False)  # type: ignore[return-value]
+            return qs._one(msg)  # type: ignore[return-value]
+        if idlike is not None:
+            raise InvalidArgument(
+                f"get() takes an int id, a uid string or lookups, got {idlike!r}"
+            )
+        if not expressions:
+            return self.one()
+        return self.filter(**expressions).one()
+
+    def filter(self, *queries: Any, **expressions: Any) -> QuerySet[T]:
+        return super().filter(*queries, **expressions)  # type: ignore[return-value]

@@ -1,0 +1,146 @@
+"""Runs and transforms, and the mixins that tie records to them.
+
+``TracksRun`` gives a registry ``created_at``, ``created_by`` and ``run``, filled in
+automatically from the current user and run; ``TracksUpdates`` keeps ``updated_at``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import fields
+from ..core._types import utcnow
+from ..core._uid import base62_16, base62_20
+from .sqlrecord import SQLRecord, next_hook
+
+
+class TracksRun:
+    """Mixin: the creating user, the creating run and the creation time.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> label = ln.ULabel(name="tracked").save()
+        >>> label.created_by.handle == ln.settings.user.handle
+        True
+    """
+
+    created_at: Any = fields.DateTimeField(
+        auto_now_add=True, db_index=True, editable=False, doc="Time of creation of record."
+    )
+    created_by: Any = fields.ForeignKey(
+        "User", fields.PROTECT, null=True, related_name="+", doc="Creator of record."
+    )
+    run: Any = fields.ForeignKey(
+        "Run", fields.PROTECT, null=True, related_name="+",
+        doc="Run that created the record.",
+    )
+
+    def _prepare_save(self) -> None:
+        next_hook(self, TracksRun)
+        _fill_created_by(self)
+        if self.run_id is None and getattr(self, "id", None) is None:  # type: ignore[has-type]
+            from ..core._context import current_run
+
+            run = current_run.get()
+            if run is not None:
+                self.run_id = run.id
+
+
+class TracksUpdates:
+    """Mixin: ``updated_at``, refreshed whenever the record is saved with changes."""
+
+    updated_at: Any = fields.DateTimeField(
+        auto_now_add=True, db_index=True, editable=False, doc="Time of last update."
+    )
+
+    def _prepare_save(self) -> None:
+        next_hook(self, TracksUpdates)
+        if getattr(self, "id", None) is not None:
+            self.updated_at = utcnow()
+
+
+class Transform(SQLRecord, TracksUpdates):
+    """Data transformations: a pipeline, a function, a Dagster asset definition.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> ln.Transform(key="example.py", kind="script").save().kind
+        'script'
+    """
+
+    _name_field = "key"
+
+    uid: str = fields.CharField(max_length=16, unique=True, editable=False,
+                                default=base62_16,
+                                doc="A universal random id.")
+    key: str | None = fields.CharField(max_length=1024, null=True, db_index=True,
+                                       doc="A name or path, e.g. the asset key.")
+    description: str | None = fields.TextField(null=True, doc="A description.")
+    kind: str = fields.CharField(max_length=20, default="pipeline", db_index=True,
+                                 doc="pipeline, notebook, script, function, …")
+    source_code: str | None = fields.TextField(null=True, doc="Source code.")
+    hash: str | None = fields.CharField(max_length=22, null=True, db_index=True,
+                                        doc="Hash of the source code.")
+    version_tag: str | None = fields.CharField(max_length=30, null=True, db_index=True,
+                                               doc="A version tag such as a code_version.")
+    is_latest: bool = fields.BooleanField(default=True, db_index=True,
+                                          doc="Whether this is the latest version.")
+    created_at: Any = fields.DateTimeField(auto_now_add=True, db_index=True, editable=False,
+                                           doc="Time of creation of record.")
+    created_by: Any = fields.ForeignKey("User", fields.PROTECT, null=True, related_name="+",
+                                        doc="Creator of the transform.")
+
+    def _prepare_save(self) -> None:
+        super()._prepare_save()
+        _fill_created_by(self)
+
+
+class Run(SQLRecord):
+    """One execution of a transform, e.g. one Dagster run.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> transform = ln.Transform(key="run-example", kind="function").save()
+        >>> ln.Run(transform=transform).save().transform == transform
+        True
+    """
+
+    _name_field = "name"
+
+    uid: str = fields.CharField(max_length=20, unique=True, editable=False,
+                                default=base62_20,
+                                doc="A universal random id.")
+    name: str | None = fields.CharField(max_length=150, null=True, doc="An optional name.")
+    transform: Any = fields.ForeignKey(Transform, fields.CASCADE, related_name="runs",
+                                       doc="The transform that ran.")
+    started_at: Any = fields.DateTimeField(auto_now_add=True, db_index=True,
+                                           doc="Start time of the run.")
+    finished_at: Any = fields.DateTimeField(null=True, db_index=True,
+                                            doc="Finish time of the run.")
+    status: str | None = fields.CharField(max_length=20, null=True, db_index=True,
+                                          doc="scheduled, started, completed, errored, …")
+    params: Any = fields.JSONField(null=True, doc="Parameters of the run.")
+    reference: str | None = fields.CharField(max_length=255, null=True, db_index=True,
+                                             doc="An external reference such as a Dagster run id.")
+    reference_type: str | None = fields.CharField(max_length=25, null=True, db_index=True,
+                                                  doc="The kind of reference, e.g. dagster_run_id.")
+    created_at: Any = fields.DateTimeField(auto_now_add=True, db_index=True,
+                                           doc="Time of creation of record.")
+    created_by: Any = fields.ForeignKey("User", fields.PROTECT, null=True, related_name="+",
+                                        doc="Who ran it.")
+    initiated_by_run: Any = fields.ForeignKey("self", fields.SET_NULL, null=True,
+                                              related_name="initiated_runs",
+                                              doc="The run that triggered this one.")
+
+    def _prepare_save(self) -> None:
+        super()._prepare_save()
+        _fill_created_by(self)
+
+
+def _fill_created_by(record: Any) -> None:
+    if record.created_by_id is None:
+        from ..core._settings import settings
+
+        user = settings.user
+        if user is not None:
+            record.created_by_id = user.id

@@ -1,0 +1,143 @@
+"""Bulk writes: insert or update many records with few statements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import attributes
+
+from ..errors import IntegrityError, InvalidArgument
+from .sqlrecord import _convert_integrity_error, make_saved, record_instance
+
+if TYPE_CHECKING:
+    from ..core._instance import Instance
+
+#: Rows per INSERT statement; SQLite allows 32,766 bound parameters per statement.
+DEFAULT_BATCH = 500
+
+
+def _table_rows(records: list[Any], table: Any) -> list[dict[str, Any]]:
+    keys = [c.key for c in table.columns if c.key != "id"]
+    return [{k: record.__dict__.get(k) for k in keys} for record in records]
+
+
+def bulk_insert(records: list[Any], instance: Instance, *, batch_size: int | None = None,
+                ignore_conflicts: bool = False) -> None:
+    """Insert new records of one or several registries; sets their ids.
+
+    All rows are written in one transaction: either every record is saved or none.
+    """
+    if not records:
+        return
+    if instance.read_only:
+        records[0]._check_writable()
+    by_model: dict[type, list[Any]] = {}
+    for record in records:
+        if record.id is not None:
+            msg = f"{type(record).__name__} {record._ident()} is already saved."
+            raise InvalidArgument(msg)
+        record._prepare_save()
+        by_model.setdefault(type(record), []).append(record)
+    try:
+        with instance.atomic() as session:
+            for model, group in by_model.items():
+                _insert_group(session, model, group, batch_size, ignore_conflicts)
+    except sa_exc.IntegrityError as error:
+        for record in records:
+            if record.__dict__.get("_lp_instance") is None:
+                record.id = None
+        raise _convert_integrity_error(error) from None
+    for record in records:
+        if record.id is not None:
+            make_saved(record, instance)
+            record._after_save()
+
+
+def _insert_group(session: Any, model: type, records: list[Any], batch_size: int | None,
+                  ignore_conflicts: bool) -> None:
+    table = model.__table__  # type: ignore[attr-defined]
+    size = batch_size or DEFAULT_BATCH
+    rows = _table_rows(records, table)
+    if ignore_conflicts:
+        stmt: Any = insert(table)
+        dialect = session.get_bind().dialect.name
+        if dialect == "sqlite":
+            stmt = stmt.prefix_with("OR IGNORE")
+        else:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt = pg_insert(table).on_conflict_do_nothing()
+        for start in range(0, len(rows), size):
+            session.execute(stmt, rows[start : start + size])
+        return
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    for start in range(0, len(rows), size):
+        batch = rows[start : start + size]
+        ids = [row[0] for row in session.execute(stmt, batch)]
+        for record, new_id in zip(records[start : start + size], ids, strict=True):
+            record.id = new_id
+
+
+def bulk_update(records: list[Any], fields: list[str], instance: Instance, *,
+                batch_size: int | None = None) -> int:
+    """Write ``fields`` of saved records with executemany ``UPDATE`` statements."""
+    if not records:
+        return 0
+    model = type(records[0])
+    meta = model._meta  # type: ignore[attr-defined]
+    attnames = [meta.get_field(f).attname for f in fields]
+    if any(a is None for a in attnames):
+        raise InvalidArgument(f"bulk_update() takes column fields, got {fields!r}")
+    for record in records:
+        if record.id is None:
+            raise InvalidArgument(f"bulk_update() needs saved records; {record!r} is not saved.")
+        record._check_not_locked("save")
+        record._prepare_save()
+    table = model.__table__  # type: ignore[attr-defined]
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("_lp_id"))
+        .values({a: bindparam(f"_v_{a}") for a in attnames})
+    )
+    rows = [{"_lp_id": r.id, **{f"_v_{a}": getattr(r, a) for a in attnames}} for r in records]
+    size = batch_size or DEFAULT_BATCH
+    try:
+        with instance.atomic() as session:
+            connection = session.connection()
+            for start in range(0, len(rows), size):
+                connection.execute(stmt, rows[start : start + size])
+    except sa_exc.IntegrityError as error:
+        raise _convert_integrity_error(error) from None
+    for record in records:
+        for a in attnames:
+            attributes.set_committed_value(record, a, getattr(record, a))
+    return len(records)
+
+
+def save(records: Iterable[Any], *, batch_size: int | None = None) -> None:
+    """Save many records: new ones in bulk, changed ones one by one, in one transaction.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> from lamin_pipes.models.save import save
+        >>> labels = [ln.ULabel(name=f"bulk-{i}") for i in range(3)]
+        >>> save(labels)
+        >>> all(label.id is not None for label in labels)
+        True
+    """
+    records = list(records)
+    if not records:
+        return
+    instance = record_instance(records[0])
+    new = [r for r in records if r.id is None]
+    existing = [r for r in records if r.id is not None]
+    with instance.atomic():
+        bulk_insert(new, instance, batch_size=batch_size)
+        for record in existing:
+            record.save()
+
+
+__all__ = ["IntegrityError", "bulk_insert", "bulk_update", "save"]
