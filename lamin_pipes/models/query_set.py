@@ -167,11 +167,15 @@ class BasicQuerySet(Generic[T]):
     @property
     def instance(self) -> Instance:
         """The instance this query set reads from."""
-        if self._instance is not None:
-            return self._instance
-        from ..core._settings import settings
+        from .sqlrecord import ensure_registry_table
 
-        return settings.instance
+        inst = self._instance
+        if inst is None:
+            from ..core._settings import settings
+
+            inst = settings.instance
+        ensure_registry_table(inst, self.model)
+        return inst
 
     @property
     def db(self) -> str:

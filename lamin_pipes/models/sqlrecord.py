@@ -386,7 +386,38 @@ def record_instance(record: Any) -> Instance:
         from ..core._settings import settings
 
         inst = settings.instance
+    ensure_registry_table(inst, type(record))
     return inst  # type: ignore[no-any-return]
+
+
+#: (database URL, pid) -> registries whose tables are known to exist there.
+_CREATED: dict[tuple[str, int], set[type]] = {}
+
+
+def ensure_registry_table(inst: Instance, model: Any) -> None:
+    """Create the table (and link tables) of a user-defined registry on first use.
+
+    Built-in registries are created by the shipped migrations; a registry defined by a
+    user (a ``SQLRecord`` subclass outside lamin_pipes) gets its tables here, once per
+    process and database.
+    """
+    import os
+
+    if model.__module__.startswith("lamin_pipes."):
+        return
+    key = (inst.db, os.getpid())
+    done = _CREATED.setdefault(key, set())
+    if model in done:
+        return
+    if inst.read_only:
+        done.add(model)
+        return
+    tables = [model.__table__] + [
+        f.link_table for f in model._meta.fields.values()
+        if f.kind == MANY_TO_MANY and f.link_table is not None
+    ]
+    model.metadata.create_all(inst.engine, tables=tables, checkfirst=True)
+    done.add(model)
 
 
 def _convert_integrity_error(error: sa_exc.IntegrityError, record: Any = None) -> IntegrityError:
