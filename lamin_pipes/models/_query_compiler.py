@@ -51,7 +51,8 @@ OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "range": lambda c, v: c.between(v[0], v[1]),
     "isnull": lambda c, v: c.is_(None) if v else c.isnot(None),
     "regex": lambda c, v: c.regexp_match(v),
-    "iregex": lambda c, v: c.regexp_match(v, flags="i"),
+    # "(?i)" is understood by Python's re (SQLite) and by PostgreSQL's AREs alike
+    "iregex": lambda c, v: c.regexp_match(f"(?i){v}"),
 }
 TRANSFORMS = ("year", "month", "day")
 #: Operators that make sense on the id of a relation.

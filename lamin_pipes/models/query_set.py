@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 _BRANCH_KEYS = ("branch", "branch_id")
-_ID_KEYS = {"id", "uid", "hash", "id__in", "uid__in", "hash__in", "pk"}
+_ID_KEYS = {"id", "uid", "hash", "id__in", "uid__in", "hash__in", "pk", "uid__startswith"}
 
 
 def _mentions_branch(keys: Iterable[str]) -> bool:
