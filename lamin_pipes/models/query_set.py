@@ -452,6 +452,8 @@ class BasicQuerySet(Generic[T]):
                     records.append(record)
             else:
                 records = list(session.scalars(stmt))
+            if self._load_options:
+                _expire_unloaded(session, records)
         self._after_fetch(records, inst)
         self._cache = records
         return records
@@ -987,6 +989,14 @@ class BasicQuerySet(Generic[T]):
     abulk_update = _async("bulk_update")
     aaggregate = _async("aggregate")
     aexplain = _async("explain")
+
+
+def _expire_unloaded(session: Any, records: list[Any]) -> None:
+    """Mark columns left out by only()/defer() as expired: they load on first access."""
+    for record in records:
+        missing = [c.key for c in type(record).__table__.columns if c.key not in record.__dict__]
+        if missing:
+            session.expire(record, missing)
 
 
 def _plain(kwargs: dict[str, Any]) -> dict[str, Any]:

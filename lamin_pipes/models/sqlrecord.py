@@ -21,6 +21,8 @@ from sqlalchemy import Column as SAColumn
 from sqlalchemy import ForeignKey as SAForeignKey
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import DeclarativeBase, attributes, mapped_column
+from sqlalchemy.orm import loading as _sa_loading
+from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.orm import make_transient_to_detached as _make_detached
 from sqlalchemy.orm.decl_api import DeclarativeAttributeIntercept
 
@@ -145,6 +147,7 @@ class Registry(DeclarativeAttributeIntercept):
                 m2m[fname] = spec
         cls = super().__new__(mcs, name, bases, new_ns, **kw)
         cls._meta = _build_options(cls, table, specs, m2m)
+        manager_of_class(cls).expired_attribute_loader = _load_expired_attributes
         _MODELS[name] = cls
         _resolve_pending()
         return cls
@@ -377,6 +380,35 @@ class Base(DeclarativeBase, metaclass=Registry):
 @event.listens_for(Base, "load", propagate=True)
 def _remember_instance(target: Any, context: Any) -> None:
     target._lp_instance = context.session.info.get("instance")
+
+
+def _load_expired_attributes(state: Any, attribute_names: Any, passive: Any) -> None:
+    """Load expired or deferred columns, also for records detached from any session.
+
+    Records are detached between operations; a column left out by ``only()``/``defer()``
+    is loaded on first access with one query through the record's instance.
+    """
+    if state.session is not None:
+        _sa_loading._load_scalar_attributes(state.mapper, state, attribute_names, passive)
+        return
+    record = state.obj()
+    if record is None or not state.key or not attribute_names:
+        return
+    from sqlalchemy import select
+
+    table = type(record).__table__
+    names = sorted(attribute_names)
+    with record_instance(record).session() as session:
+        row = session.execute(
+            select(*[table.c[n] for n in names]).where(table.c.id == state.key[1][0])
+        ).first()
+    if row is None:
+        from ..errors import DoesNotExist
+
+        msg = f"{type(record).__name__} {record._ident()} no longer exists in the database."
+        raise DoesNotExist(msg)
+    for name, value in zip(names, row, strict=True):
+        attributes.set_committed_value(record, name, value)
 
 
 def record_instance(record: Any) -> Instance:
