@@ -78,7 +78,7 @@ class ColumnSpec:
             "bool": Boolean,
             "datetime": UTCDateTime,
             "date": Date,
-            "json": lambda: JSONType,
+            "json": JSONType,
         }
         return types[kind]()
 

@@ -831,8 +831,6 @@ class BasicQuerySet(Generic[T]):
         has_branch = "branch" in self.model._meta.fields  # type: ignore[attr-defined]
         ids = select(self.id_subquery().subquery().c.id)
         if has_branch and not permanent:
-            if permanent is False and not has_branch:
-                raise InvalidArgument("Soft delete is impossible for this registry.")
             with inst.session() as session:
                 session.execute(update(table).where(table.c.id.in_(ids)).values(branch_id=-1))
             return
