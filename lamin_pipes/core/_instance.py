@@ -66,7 +66,11 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # Write blocks (atomic) take the write lock up front: a deferred transaction that
+    # reads first and writes later fails at once with SQLITE_BUSY under concurrency,
+    # while BEGIN IMMEDIATE waits for the busy timeout instead.
+    immediate = conn.get_execution_options().get("lamin_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_engine_for(url: str) -> Engine:
@@ -139,13 +143,17 @@ class Instance:
             return Path(url.database or "memory").parent.name or "memory"
         return url.database or "default"
 
-    def new_session(self) -> Session:
-        """A fresh ORM session bound to this instance's engine."""
+    def new_session(self, *, write: bool = False) -> Session:
+        """A fresh ORM session bound to this instance's engine.
+
+        Args:
+            write: The session is meant for a block of writes; on SQLite its
+                transaction takes the write lock when it begins.
+        """
         from sqlalchemy.orm import Session
 
-        return Session(
-            self.engine, expire_on_commit=False, autoflush=False, info={"instance": self}
-        )
+        bind = self.engine.execution_options(lamin_immediate=True) if write else self.engine
+        return Session(bind, expire_on_commit=False, autoflush=False, info={"instance": self})
 
     def atomic_session(self) -> Session | None:
         """The session of an enclosing ``ln.atomic()`` block, if any."""
@@ -184,7 +192,7 @@ class Instance:
             with outer.begin_nested():
                 yield outer
             return
-        session = self.new_session()
+        session = self.new_session(write=True)
         sessions = dict(_ATOMIC.get() or {})
         sessions[self.db] = session
         token = _ATOMIC.set(sessions)

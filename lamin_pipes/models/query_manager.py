@@ -92,8 +92,6 @@ class QueryManager:
             return list(cached) if field is None else [getattr(r, field) for r in cached]
         return self.get_queryset().to_list(field)
 
-    def list(self, field: str | None = None) -> list[Any]:
-        return self.to_list(field)
 
     def to_dataframe(self, **kwargs: Any) -> pd.DataFrame:
         """The related records as a DataFrame (see ``QuerySet.to_dataframe``)."""

@@ -640,9 +640,6 @@ class BasicQuerySet(Generic[T]):
             return list(self._fetch())
         return self.values_list(field, flat=True)
 
-    def list(self, field: str | None = None) -> list[Any]:
-        """Alias of :meth:`to_list` kept from older lamindb releases."""
-        return self.to_list(field)
 
     def values(self, *fields: str, **expressions: Any) -> list[dict[str, Any]]:
         """Rows as dictionaries of field values (all columns by default)."""
