@@ -70,8 +70,10 @@ def pg_template() -> Iterator[str]:
     from lamin_pipes.core._instance import Instance
     from lamin_pipes.core._migrate import ensure_schema
 
-    _admin_execute(f'DROP DATABASE IF EXISTS "{_PG_TEMPLATE}" WITH (FORCE)',
-                   f'CREATE DATABASE "{_PG_TEMPLATE}"')
+    _admin_execute(
+        f'DROP DATABASE IF EXISTS "{_PG_TEMPLATE}" WITH (FORCE)',
+        f'CREATE DATABASE "{_PG_TEMPLATE}"',
+    )
     instance = Instance(db=_pg_url(_PG_TEMPLATE), storage="")
     ensure_schema(instance)
     instance.engine.dispose()

@@ -126,12 +126,10 @@ def _check_on_delete(on_delete: str) -> str:
 
 
 def _column(kind: str, default: Any, null: bool, unique: bool, db_index: bool, **kw: Any) -> Any:
-    return ColumnSpec(
-        kind=kind, default=default, null=null, unique=unique, db_index=db_index, **kw
-    )
+    return ColumnSpec(kind=kind, default=default, null=null, unique=unique, db_index=db_index, **kw)
 
 
-def CharField(  # noqa: N802 - Django's names
+def CharField(
     max_length: int = 255,
     *,
     default: Any = None,
@@ -151,12 +149,19 @@ def CharField(  # noqa: N802 - Django's names
     """
     del blank
     return _column(
-        "char", default, null, unique, db_index,
-        max_length=max_length, primary_key=primary_key, editable=editable, doc=doc,
+        "char",
+        default,
+        null,
+        unique,
+        db_index,
+        max_length=max_length,
+        primary_key=primary_key,
+        editable=editable,
+        doc=doc,
     )
 
 
-def TextField(  # noqa: N802
+def TextField(
     *,
     default: Any = None,
     null: bool = False,
@@ -170,7 +175,7 @@ def TextField(  # noqa: N802
     return _column("text", default, null, unique, db_index, doc=doc)
 
 
-def IntegerField(  # noqa: N802
+def IntegerField(
     *,
     default: Any = None,
     null: bool = False,
@@ -184,7 +189,7 @@ def IntegerField(  # noqa: N802
     return _column("int", default, null, unique, db_index, doc=doc)
 
 
-def BigIntegerField(  # noqa: N802
+def BigIntegerField(
     *,
     default: Any = None,
     null: bool = False,
@@ -198,7 +203,7 @@ def BigIntegerField(  # noqa: N802
     return _column("bigint", default, null, unique, db_index, doc=doc)
 
 
-def FloatField(  # noqa: N802
+def FloatField(
     *,
     default: Any = None,
     null: bool = False,
@@ -212,7 +217,7 @@ def FloatField(  # noqa: N802
     return _column("float", default, null, unique, db_index, doc=doc)
 
 
-def BooleanField(  # noqa: N802
+def BooleanField(
     *,
     default: Any = False,
     null: bool = False,
@@ -222,10 +227,10 @@ def BooleanField(  # noqa: N802
 ) -> Any:
     """A boolean column (default ``False``)."""
     del blank
-    return _column("bool", default, null, False, db_index, doc=doc)
+    return _column("bool", default, null, unique=False, db_index=db_index, doc=doc)
 
 
-def DateTimeField(  # noqa: N802
+def DateTimeField(
     *,
     default: Any = None,
     null: bool = False,
@@ -244,10 +249,12 @@ def DateTimeField(  # noqa: N802
         from .core._types import utcnow
 
         default = utcnow
-    return _column("datetime", default, null, False, db_index, editable=editable, doc=doc)
+    return _column(
+        "datetime", default, null, unique=False, db_index=db_index, editable=editable, doc=doc
+    )
 
 
-def DateField(  # noqa: N802
+def DateField(
     *,
     default: Any = None,
     null: bool = False,
@@ -257,10 +264,10 @@ def DateField(  # noqa: N802
 ) -> Any:
     """A date column."""
     del blank
-    return _column("date", default, null, False, db_index, doc=doc)
+    return _column("date", default, null, unique=False, db_index=db_index, doc=doc)
 
 
-def JSONField(  # noqa: N802
+def JSONField(
     *,
     default: Any = None,
     null: bool = False,
@@ -270,10 +277,10 @@ def JSONField(  # noqa: N802
 ) -> Any:
     """A JSON column (JSONB on PostgreSQL)."""
     del blank
-    return _column("json", default, null, False, db_index, doc=doc)
+    return _column("json", default, null, unique=False, db_index=db_index, doc=doc)
 
 
-def ForeignKey(  # noqa: N802
+def ForeignKey(
     to: Any,
     on_delete: str = CASCADE,
     *,
@@ -301,7 +308,7 @@ def ForeignKey(  # noqa: N802
     )
 
 
-def ManyToManyField(  # noqa: N802
+def ManyToManyField(
     to: Any,
     *,
     related_name: str | None = None,

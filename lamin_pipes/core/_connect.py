@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import InstanceNotSetupError
 from ._instance import Instance, normalize_url
 from ._settings import default_db, default_storage, default_user_handle, settings
-
-if TYPE_CHECKING:
-    pass
 
 
 def _prepare_location(url: str, storage: str) -> None:
@@ -44,8 +41,10 @@ def connect(db: str | None = None, storage: str | None = None) -> Instance:
     from ._migrate import ensure_schema
 
     url = normalize_url(db or default_db())
-    storage = str(Path(storage).expanduser().resolve()) if storage and "://" not in storage else (
-        storage or default_storage()
+    storage = (
+        str(Path(storage).expanduser().resolve())
+        if storage and "://" not in storage
+        else (storage or default_storage())
     )
     _prepare_location(url, storage)
     instance = Instance(db=url, storage=storage)
@@ -71,7 +70,7 @@ def _ensure_user(instance: Instance) -> Any:
 
     handle = default_user_handle()
     with instance.session() as session:
-        user = session.scalars(select(User).where(User.handle == handle)).first()  # type: ignore[attr-defined]
+        user = session.scalars(select(User).where(User.__table__.c.handle == handle)).first()
     if user is None:
         from sqlalchemy.exc import IntegrityError
 
@@ -81,7 +80,7 @@ def _ensure_user(instance: Instance) -> Any:
                 session.add(user)
         except IntegrityError:  # created concurrently by another process
             with instance.session() as session:
-                user = session.scalars(select(User).where(User.handle == handle)).one()  # type: ignore[attr-defined]
+                user = session.scalars(select(User).where(User.__table__.c.handle == handle)).one()
     user._lp_instance = instance
     return user
 

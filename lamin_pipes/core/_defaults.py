@@ -7,8 +7,11 @@ from typing import Any
 from ._types import utcnow
 from ._uid import base62_12
 
-BRANCHES = ((1, "main", "The main branch."), (0, "archive", "Archived records."),
-            (-1, "trash", "Records in the trash."))
+BRANCHES = (
+    (1, "main", "The main branch."),
+    (0, "archive", "Archived records."),
+    (-1, "trash", "Records in the trash."),
+)
 
 
 def insert_defaults(connection: Any) -> None:
@@ -22,21 +25,35 @@ def insert_defaults(connection: Any) -> None:
     now = utcnow()
     for branch_id, name, description in BRANCHES:
         if branch_id not in existing:
-            connection.execute(branch.insert().values(
-                id=branch_id, uid=base62_12(), name=name, description=description,
-                created_at=now if connection.dialect.name != "sqlite" else now.replace(tzinfo=None),
-            ))
+            connection.execute(
+                branch.insert().values(
+                    id=branch_id,
+                    uid=base62_12(),
+                    name=name,
+                    description=description,
+                    created_at=now
+                    if connection.dialect.name != "sqlite"
+                    else now.replace(tzinfo=None),
+                )
+            )
     if connection.execute(select(space.c.id).where(space.c.id == 1)).first() is None:
-        connection.execute(space.insert().values(
-            id=1, uid=base62_12(), name="all", description="Every record lives here by default.",
-            created_at=now if connection.dialect.name != "sqlite" else now.replace(tzinfo=None),
-        ))
+        connection.execute(
+            space.insert().values(
+                id=1,
+                uid=base62_12(),
+                name="all",
+                description="Every record lives here by default.",
+                created_at=now if connection.dialect.name != "sqlite" else now.replace(tzinfo=None),
+            )
+        )
     if connection.dialect.name == "postgresql":
         # explicit ids do not advance the sequences
         from sqlalchemy import text
 
         for table in ("lamindb_branch", "lamindb_space"):
-            connection.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"GREATEST((SELECT MAX(id) FROM {table}), 1))"
-            ))
+            connection.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"GREATEST((SELECT MAX(id) FROM {table}), 1))"
+                )
+            )

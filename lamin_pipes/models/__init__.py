@@ -10,17 +10,17 @@ from ._query_compiler import Q
 from .can_curate import CanCurate, InspectResult, ValidateFields
 from .has_parents import HasParents
 from .has_type import HasType
+from .project import Project
 from .query_db import QueryDB
 from .query_manager import QueryManager
 from .query_set import Avg, BasicQuerySet, Count, Max, Min, QuerySet, Sum
-from .run import Run, Transform, TracksRun, TracksUpdates
+from .record import Record
+from .run import Run, TracksRun, TracksUpdates, Transform
 from .space import Branch, Space
 from .sqlrecord import BaseSQLRecord, Registry, SQLRecord
 from .sqlrecord_list import SQLRecordList
-from .user import User
 from .ulabel import ULabel
-from .record import Record
-from .project import Project
+from .user import User
 
 __all__ = [
     "Avg",

@@ -50,13 +50,13 @@ class FieldInfo:
     name: str
     kind: str
     model: Any
-    attname: str | None = None
+    attname: str = ""
     spec: ColumnSpec | None = None
     target: Any = None
     related_name: str | None = None
     link_table: Table | None = None
-    source_column: str | None = None
-    target_column: str | None = None
+    source_column: str = ""
+    target_column: str = ""
     null: bool = True
     on_delete: str | None = None
     default: Any = None
@@ -86,6 +86,14 @@ class FieldInfo:
     def column(self) -> Column[Any]:
         """The SQLAlchemy column of a column or foreign-key field."""
         return self.model.__table__.c[self.attname]  # type: ignore[no-any-return]
+
+    @property
+    def link(self) -> Table:
+        """The link table of a many-to-many field."""
+        if self.link_table is None:
+            msg = f"{self.model.__name__}.{self.name} is not a many-to-many field."
+            raise FieldError(msg)
+        return self.link_table
 
 
 @dataclass(eq=False)

@@ -71,8 +71,9 @@ class Q:
     AND = "AND"
     OR = "OR"
 
-    def __init__(self, *args: Q, _connector: str = "AND", _negated: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Q, _connector: str = "AND", _negated: bool = False, **kwargs: Any
+    ) -> None:
         self.children: list[Q | tuple[str, Any]] = [*args, *sorted(kwargs.items())]
         self.connector = _connector
         self.negated = _negated
@@ -145,13 +146,12 @@ def _unknown_operator(info: FieldInfo, op: str) -> FieldError:
 
 def _invalid_relation_lookup(info: FieldInfo, value: Any) -> FieldError:
     related = info.related_model
-    name_field = related._meta.name_field if related._meta.name_field in related._meta.fields else "uid"
+    name_field = (
+        related._meta.name_field if related._meta.name_field in related._meta.fields else "uid"
+    )
     if name_field not in related._meta.fields:
         name_field = "id"
-    msg = (
-        f"Invalid lookup '{value}' for {info.name}. Did you mean "
-        f"{info.name}__{name_field}?"
-    )
+    msg = f"Invalid lookup '{value}' for {info.name}. Did you mean {info.name}__{name_field}?"
     return FieldError(msg)
 
 
@@ -244,7 +244,7 @@ def _compile_fk(info: FieldInfo, table: Any, used_name: str, rest: list[str], va
         if len(rest) > 1:
             raise _unknown_operator(info, "__".join(rest))
         return _compare_relation_ids(info, column, op, value)
-    if rest == ["id"] or rest[0] == "id" and len(rest) == 2:
+    if rest == ["id"] or (rest[0] == "id" and len(rest) == 2):
         return _compile_column(info, column, rest[1:], value)
     related = info.related_model
     alias = related.__table__.alias()
@@ -269,9 +269,7 @@ def _multi_source(info: FieldInfo) -> tuple[Any, Any, Any]:
     """For a many-valued relation: (from-clause, column with the owner id, column with
     the related id). Reverse foreign keys read an alias of the related table."""
     if info.kind in (MANY_TO_MANY, REVERSE_M2M):
-        link = info.link_table
-        assert link is not None
-        link = link.alias()
+        link = info.link.alias()
         return link, link.c[info.source_column], link.c[info.target_column]
     related = info.related_model.__table__.alias()
     return related, related.c[info.source_column], related.c.id
@@ -372,4 +370,4 @@ def known_operator(name: str) -> bool:
     return name in OPERATORS or name in TRANSFORMS
 
 
-__all__ = ["Q", "compile_filters", "compile_lookup", "compile_q", "resolve_path", "false"]
+__all__ = ["Q", "compile_filters", "compile_lookup", "compile_q", "false", "resolve_path"]

@@ -24,9 +24,14 @@ def _columns(model: Any, privates: bool) -> list[str]:
     return names
 
 
-def to_dataframe(qs: BasicQuerySet[Any], *, include: str | list[str] | None = None,
-                 features: str | list[str] | None = None, limit: int | None = 100,
-                 order_by: str | None = "-id") -> pd.DataFrame:
+def to_dataframe(
+    qs: BasicQuerySet[Any],
+    *,
+    include: str | list[str] | None = None,
+    features: str | list[str] | None = None,
+    limit: int | None = 100,
+    order_by: str | None = "-id",
+) -> pd.DataFrame:
     import pandas as pd
 
     model = qs.model
@@ -66,7 +71,7 @@ def _include_values(qs: BasicQuerySet[Any], path: str, ids: list[Any]) -> list[A
     with qs.instance.session() as session:
         pairs = session.execute(stmt).all() if ids else []
     if first.kind == FOREIGN_KEY:
-        single = dict(pairs)
+        single: dict[Any, Any] = dict(pairs)
         return [single.get(i) for i in ids]
     grouped: dict[Any, list[Any]] = {i: [] for i in ids}
     for owner, val in pairs:

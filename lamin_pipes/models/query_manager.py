@@ -13,6 +13,7 @@ from sqlalchemy import delete, insert, select, update
 
 from ..errors import FieldValidationError, InvalidArgument
 from ._options import MANY_TO_MANY, REVERSE_FK, REVERSE_M2M, FieldInfo
+from .sqlrecord import table_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,7 +93,6 @@ class QueryManager:
             return list(cached) if field is None else [getattr(r, field) for r in cached]
         return self.get_queryset().to_list(field)
 
-
     def to_dataframe(self, **kwargs: Any) -> pd.DataFrame:
         """The related records as a DataFrame (see ``QuerySet.to_dataframe``)."""
         return self.get_queryset().to_dataframe(**kwargs)
@@ -141,9 +141,7 @@ class QueryManager:
                 out.extend(self._targets(item))
                 continue
             if not isinstance(item, self.model):
-                msg = (
-                    f"'{self.info.name}' takes {self.model.__name__} records, got {item!r}"
-                )
+                msg = f"'{self.info.name}' takes {self.model.__name__} records, got {item!r}"
                 raise FieldValidationError(msg)
             if item.id is None:
                 msg = f"Save {item!r} before adding it to '{self.info.name}'."
@@ -164,10 +162,11 @@ class QueryManager:
         info = self.info
         inst = self._instance()
         if info.kind == REVERSE_FK:
-            table = self.model.__table__  # type: ignore[attr-defined]
+            table = table_of(self.model)
             with inst.session() as session:
                 session.execute(
-                    update(table).where(table.c.id.in_([t.id for t in targets]))
+                    update(table)
+                    .where(table.c.id.in_([t.id for t in targets]))
                     .values({info.source_column: owner_id})
                 )
             for target in targets:
@@ -179,12 +178,14 @@ class QueryManager:
         assert link is not None
         wanted = {t.id for t in targets}
         with inst.atomic() as session:
-            existing = set(session.scalars(
-                select(link.c[info.target_column]).where(
-                    link.c[info.source_column] == owner_id,
-                    link.c[info.target_column].in_(wanted),
+            existing = set(
+                session.scalars(
+                    select(link.c[info.target_column]).where(
+                        link.c[info.source_column] == owner_id,
+                        link.c[info.target_column].in_(wanted),
+                    )
                 )
-            ))
+            )
             rows = [
                 {info.source_column: owner_id, info.target_column: t}
                 for t in sorted(wanted - existing)
@@ -223,7 +224,7 @@ class QueryManager:
                 f"'{fk.name}' cannot be empty. Delete them or assign another {fk.name}."
             )
             raise InvalidArgument(msg)
-        table = self.model.__table__  # type: ignore[attr-defined]
+        table = table_of(self.model)
         stmt = update(table).where(table.c[info.source_column] == self._owner_id())
         if ids is not None:
             stmt = stmt.where(table.c.id.in_(ids))

@@ -570,8 +570,12 @@ class BasicQuerySet(Generic[T]):
         records = list(qs.reverse()[:1])
         return records[0] if records else None
 
-    def _one(self, does_not_exist_msg: str | None = None, raise_doesnotexist: bool = True,
-             raise_multiple: bool = True) -> T | None:
+    def _one(
+        self,
+        does_not_exist_msg: str | None = None,
+        raise_doesnotexist: bool = True,
+        raise_multiple: bool = True,
+    ) -> T | None:
         records = list(self[:2])
         if not records:
             if raise_doesnotexist:
@@ -603,8 +607,9 @@ class BasicQuerySet(Generic[T]):
     def latest(self, *fields: str) -> T:
         """The latest record by ``fields`` (default ``created_at``, else ``id``)."""
         fields = fields or (self._default_latest_field(),)
-        record = self.order_by(*[f"-{f.lstrip('-')}" if not f.startswith("-") else f.lstrip("-")
-                                 for f in fields]).first()
+        record = self.order_by(
+            *[f"-{f.lstrip('-')}" if not f.startswith("-") else f.lstrip("-") for f in fields]
+        ).first()
         if record is None:
             raise DoesNotExist(f"{self.model.__name__} matching query does not exist.")
         return record
@@ -620,8 +625,9 @@ class BasicQuerySet(Generic[T]):
     def _default_latest_field(self) -> str:
         return "created_at" if "created_at" in self.model._meta.fields else "id"  # type: ignore[attr-defined]
 
-    def in_bulk(self, id_list: Iterable[Any] | None = None, *,
-                field_name: str = "pk") -> dict[Any, T]:
+    def in_bulk(
+        self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, T]:
         """A dictionary mapping ``field_name`` values to records."""
         field_name = "id" if field_name == "pk" else field_name
         qs = self if id_list is None else self.filter(**{f"{field_name}__in": list(id_list)})
@@ -640,7 +646,6 @@ class BasicQuerySet(Generic[T]):
             return list(self._fetch())
         return self.values_list(field, flat=True)
 
-
     def values(self, *fields: str, **expressions: Any) -> list[dict[str, Any]]:
         """Rows as dictionaries of field values (all columns by default)."""
         names = list(fields) or self.model._meta.attnames()  # type: ignore[attr-defined]
@@ -657,7 +662,7 @@ class BasicQuerySet(Generic[T]):
         if flat:
             return [row[0] for row in rows]
         if named:
-            Row = namedtuple("Row", [n.replace("__", "_") for n in names])  # type: ignore[misc]  # noqa: PYI024
+            Row = namedtuple("Row", [n.replace("__", "_") for n in names])  # type: ignore[misc]
             return [Row(*row) for row in rows]
         return [tuple(row) for row in rows]
 
@@ -698,8 +703,10 @@ class BasicQuerySet(Generic[T]):
                 owner_col, value, join = resolve_multi_path(
                     self.model, aggregate.field if len(parts) > 1 else f"{parts[0]}__id"
                 )
-                sub = select(aggregate.sql_function(value)).select_from(join).where(
-                    owner_col.in_(select(inner.c.id))
+                sub = (
+                    select(aggregate.sql_function(value))
+                    .select_from(join)
+                    .where(owner_col.in_(select(inner.c.id)))
                 )
                 exprs.append(sub.scalar_subquery().label(alias))
             else:
@@ -719,8 +726,9 @@ class BasicQuerySet(Generic[T]):
         dates = sorted(v.date() if isinstance(v, dt.datetime) else v for v in values)
         return _ordered(sorted(set(dates)), order)
 
-    def datetimes(self, field_name: str, kind: str, order: str = "ASC",
-                  tzinfo: dt.tzinfo | None = None) -> list[dt.datetime]:
+    def datetimes(
+        self, field_name: str, kind: str, order: str = "ASC", tzinfo: dt.tzinfo | None = None
+    ) -> list[dt.datetime]:
         """Distinct datetimes truncated to ``kind`` (year … second)."""
         kinds = ("year", "month", "week", "day", "hour", "minute", "second")
         if kind not in kinds:
@@ -743,16 +751,23 @@ class BasicQuerySet(Generic[T]):
 
     # --- set operations -------------------------------------------------------------
 
-    def _compound(self, others: tuple[BasicQuerySet[Any], ...], op: str, all: bool = False) -> BasicQuerySet[T]:
+    def _compound(
+        self, others: tuple[BasicQuerySet[Any], ...], op: str, all: bool = False
+    ) -> BasicQuerySet[T]:
         from sqlalchemy import except_, intersect, union, union_all
 
         for other in others:
             if other.model is not self.model:
-                msg = f"Cannot combine {self.model.__name__} with {other.model.__name__} query sets."
+                msg = (
+                    f"Cannot combine {self.model.__name__} with {other.model.__name__} query sets."
+                )
                 raise InvalidArgument(msg)
         selects = [self.id_subquery(), *(o.id_subquery() for o in others)]
-        combine = {"union": union_all if all else union, "intersection": intersect,
-                   "difference": except_}[op]
+        combine = {
+            "union": union_all if all else union,
+            "intersection": intersect,
+            "difference": except_,
+        }[op]
         compound = combine(*selects).subquery()
         new = type(self)(self.model, instance=self._instance, include_trash=True)
         table = self.model.__table__  # type: ignore[attr-defined]
@@ -848,7 +863,9 @@ class BasicQuerySet(Generic[T]):
         """Create, save and return a record."""
         return self.model(**kwargs).save()  # type: ignore[no-any-return, attr-defined]
 
-    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[T, bool]:
+    def get_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[T, bool]:
         """Get the record matching ``kwargs`` or create it; returns ``(record, created)``."""
         record = self.filter(**kwargs).first()
         if record is not None:
@@ -865,9 +882,12 @@ class BasicQuerySet(Generic[T]):
                 raise
             return record, False
 
-    def update_or_create(self, defaults: dict[str, Any] | None = None,
-                         create_defaults: dict[str, Any] | None = None,
-                         **kwargs: Any) -> tuple[T, bool]:
+    def update_or_create(
+        self,
+        defaults: dict[str, Any] | None = None,
+        create_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[T, bool]:
         """Update the record matching ``kwargs`` with ``defaults``, or create it."""
         record = self.filter(**kwargs).first()
         if record is None:
@@ -878,19 +898,27 @@ class BasicQuerySet(Generic[T]):
         record.save()  # type: ignore[attr-defined]
         return record, False
 
-    def bulk_create(self, objs: Iterable[T], batch_size: int | None = None,
-                    ignore_conflicts: bool = False, update_conflicts: bool = False,
-                    update_fields: list[str] | None = None,
-                    unique_fields: list[str] | None = None) -> list[T]:
+    def bulk_create(
+        self,
+        objs: Iterable[T],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: list[str] | None = None,
+        unique_fields: list[str] | None = None,
+    ) -> list[T]:
         """Insert many records with few statements; sets their ids."""
         from .save import bulk_insert
 
         records = list(objs)
-        bulk_insert(records, self._writable(), batch_size=batch_size,
-                    ignore_conflicts=ignore_conflicts)
+        bulk_insert(
+            records, self._writable(), batch_size=batch_size, ignore_conflicts=ignore_conflicts
+        )
         return records
 
-    def bulk_update(self, objs: Iterable[T], fields: list[str], batch_size: int | None = None) -> int:
+    def bulk_update(
+        self, objs: Iterable[T], fields: list[str], batch_size: int | None = None
+    ) -> int:
         """Write ``fields`` of many records with one executemany statement."""
         from .save import bulk_update
 
@@ -898,9 +926,14 @@ class BasicQuerySet(Generic[T]):
 
     # --- registry-level helpers implemented elsewhere -------------------------------
 
-    def to_dataframe(self, *, include: str | list[str] | None = None,
-                     features: str | list[str] | None = None, limit: int | None = 100,
-                     order_by: str | None = "-id") -> pd.DataFrame:
+    def to_dataframe(
+        self,
+        *,
+        include: str | list[str] | None = None,
+        features: str | list[str] | None = None,
+        limit: int | None = 100,
+        order_by: str | None = "-id",
+    ) -> pd.DataFrame:
         """Evaluate into a ``pandas.DataFrame`` indexed by ``id``.
 
         Simple fields and foreign-key ids become columns; ``include`` adds related
@@ -915,20 +948,27 @@ class BasicQuerySet(Generic[T]):
         """
         from ._to_dataframe import to_dataframe
 
-        return to_dataframe(self, include=include, features=features, limit=limit,
-                            order_by=order_by)
+        return to_dataframe(
+            self, include=include, features=features, limit=limit, order_by=order_by
+        )
 
     def df(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
         """Alias of :meth:`to_dataframe` kept from older lamindb releases."""
         return self.to_dataframe(*args, **kwargs)
 
-    def search(self, string: str, *, field: Any = None, limit: int | None = 20,
-               case_sensitive: bool = False) -> QuerySet[T]:
+    def search(
+        self,
+        string: str,
+        *,
+        field: Any = None,
+        limit: int | None = 20,
+        case_sensitive: bool = False,
+    ) -> QuerySet[T]:
         """Search string fields; returns a query set, best matches first.
 
         Exact matches rank first, then synonym, prefix, token and fuzzy matches, so a
         typo such as ``"lable2"`` still finds ``"Label2"``. Each record carries its
-        ``score`` (0–100).
+        ``score`` (0 to 100).
 
         Examples:
             >>> import lamin_pipes as ln
@@ -1114,16 +1154,15 @@ class QuerySet(BasicQuerySet[T]):
             versioned = "is_latest" in model._meta.fields  # type: ignore[attr-defined]
             uid_len = model._meta.fields["uid"].spec.max_length  # type: ignore[attr-defined]
             if versioned and len(idlike) < uid_len:
-                latest = qs.filter(is_latest=True)._one(msg, raise_doesnotexist=False,
-                                                      raise_multiple=False)
+                latest = qs.filter(is_latest=True)._one(
+                    msg, raise_doesnotexist=False, raise_multiple=False
+                )
                 if latest is not None:
                     return latest
                 return qs.order_by("-id")._one(msg, raise_multiple=False)  # type: ignore[return-value]
             return qs._one(msg)  # type: ignore[return-value]
         if idlike is not None:
-            raise InvalidArgument(
-                f"get() takes an int id, a uid string or lookups, got {idlike!r}"
-            )
+            raise InvalidArgument(f"get() takes an int id, a uid string or lookups, got {idlike!r}")
         if not expressions:
             return self.one()
         return self.filter(**expressions).one()

@@ -27,22 +27,42 @@ class Record(SQLRecord, HasType, HasParents, CanCurate, TracksRun, TracksUpdates
         ['sample 1']
     """
 
-    uid: str = fields.CharField(max_length=16, unique=True, editable=False, default=base62_16,
-                                doc="A universal random id, valid across instances.")
-    name: str | None = fields.CharField(max_length=150, null=True, db_index=True,
-                                        doc="A name.")
-    type: Any = fields.ForeignKey("self", fields.PROTECT, null=True, related_name="records",
-                                  doc="The type of the record (a Record with is_type=True) ← records.")
-    is_type: bool = fields.BooleanField(default=False, db_index=True,
-                                        doc="Whether the record is a type of other records.")
+    uid: str = fields.CharField(
+        max_length=16,
+        unique=True,
+        editable=False,
+        default=base62_16,
+        doc="A universal random id, valid across instances.",
+    )
+    name: str | None = fields.CharField(max_length=150, null=True, db_index=True, doc="A name.")
+    type: Any = fields.ForeignKey(
+        "self",
+        fields.PROTECT,
+        null=True,
+        related_name="records",
+        doc="The type of the record (a Record with is_type=True) ← records.",
+    )
+    is_type: bool = fields.BooleanField(
+        default=False, db_index=True, doc="Whether the record is a type of other records."
+    )
     description: str | None = fields.TextField(null=True, doc="A description.")
-    reference: str | None = fields.CharField(max_length=255, null=True, db_index=True,
-                                             doc="A simple reference like a URL or external id.")
-    reference_type: str | None = fields.CharField(max_length=25, null=True, db_index=True,
-                                                  doc="Type of the reference.")
+    reference: str | None = fields.CharField(
+        max_length=255,
+        null=True,
+        db_index=True,
+        doc="A simple reference like a URL or external id.",
+    )
+    reference_type: str | None = fields.CharField(
+        max_length=25, null=True, db_index=True, doc="Type of the reference."
+    )
     synonyms: str | None = fields.TextField(null=True, doc="Synonyms, separated by '|'.")
-    abbr: str | None = fields.CharField(max_length=32, null=True, db_index=True,
-                                        doc="An abbreviation (also kept among the synonyms).")
+    abbr: str | None = fields.CharField(
+        max_length=32,
+        null=True,
+        db_index=True,
+        doc="An abbreviation (also kept among the synonyms).",
+    )
     extra_data: Any = fields.JSONField(null=True, doc="Additional data as JSON.")
-    parents: Any = fields.ManyToManyField("self", related_name="children",
-                                          doc="Parent records ← children.")
+    parents: Any = fields.ManyToManyField(
+        "self", related_name="children", doc="Parent records ← children."
+    )

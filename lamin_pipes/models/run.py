@@ -31,7 +31,10 @@ class TracksRun:
         "User", fields.PROTECT, null=True, related_name="+", doc="Creator of record."
     )
     run: Any = fields.ForeignKey(
-        "Run", fields.PROTECT, null=True, related_name="+",
+        "Run",
+        fields.PROTECT,
+        null=True,
+        related_name="+",
         doc="Run that created the record.",
     )
 
@@ -70,25 +73,35 @@ class Transform(SQLRecord, TracksUpdates):
 
     _name_field = "key"
 
-    uid: str = fields.CharField(max_length=16, unique=True, editable=False,
-                                default=base62_16,
-                                doc="A universal random id.")
-    key: str | None = fields.CharField(max_length=1024, null=True, db_index=True,
-                                       doc="A name or path, e.g. the asset key.")
+    uid: str = fields.CharField(
+        max_length=16, unique=True, editable=False, default=base62_16, doc="A universal random id."
+    )
+    key: str | None = fields.CharField(
+        max_length=1024, null=True, db_index=True, doc="A name or path, e.g. the asset key."
+    )
     description: str | None = fields.TextField(null=True, doc="A description.")
-    kind: str = fields.CharField(max_length=20, default="pipeline", db_index=True,
-                                 doc="pipeline, notebook, script, function, …")
+    kind: str = fields.CharField(
+        max_length=20,
+        default="pipeline",
+        db_index=True,
+        doc="pipeline, notebook, script, function, …",
+    )
     source_code: str | None = fields.TextField(null=True, doc="Source code.")
-    hash: str | None = fields.CharField(max_length=22, null=True, db_index=True,
-                                        doc="Hash of the source code.")
-    version_tag: str | None = fields.CharField(max_length=30, null=True, db_index=True,
-                                               doc="A version tag such as a code_version.")
-    is_latest: bool = fields.BooleanField(default=True, db_index=True,
-                                          doc="Whether this is the latest version.")
-    created_at: Any = fields.DateTimeField(auto_now_add=True, db_index=True, editable=False,
-                                           doc="Time of creation of record.")
-    created_by: Any = fields.ForeignKey("User", fields.PROTECT, null=True, related_name="+",
-                                        doc="Creator of the transform.")
+    hash: str | None = fields.CharField(
+        max_length=22, null=True, db_index=True, doc="Hash of the source code."
+    )
+    version_tag: str | None = fields.CharField(
+        max_length=30, null=True, db_index=True, doc="A version tag such as a code_version."
+    )
+    is_latest: bool = fields.BooleanField(
+        default=True, db_index=True, doc="Whether this is the latest version."
+    )
+    created_at: Any = fields.DateTimeField(
+        auto_now_add=True, db_index=True, editable=False, doc="Time of creation of record."
+    )
+    created_by: Any = fields.ForeignKey(
+        "User", fields.PROTECT, null=True, related_name="+", doc="Creator of the transform."
+    )
 
     def _prepare_save(self) -> None:
         super()._prepare_save()
@@ -107,30 +120,43 @@ class Run(SQLRecord):
 
     _name_field = "name"
 
-    uid: str = fields.CharField(max_length=20, unique=True, editable=False,
-                                default=base62_20,
-                                doc="A universal random id.")
+    uid: str = fields.CharField(
+        max_length=20, unique=True, editable=False, default=base62_20, doc="A universal random id."
+    )
     name: str | None = fields.CharField(max_length=150, null=True, doc="An optional name.")
-    transform: Any = fields.ForeignKey(Transform, fields.CASCADE, related_name="runs",
-                                       doc="The transform that ran.")
-    started_at: Any = fields.DateTimeField(auto_now_add=True, db_index=True,
-                                           doc="Start time of the run.")
-    finished_at: Any = fields.DateTimeField(null=True, db_index=True,
-                                            doc="Finish time of the run.")
-    status: str | None = fields.CharField(max_length=20, null=True, db_index=True,
-                                          doc="scheduled, started, completed, errored, …")
+    transform: Any = fields.ForeignKey(
+        Transform, fields.CASCADE, related_name="runs", doc="The transform that ran."
+    )
+    started_at: Any = fields.DateTimeField(
+        auto_now_add=True, db_index=True, doc="Start time of the run."
+    )
+    finished_at: Any = fields.DateTimeField(null=True, db_index=True, doc="Finish time of the run.")
+    status: str | None = fields.CharField(
+        max_length=20, null=True, db_index=True, doc="scheduled, started, completed, errored, …"
+    )
     params: Any = fields.JSONField(null=True, doc="Parameters of the run.")
-    reference: str | None = fields.CharField(max_length=255, null=True, db_index=True,
-                                             doc="An external reference such as a Dagster run id.")
-    reference_type: str | None = fields.CharField(max_length=25, null=True, db_index=True,
-                                                  doc="The kind of reference, e.g. dagster_run_id.")
-    created_at: Any = fields.DateTimeField(auto_now_add=True, db_index=True,
-                                           doc="Time of creation of record.")
-    created_by: Any = fields.ForeignKey("User", fields.PROTECT, null=True, related_name="+",
-                                        doc="Who ran it.")
-    initiated_by_run: Any = fields.ForeignKey("self", fields.SET_NULL, null=True,
-                                              related_name="initiated_runs",
-                                              doc="The run that triggered this one.")
+    reference: str | None = fields.CharField(
+        max_length=255,
+        null=True,
+        db_index=True,
+        doc="An external reference such as a Dagster run id.",
+    )
+    reference_type: str | None = fields.CharField(
+        max_length=25, null=True, db_index=True, doc="The kind of reference, e.g. dagster_run_id."
+    )
+    created_at: Any = fields.DateTimeField(
+        auto_now_add=True, db_index=True, doc="Time of creation of record."
+    )
+    created_by: Any = fields.ForeignKey(
+        "User", fields.PROTECT, null=True, related_name="+", doc="Who ran it."
+    )
+    initiated_by_run: Any = fields.ForeignKey(
+        "self",
+        fields.SET_NULL,
+        null=True,
+        related_name="initiated_runs",
+        doc="The run that triggered this one.",
+    )
 
     def _prepare_save(self) -> None:
         super()._prepare_save()

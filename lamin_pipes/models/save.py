@@ -24,8 +24,13 @@ def _table_rows(records: list[Any], table: Any) -> list[dict[str, Any]]:
     return [{k: record.__dict__.get(k) for k in keys} for record in records]
 
 
-def bulk_insert(records: list[Any], instance: Instance, *, batch_size: int | None = None,
-                ignore_conflicts: bool = False) -> None:
+def bulk_insert(
+    records: list[Any],
+    instance: Instance,
+    *,
+    batch_size: int | None = None,
+    ignore_conflicts: bool = False,
+) -> None:
     """Insert new records of one or several registries; sets their ids.
 
     All rows are written in one transaction: either every record is saved or none.
@@ -56,8 +61,9 @@ def bulk_insert(records: list[Any], instance: Instance, *, batch_size: int | Non
             record._after_save()
 
 
-def _insert_group(session: Any, model: type, records: list[Any], batch_size: int | None,
-                  ignore_conflicts: bool) -> None:
+def _insert_group(
+    session: Any, model: type, records: list[Any], batch_size: int | None, ignore_conflicts: bool
+) -> None:
     table = model.__table__  # type: ignore[attr-defined]
     size = batch_size or DEFAULT_BATCH
     rows = _table_rows(records, table)
@@ -81,8 +87,9 @@ def _insert_group(session: Any, model: type, records: list[Any], batch_size: int
             record.id = new_id
 
 
-def bulk_update(records: list[Any], fields: list[str], instance: Instance, *,
-                batch_size: int | None = None) -> int:
+def bulk_update(
+    records: list[Any], fields: list[str], instance: Instance, *, batch_size: int | None = None
+) -> int:
     """Write ``fields`` of saved records with executemany ``UPDATE`` statements."""
     if not records:
         return 0

@@ -21,14 +21,17 @@ class Space(BaseSQLRecord):
         'all'
     """
 
-    uid: str = fields.CharField(max_length=12, unique=True, editable=False, default=base62_12,
-                                doc="A universal random id.")
+    uid: str = fields.CharField(
+        max_length=12, unique=True, editable=False, default=base62_12, doc="A universal random id."
+    )
     name: str = fields.CharField(max_length=100, db_index=True, doc="Name of the space.")
     description: str | None = fields.TextField(null=True, doc="A description.")
-    created_at: Any = fields.DateTimeField(auto_now_add=True, db_index=True, editable=False,
-                                           doc="Time of creation of record.")
-    created_by: Any = fields.ForeignKey("User", fields.PROTECT, null=True, related_name="+",
-                                        doc="Creator of the space.")
+    created_at: Any = fields.DateTimeField(
+        auto_now_add=True, db_index=True, editable=False, doc="Time of creation of record."
+    )
+    created_by: Any = fields.ForeignKey(
+        "User", fields.PROTECT, null=True, related_name="+", doc="Creator of the space."
+    )
 
 
 class Branch(BaseSQLRecord):
@@ -40,11 +43,14 @@ class Branch(BaseSQLRecord):
         'trash'
     """
 
-    uid: str = fields.CharField(max_length=12, unique=True, editable=False, default=base62_12,
-                                doc="A universal random id.")
+    uid: str = fields.CharField(
+        max_length=12, unique=True, editable=False, default=base62_12, doc="A universal random id."
+    )
     name: str = fields.CharField(max_length=100, db_index=True, doc="Name of the branch.")
     description: str | None = fields.TextField(null=True, doc="A description.")
-    created_at: Any = fields.DateTimeField(auto_now_add=True, db_index=True, editable=False,
-                                           doc="Time of creation of record.")
-    created_by: Any = fields.ForeignKey("User", fields.PROTECT, null=True, related_name="+",
-                                        doc="Creator of the branch.")
+    created_at: Any = fields.DateTimeField(
+        auto_now_add=True, db_index=True, editable=False, doc="Time of creation of record."
+    )
+    created_by: Any = fields.ForeignKey(
+        "User", fields.PROTECT, null=True, related_name="+", doc="Creator of the branch."
+    )

@@ -22,9 +22,9 @@ from sqlalchemy import ForeignKey as SAForeignKey
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import DeclarativeBase, attributes, mapped_column
 from sqlalchemy.orm import loading as _sa_loading
-from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.orm import make_transient_to_detached as _make_detached
 from sqlalchemy.orm.decl_api import DeclarativeAttributeIntercept
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from .. import fields as _fields
 from ..core._types import BigIntPK
@@ -145,9 +145,9 @@ class Registry(DeclarativeAttributeIntercept):
                 )
             else:
                 m2m[fname] = spec
-        cls = super().__new__(mcs, name, bases, new_ns, **kw)
+        cls: Any = super().__new__(mcs, name, bases, new_ns, **kw)
         cls._meta = _build_options(cls, table, specs, m2m)
-        manager_of_class(cls).expired_attribute_loader = _load_expired_attributes
+        manager_of_class(cls).expired_attribute_loader = _load_expired_attributes  # type: ignore[assignment]
         _MODELS[name] = cls
         _resolve_pending()
         return cls
@@ -182,7 +182,7 @@ class Registry(DeclarativeAttributeIntercept):
 
         return QuerySet(cls).filter(*queries, **expressions)
 
-    def get(cls: type[T], idlike: int | str | None = None, **expressions: Any) -> T:
+    def get(cls: Any, idlike: int | str | None = None, **expressions: Any) -> Any:
         """Get a single record by id, uid (or uid prefix), or lookups.
 
         Raises:
@@ -197,7 +197,7 @@ class Registry(DeclarativeAttributeIntercept):
         """
         from .query_set import QuerySet
 
-        return QuerySet(cls).get(idlike, **expressions)  # type: ignore[no-any-return]
+        return QuerySet(cls).get(idlike, **expressions)
 
     def to_dataframe(
         cls: Any,
@@ -229,13 +229,9 @@ class Registry(DeclarativeAttributeIntercept):
         """Search string fields; best matches first (see ``QuerySet.search``)."""
         from .query_set import QuerySet
 
-        return QuerySet(cls).search(
-            string, field=field, limit=limit, case_sensitive=case_sensitive
-        )
+        return QuerySet(cls).search(string, field=field, limit=limit, case_sensitive=case_sensitive)
 
-    def lookup(
-        cls: Any, field: Any = None, return_field: Any = None, keep: Any = "first"
-    ) -> Any:
+    def lookup(cls: Any, field: Any = None, return_field: Any = None, keep: Any = "first") -> Any:
         """Return an auto-complete object for a field (see ``QuerySet.lookup``)."""
         from .query_set import QuerySet
 
@@ -291,17 +287,42 @@ def _build_options(
     cls: Any, table: str, specs: dict[str, Any], m2m: dict[str, _fields.ManyToManySpec]
 ) -> Options:
     meta = Options(model=cls, table_name=table, name_field=getattr(cls, "_name_field", "name"))
-    meta.add(FieldInfo(name="id", kind=COLUMN, model=cls, attname="id",
-                       spec=_fields.ColumnSpec(kind="bigint", primary_key=True), null=False))
+    meta.add(
+        FieldInfo(
+            name="id",
+            kind=COLUMN,
+            model=cls,
+            attname="id",
+            spec=_fields.ColumnSpec(kind="bigint", primary_key=True),
+            null=False,
+        )
+    )
     for fname, spec in specs.items():
         if isinstance(spec, _fields.ColumnSpec):
-            meta.add(FieldInfo(name=fname, kind=COLUMN, model=cls, attname=fname, spec=spec,
-                               null=spec.null, default=spec.default, doc=spec.doc))
+            meta.add(
+                FieldInfo(
+                    name=fname,
+                    kind=COLUMN,
+                    model=cls,
+                    attname=fname,
+                    spec=spec,
+                    null=spec.null,
+                    default=spec.default,
+                    doc=spec.doc,
+                )
+            )
         elif isinstance(spec, _fields.ForeignKeySpec):
             info = FieldInfo(
-                name=fname, kind=FOREIGN_KEY, model=cls, attname=f"{fname}_id",
-                target=spec.to, related_name=spec.related_name, null=spec.null,
-                on_delete=spec.on_delete, default=spec.default, doc=spec.doc,
+                name=fname,
+                kind=FOREIGN_KEY,
+                model=cls,
+                attname=f"{fname}_id",
+                target=spec.to,
+                related_name=spec.related_name,
+                null=spec.null,
+                on_delete=spec.on_delete,
+                default=spec.default,
+                doc=spec.doc,
             )
             meta.add(info)
             setattr(cls, fname, ForeignKeyDescriptor(info))
@@ -326,16 +347,32 @@ def _make_link_table(cls: Any, table: str, fname: str, spec: _fields.ManyToManyS
         f"{table}_{fname}",
         cls.metadata,
         SAColumn("id", BigIntPK, primary_key=True),
-        SAColumn(source_col, FKType, SAForeignKey(f"{table}.id", ondelete="CASCADE"),
-                 nullable=False, index=True),
-        SAColumn(target_col, FKType, SAForeignKey(f"{target_table}.id", ondelete="CASCADE"),
-                 nullable=False, index=True),
+        SAColumn(
+            source_col,
+            FKType,
+            SAForeignKey(f"{table}.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        SAColumn(
+            target_col,
+            FKType,
+            SAForeignKey(f"{target_table}.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
         UniqueConstraint(source_col, target_col),
     )
     return FieldInfo(
-        name=fname, kind=MANY_TO_MANY, model=cls, target=spec.to,
-        related_name=spec.related_name, link_table=link, source_column=source_col,
-        target_column=target_col, doc=spec.doc,
+        name=fname,
+        kind=MANY_TO_MANY,
+        model=cls,
+        target=spec.to,
+        related_name=spec.related_name,
+        link_table=link,
+        source_column=source_col,
+        target_column=target_col,
+        doc=spec.doc,
     )
 
 
@@ -350,21 +387,30 @@ def _resolve_pending() -> None:
             info.target = resolve_model(name, info.model)
         _PENDING.remove(info)
         related_name = info.related_name
-        if related_name == "+" or related_name is None and info.kind == FOREIGN_KEY:
+        if related_name == "+" or (related_name is None and info.kind == FOREIGN_KEY):
             continue
         if related_name is None:
             related_name = f"{info.model.__name__.lower()}_set"
         target_cls = info.target
         if info.kind == FOREIGN_KEY:
             reverse = FieldInfo(
-                name=related_name, kind=REVERSE_FK, model=target_cls, target=info.model,
-                source_column=info.attname, related_name=info.name,
+                name=related_name,
+                kind=REVERSE_FK,
+                model=target_cls,
+                target=info.model,
+                source_column=info.attname,
+                related_name=info.name,
             )
         else:
             reverse = FieldInfo(
-                name=related_name, kind=REVERSE_M2M, model=target_cls, target=info.model,
-                link_table=info.link_table, source_column=info.target_column,
-                target_column=info.source_column, related_name=info.name,
+                name=related_name,
+                kind=REVERSE_M2M,
+                model=target_cls,
+                target=info.model,
+                link_table=info.link_table,
+                source_column=info.target_column,
+                target_column=info.source_column,
+                related_name=info.name,
             )
         target_cls._meta.add(reverse)
         setattr(target_cls, related_name, RelatedManagerDescriptor(reverse))
@@ -380,6 +426,11 @@ class Base(DeclarativeBase, metaclass=Registry):
 @event.listens_for(Base, "load", propagate=True)
 def _remember_instance(target: Any, context: Any) -> None:
     target._lp_instance = context.session.info.get("instance")
+
+
+def table_of(model: Any) -> Table:
+    """The :class:`~sqlalchemy.Table` of a registry (typed for mypy)."""
+    return model.__table__  # type: ignore[no-any-return]
 
 
 def _load_expired_attributes(state: Any, attribute_names: Any, passive: Any) -> None:
@@ -445,7 +496,8 @@ def ensure_registry_table(inst: Instance, model: Any) -> None:
         done.add(model)
         return
     tables = [model.__table__] + [
-        f.link_table for f in model._meta.fields.values()
+        f.link_table
+        for f in model._meta.fields.values()
         if f.kind == MANY_TO_MANY and f.link_table is not None
     ]
     model.metadata.create_all(inst.engine, tables=tables, checkfirst=True)
@@ -486,6 +538,8 @@ class BaseSQLRecord(Base):
     _app_label = "lamindb"
     _name_field = "name"
     _lp_instance: Instance | None = None
+    if TYPE_CHECKING:
+        id: int
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
@@ -501,13 +555,19 @@ class BaseSQLRecord(Base):
             if info.kind == COLUMN and info.name != "id" and info.name not in kwargs:
                 default = info.default
                 setattr(self, info.name, default() if callable(default) else default)
-            elif info.kind == FOREIGN_KEY and info.name not in kwargs and info.attname not in kwargs:
+            elif (
+                info.kind == FOREIGN_KEY and info.name not in kwargs and info.attname not in kwargs
+            ):
                 default = info.default
                 setattr(self, info.attname, default() if callable(default) else default)  # type: ignore[arg-type]
         for key, value in kwargs.items():
-            info = fields.get(key)
-            if info is None:
-                if key.endswith("_id") and key[:-3] in fields and fields[key[:-3]].kind == FOREIGN_KEY:
+            found = fields.get(key)
+            if found is None:
+                if (
+                    key.endswith("_id")
+                    and key[:-3] in fields
+                    and fields[key[:-3]].kind == FOREIGN_KEY
+                ):
                     setattr(self, key, value)
                     continue
                 msg = (
@@ -515,7 +575,7 @@ class BaseSQLRecord(Base):
                     f"Valid fields: {', '.join(meta.valid_init_names())}"
                 )
                 raise FieldValidationError(msg)
-            if info.kind in (MANY_TO_MANY, REVERSE_M2M, REVERSE_FK):
+            if found.kind in (MANY_TO_MANY, REVERSE_M2M, REVERSE_FK):
                 msg = (
                     f"Cannot set {key!r} when constructing a {cls.__name__}: save the record,"
                     f" then use .{key}.add(...)."
@@ -544,7 +604,8 @@ class BaseSQLRecord(Base):
             return
         if action == "save":
             changed = [
-                c.key for c in type(self).__table__.columns  # type: ignore[attr-defined]
+                c.key
+                for c in type(self).__table__.columns  # type: ignore[attr-defined]
                 if c.key != "is_locked" and attributes.get_history(self, c.key).has_changes()
             ]
             if not changed:
@@ -627,7 +688,7 @@ class BaseSQLRecord(Base):
         self._check_not_locked("delete")
         if self.id is None:
             return
-        table = type(self).__table__  # type: ignore[attr-defined]
+        table = table_of(type(self))
         try:
             with inst.session() as session:
                 session.execute(sa_delete(table).where(table.c.id == self.id))
@@ -640,8 +701,9 @@ class BaseSQLRecord(Base):
             )
             raise IntegrityError(msg) from None
 
-    def refresh_from_db(self, using: Any = None, fields: list[str] | None = None,
-                        from_queryset: Any = None) -> None:
+    def refresh_from_db(
+        self, using: Any = None, fields: list[str] | None = None, from_queryset: Any = None
+    ) -> None:
         """Reload field values from the database (all of them, or only ``fields``)."""
         from sqlalchemy import select
 
@@ -661,8 +723,9 @@ class BaseSQLRecord(Base):
         for info in type(self)._meta.fk_fields:
             self.__dict__.pop(f"_lp_fk_{info.name}", None)
 
-    async def arefresh_from_db(self, using: Any = None, fields: list[str] | None = None,
-                               from_queryset: Any = None) -> None:
+    async def arefresh_from_db(
+        self, using: Any = None, fields: list[str] | None = None, from_queryset: Any = None
+    ) -> None:
         """Async twin of :meth:`refresh_from_db`."""
         import asyncio
 
@@ -683,8 +746,11 @@ class BaseSQLRecord(Base):
     def __repr__(self, include_foreign_keys: bool = True) -> str:
         meta = type(self)._meta
         names = [
-            f.name for f in meta.fields.values()
-            if f.kind == COLUMN and f.name not in ("id", "updated_at") and not f.name.startswith("_")
+            f.name
+            for f in meta.fields.values()
+            if f.kind == COLUMN
+            and f.name not in ("id", "updated_at")
+            and not f.name.startswith("_")
         ]
         if include_foreign_keys:
             names += [f.attname for f in meta.fk_fields if f.attname]
@@ -734,16 +800,27 @@ class SQLRecord(BaseSQLRecord):
     __abstract__ = True
 
     branch: Any = _fields.ForeignKey(
-        "Branch", _fields.PROTECT, default=1, related_name="+",
+        "Branch",
+        _fields.PROTECT,
+        default=1,
+        related_name="+",
         doc="Life cycle state: main (1), archive (0), trash (-1) or a user branch.",
     )
     space: Any = _fields.ForeignKey(
-        "Space", _fields.PROTECT, default=1, related_name="+",
+        "Space",
+        _fields.PROTECT,
+        default=1,
+        related_name="+",
         doc="The space that governs access to the record.",
     )
-    is_locked: bool = _fields.BooleanField(default=False, doc="Whether the record is locked for edits.")
+    is_locked: bool = _fields.BooleanField(
+        default=False, doc="Whether the record is locked for edits."
+    )
     created_on: Any = _fields.ForeignKey(
-        "Branch", _fields.PROTECT, default=1, related_name="+",
+        "Branch",
+        _fields.PROTECT,
+        default=1,
+        related_name="+",
         doc="The branch on which the record was created.",
     )
     _aux: Any = _fields.JSONField(default=None, null=True, doc="Auxiliary fields (JSON).")
@@ -789,7 +866,7 @@ class SQLRecord(BaseSQLRecord):
     def _set_branch(self, branch_id: int) -> None:
         from sqlalchemy import update
 
-        table = type(self).__table__  # type: ignore[attr-defined]
+        table = table_of(type(self))
         inst = record_instance(self)
         with inst.session() as session:
             session.execute(update(table).where(table.c.id == self.id).values(branch_id=branch_id))

@@ -23,21 +23,41 @@ class ULabel(SQLRecord, HasType, HasParents, CanCurate, TracksRun, TracksUpdates
         True
     """
 
-    uid: str = fields.CharField(max_length=8, unique=True, editable=False, default=base62_8,
-                                doc="A universal random id, valid across instances.")
+    uid: str = fields.CharField(
+        max_length=8,
+        unique=True,
+        editable=False,
+        default=base62_8,
+        doc="A universal random id, valid across instances.",
+    )
     name: str = fields.CharField(max_length=150, db_index=True, doc="Name or title of the label.")
-    type: Any = fields.ForeignKey("self", fields.PROTECT, null=True, related_name="ulabels",
-                                  doc="The type of the label (a ULabel with is_type=True).")
-    is_type: bool = fields.BooleanField(default=False, db_index=True,
-                                        doc="Whether the label is a type of other labels.")
+    type: Any = fields.ForeignKey(
+        "self",
+        fields.PROTECT,
+        null=True,
+        related_name="ulabels",
+        doc="The type of the label (a ULabel with is_type=True).",
+    )
+    is_type: bool = fields.BooleanField(
+        default=False, db_index=True, doc="Whether the label is a type of other labels."
+    )
     description: str | None = fields.TextField(null=True, doc="A description.")
-    reference: str | None = fields.CharField(max_length=255, null=True, db_index=True,
-                                             doc="A simple reference like a URL or external id.")
-    reference_type: str | None = fields.CharField(max_length=25, null=True, db_index=True,
-                                                  doc="Type of the reference.")
-    synonyms: str | None = fields.TextField(null=True,
-                                            doc="Synonyms, separated by '|'.")
-    abbr: str | None = fields.CharField(max_length=32, null=True, db_index=True,
-                                        doc="An abbreviation (also kept among the synonyms).")
-    parents: Any = fields.ManyToManyField("self", related_name="children",
-                                          doc="Parent labels ← children.")
+    reference: str | None = fields.CharField(
+        max_length=255,
+        null=True,
+        db_index=True,
+        doc="A simple reference like a URL or external id.",
+    )
+    reference_type: str | None = fields.CharField(
+        max_length=25, null=True, db_index=True, doc="Type of the reference."
+    )
+    synonyms: str | None = fields.TextField(null=True, doc="Synonyms, separated by '|'.")
+    abbr: str | None = fields.CharField(
+        max_length=32,
+        null=True,
+        db_index=True,
+        doc="An abbreviation (also kept among the synonyms).",
+    )
+    parents: Any = fields.ManyToManyField(
+        "self", related_name="children", doc="Parent labels ← children."
+    )

@@ -21,13 +21,18 @@ class User(BaseSQLRecord, CanCurate):
 
     _name_field = "handle"
 
-    uid: str = fields.CharField(max_length=8, unique=True, editable=False, default=base62_8,
-                                doc="A universal random id.")
-    handle: str = fields.CharField(max_length=30, unique=True,
-                                   doc="A unique handle (the OS user or LAMIN_PIPES_USER).")
-    name: str | None = fields.CharField(max_length=150, null=True, db_index=True,
-                                        doc="A full name.")
-    created_at: Any = fields.DateTimeField(auto_now_add=True, db_index=True, editable=False,
-                                           doc="Time of creation of record.")
-    updated_at: Any = fields.DateTimeField(auto_now_add=True, db_index=True, editable=False,
-                                           doc="Time of last update.")
+    uid: str = fields.CharField(
+        max_length=8, unique=True, editable=False, default=base62_8, doc="A universal random id."
+    )
+    handle: str = fields.CharField(
+        max_length=30, unique=True, doc="A unique handle (the OS user or LAMIN_PIPES_USER)."
+    )
+    name: str | None = fields.CharField(
+        max_length=150, null=True, db_index=True, doc="A full name."
+    )
+    created_at: Any = fields.DateTimeField(
+        auto_now_add=True, db_index=True, editable=False, doc="Time of creation of record."
+    )
+    updated_at: Any = fields.DateTimeField(
+        auto_now_add=True, db_index=True, editable=False, doc="Time of last update."
+    )

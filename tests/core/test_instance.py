@@ -11,7 +11,7 @@ def _writer(db: str, storage: str, worker: int, n: int, queue: mp.Queue) -> None
     try:
         ln.connect(db, storage)
         hub = ln.ULabel.filter(name="hub").one()
-        for i in range(n):
+        for _ in range(n):
             with ln.atomic():  # reads first, then writes, inside one transaction
                 done = ln.ULabel.filter(name__startswith=f"w{worker}-").count()
                 label = ln.ULabel(name=f"w{worker}-{done}").save()

@@ -60,7 +60,9 @@ def test_date_transforms(instance):
     assert ln.ULabel.filter(created_at__month=now.month, name="dated").count() == 1
     assert ln.ULabel.filter(created_at__day=now.day, name="dated").count() == 1
     assert ln.ULabel.filter(created_at__year__gt=now.year).count() == 0
-    assert ln.ULabel.filter(created_at__gte=now - dt.timedelta(seconds=1), name="dated").count() == 1
+    assert (
+        ln.ULabel.filter(created_at__gte=now - dt.timedelta(seconds=1), name="dated").count() == 1
+    )
 
 
 def test_q_objects_combine(labels):
@@ -86,7 +88,9 @@ def test_unknown_operator(instance):
 
 
 def test_relation_compared_to_string_suggests_name(instance):
-    with pytest.raises(FieldError, match=r"Invalid lookup 'x' for records\. Did you mean records__name\?"):
+    with pytest.raises(
+        FieldError, match=r"Invalid lookup 'x' for records\. Did you mean records__name\?"
+    ):
         ln.Record.filter(records="x")
     with pytest.raises(FieldError, match=r"Did you mean created_by__handle\?"):
         ln.ULabel.filter(created_by="someone")
@@ -142,7 +146,10 @@ def test_cross_registry_many_to_many(instance):
 
 def test_in_with_queryset(labels):
     apples = ln.ULabel.filter(name__icontains="apple")
-    assert names(ln.ULabel.filter(id__in=apples.values_list("id", flat=True))) == ["Apple", "apple pie"]
+    assert names(ln.ULabel.filter(id__in=apples.values_list("id", flat=True))) == [
+        "Apple",
+        "apple pie",
+    ]
     assert names(ln.ULabel.filter(id__in=apples)) == ["Apple", "apple pie"]
 
 

@@ -194,7 +194,12 @@ def test_select_related_and_prefetch_related(instance):
     parent = ln.ULabel(name="p").save()
     child = ln.ULabel(name="c", type=label_type).save()
     child.parents.add(parent)
-    loaded = ln.ULabel.filter(name="c").select_related("type", "created_by").prefetch_related("parents").one()
+    loaded = (
+        ln.ULabel.filter(name="c")
+        .select_related("type", "created_by")
+        .prefetch_related("parents")
+        .one()
+    )
     assert loaded.__dict__["_lp_fk_type"] == label_type
     assert loaded.parents.to_list("name") == ["p"]
     assert loaded.__dict__["_lp_prefetch_parents"] == [parent]
@@ -225,7 +230,9 @@ def test_to_dataframe(instance):
     s1 = ln.Record(name="s1", type=samples).save()
     s2 = ln.Record(name="s2", type=samples).save()
     s2.parents.add(s1)
-    df = ln.Record.filter().to_dataframe(include=["created_by__handle", "records__name", "parents__name"])
+    df = ln.Record.filter().to_dataframe(
+        include=["created_by__handle", "records__name", "parents__name"]
+    )
     assert df.index.name == "id"
     assert list(df.columns[:2]) == ["uid", "name"]
     assert "_aux" not in df.columns
@@ -235,7 +242,11 @@ def test_to_dataframe(instance):
     assert df.index[0] == s2.id  # default order: -id
     assert len(ln.Record.to_dataframe(limit=1)) == 1
     assert "_aux" in ln.Record.to_dataframe(include="privates").columns
-    assert list(ln.Record.filter().order_by("id").to_dataframe().index) == [samples.id, s1.id, s2.id]
+    assert list(ln.Record.filter().order_by("id").to_dataframe().index) == [
+        samples.id,
+        s1.id,
+        s2.id,
+    ]
     with pytest.raises(FieldError):
         ln.Record.to_dataframe(include="nonexistent__name")
 

@@ -177,17 +177,16 @@ def test_refresh_from_db(instance):
 
 
 def test_atomic_rolls_back_everything(instance):
-    with pytest.raises(RuntimeError):
-        with ln.atomic():
-            ln.ULabel(name="atomic-1").save()
-            ln.ULabel(name="atomic-2").save()
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), ln.atomic():
+        ln.ULabel(name="atomic-1").save()
+        ln.ULabel(name="atomic-2").save()
+        raise RuntimeError("boom")
     assert ln.ULabel.filter(name__startswith="atomic-").count() == 0
     with ln.atomic():
         ln.ULabel(name="atomic-1").save()
-        with pytest.raises(IntegrityError):
-            with ln.atomic():  # a savepoint: only the inner block is undone
-                ln.User(handle=ln.settings.user.handle).save()
+        # a savepoint: only the inner block is undone
+        with pytest.raises(IntegrityError), ln.atomic():
+            ln.User(handle=ln.settings.user.handle).save()
         ln.ULabel(name="atomic-2").save()
     assert ln.ULabel.filter(name__startswith="atomic-").count() == 2
 
