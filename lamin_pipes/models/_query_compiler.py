@@ -22,12 +22,44 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, extract, false, func, not_, or_, select, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from ..errors import FieldError
 from ._options import COLUMN, FOREIGN_KEY, MANY_TO_MANY, REVERSE_FK, REVERSE_M2M, FieldInfo
 
-if TYPE_CHECKING:
-    from sqlalchemy.sql.elements import ColumnElement
+
+class _Unindexed(ColumnElement[Any]):
+    """A column the SQLite planner must not pick an index for (rendered ``+col``)."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _compile_unindexed(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)  # type: ignore[no-any-return]
+
+
+@compiles(_Unindexed, "sqlite")
+def _compile_unindexed_sqlite(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)  # type: ignore[no-any-return]
+
+
+def unindexed(column: Any) -> Any:
+    """``column`` for a condition that should never drive the choice of index.
+
+    The default ``branch_id = 1`` filter matches nearly every row; without statistics
+    SQLite may still prefer the branch index over a selective one such as ``name``.
+    SQLite's documented remedy is a unary ``+`` on the column, which is what this
+    renders on SQLite; other databases see the plain column.
+    """
+    return _Unindexed(column)
 
 
 def _like_escape(value: Any) -> str:

@@ -29,6 +29,7 @@ from ._options import COLUMN, FOREIGN_KEY
 from ._query_compiler import (
     Q,
     compile_filters,
+    unindexed,
     get_field,
     resolve_multi_path,
     resolve_path,
@@ -399,7 +400,7 @@ class BasicQuerySet(Generic[T]):
             and not self._branch_given
             and "branch" in self.model._meta.fields  # type: ignore[attr-defined]
         ):
-            clauses.append(self.model.__table__.c.branch_id == 1)  # type: ignore[attr-defined]
+            clauses.append(unindexed(self.model.__table__.c.branch_id) == 1)  # type: ignore[attr-defined]
         return clauses
 
     def _apply_window(self, stmt: Any) -> Any:
