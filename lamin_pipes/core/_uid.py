@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 import string
 
 BASE62_CHARS = string.digits + string.ascii_letters
+_CHAR_OF_BYTE = [BASE62_CHARS[b % 62] for b in range(248)]
 
 
 def base62(n_char: int) -> str:
@@ -15,8 +16,11 @@ def base62(n_char: int) -> str:
         >>> len(base62(12))
         12
     """
-    choice = secrets.choice
-    return "".join(choice(BASE62_CHARS) for _ in range(n_char))
+    # Unbiased: only bytes below 248 (= 4 * 62) are used, each mapped to b % 62.
+    chars: list[str] = []
+    while len(chars) < n_char:
+        chars.extend(_CHAR_OF_BYTE[b] for b in os.urandom(n_char + 4) if b < 248)
+    return "".join(chars[:n_char])
 
 
 def base62_8() -> str:

@@ -134,6 +134,17 @@ class Options:
         """Column attribute names in table order (``id``, ``uid``, …, ``created_by_id``)."""
         return [c.key for c in self.model.__table__.columns]
 
+    def init_defaults(self) -> list[tuple[str, Any, bool]]:
+        """``(attname, default, is_callable)`` of every column set at construction."""
+        cached = self.__dict__.get("_init_defaults")
+        if cached is None:
+            cached = []
+            for f in self.fields.values():
+                if (f.kind == COLUMN and f.name != "id") or f.kind == FOREIGN_KEY:
+                    cached.append((f.attname, f.default, callable(f.default)))
+            self.__dict__["_init_defaults"] = cached
+        return cached  # type: ignore[no-any-return]
+
     def valid_init_names(self) -> list[str]:
         names: list[str] = []
         for f in self.fields.values():

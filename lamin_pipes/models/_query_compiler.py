@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, extract, false, func, not_, or_, select, true
 from sqlalchemy.ext.compiler import compiles

@@ -60,8 +60,9 @@ class ForeignKeyDescriptor:
         validate = getattr(obj, f"_validate_{info.name}", None)
         if validate is not None:
             validate(value)
-        setattr(obj, info.attname, value.id)  # type: ignore[arg-type]
+        setattr(obj, info.attname, value.id)
         obj.__dict__[_cache_key(info.name)] = value
+        obj.__dict__["_lp_fk_assigned"] = True
 
 
 def pending_related(obj: Any, info: FieldInfo) -> Any:

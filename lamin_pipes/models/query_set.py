@@ -29,10 +29,10 @@ from ._options import COLUMN, FOREIGN_KEY
 from ._query_compiler import (
     Q,
     compile_filters,
-    unindexed,
     get_field,
     resolve_multi_path,
     resolve_path,
+    unindexed,
 )
 
 if TYPE_CHECKING:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from .. import fields
+from ..core._context import current_run
+from ..core._settings import settings
 from ..core._types import utcnow
 from ..core._uid import base62_16, base62_20
-from .sqlrecord import SQLRecord, next_hook
+from .sqlrecord import SQLRecord
 
 
 class TracksRun:
@@ -38,12 +40,10 @@ class TracksRun:
         doc="Run that created the record.",
     )
 
-    def _prepare_save(self) -> None:
-        next_hook(self, TracksRun)
+    def _before_save(self) -> None:
+        state = self.__dict__
         _fill_created_by(self)
-        if self.run_id is None and getattr(self, "id", None) is None:  # type: ignore[has-type]
-            from ..core._context import current_run
-
+        if state.get("run_id") is None and state.get("id") is None:
             run = current_run.get()
             if run is not None:
                 self.run_id = run.id
@@ -56,9 +56,8 @@ class TracksUpdates:
         auto_now_add=True, db_index=True, editable=False, doc="Time of last update."
     )
 
-    def _prepare_save(self) -> None:
-        next_hook(self, TracksUpdates)
-        if getattr(self, "id", None) is not None:
+    def _before_save(self) -> None:
+        if self.__dict__.get("id") is not None:
             self.updated_at = utcnow()
 
 
@@ -164,9 +163,7 @@ class Run(SQLRecord):
 
 
 def _fill_created_by(record: Any) -> None:
-    if record.created_by_id is None:
-        from ..core._settings import settings
-
-        user = settings.user
+    if record.__dict__.get("created_by_id") is None:
+        user = settings._user if settings._instance is not None else settings.user
         if user is not None:
             record.created_by_id = user.id

@@ -79,12 +79,22 @@ def _insert_group(
         for start in range(0, len(rows), size):
             session.execute(stmt, rows[start : start + size])
         return
+    if "uid" in table.c:
+        # RETURNING order is not guaranteed; the unique uid maps rows back to records
+        # and lets SQLAlchemy batch many rows per INSERT statement on every backend.
+        stmt = insert(table).returning(table.c.uid, table.c.id)
+        for start in range(0, len(rows), size):
+            batch = records[start : start + size]
+            ids = dict(session.execute(stmt, rows[start : start + size]).all())
+            for record in batch:
+                record.__dict__["id"] = ids[record.__dict__["uid"]]
+        return
     stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     for start in range(0, len(rows), size):
-        batch = rows[start : start + size]
-        ids = [row[0] for row in session.execute(stmt, batch)]
-        for record, new_id in zip(records[start : start + size], ids, strict=True):
-            record.id = new_id
+        batch = records[start : start + size]
+        ids = [row[0] for row in session.execute(stmt, rows[start : start + size])]
+        for record, new_id in zip(batch, ids, strict=True):
+            record.__dict__["id"] = new_id
 
 
 def bulk_update(

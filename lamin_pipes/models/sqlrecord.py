@@ -551,15 +551,12 @@ class BaseSQLRecord(Base):
             )
             raise FieldValidationError(msg)
         fields = meta.fields
-        for info in fields.values():
-            if info.kind == COLUMN and info.name != "id" and info.name not in kwargs:
-                default = info.default
-                setattr(self, info.name, default() if callable(default) else default)
-            elif (
-                info.kind == FOREIGN_KEY and info.name not in kwargs and info.attname not in kwargs
-            ):
-                default = info.default
-                setattr(self, info.attname, default() if callable(default) else default)  # type: ignore[arg-type]
+        state = self.__dict__
+        # Defaults go straight into the instance dict: a new record has no history to
+        # track, and this keeps constructing thousands of records cheap.
+        for attname, default, is_callable in meta.init_defaults():
+            if attname not in kwargs:
+                state[attname] = default() if is_callable else default
         for key, value in kwargs.items():
             found = fields.get(key)
             if found is None:
@@ -624,23 +621,27 @@ class BaseSQLRecord(Base):
     def _prepare_save(self) -> None:
         """Fill foreign keys assigned as unsaved objects, then run the mixins' hooks.
 
-        Capability mixins (``TracksRun``, ``TracksUpdates``) come after this class in
-        the MRO; each defines ``_prepare_save`` and passes it on with ``next_hook``.
+        Capability mixins (``TracksRun``, ``TracksUpdates``, …) define ``_before_save``;
+        the hooks of a registry are collected from its MRO once and run in order.
         """
-        self._prepare_foreign_keys()
+        state = self.__dict__
+        if state.get("_lp_fk_assigned"):
+            self._prepare_foreign_keys()
         next_hook(self, BaseSQLRecord)
+        for hook in _save_hooks(type(self)):
+            hook(self)
 
     def _prepare_foreign_keys(self) -> None:
         for info in type(self)._meta.fk_fields:
             related = pending_related(self, info)
-            if related is not None and getattr(self, info.attname) is None:  # type: ignore[arg-type]
+            if related is not None and getattr(self, info.attname) is None:
                 if related.id is None:
                     msg = (
                         f"Save the {type(related).__name__} assigned to "
                         f"{type(self).__name__}.{info.name} before saving this record."
                     )
                     raise InvalidArgument(msg)
-                setattr(self, info.attname, related.id)  # type: ignore[arg-type]
+                setattr(self, info.attname, related.id)
 
     def save(self: T, *args: Any, **kwargs: Any) -> T:
         """Save the record to the database at once and return it.
@@ -767,6 +768,19 @@ class BaseSQLRecord(Base):
         return f"{type(self).__name__}({', '.join(parts)})"
 
     __str__ = __repr__
+
+
+def _save_hooks(model: type) -> list[Any]:
+    """The ``_before_save`` hooks of ``model``'s classes, most general first."""
+    hooks = model.__dict__.get("_lp_save_hooks")
+    if hooks is None:
+        hooks = [
+            k.__dict__["_before_save"]
+            for k in reversed(model.__mro__)
+            if "_before_save" in k.__dict__
+        ]
+        model._lp_save_hooks = hooks  # type: ignore[attr-defined]
+    return hooks  # type: ignore[no-any-return]
 
 
 def next_hook(record: Any, after: type) -> None:
