@@ -29,10 +29,12 @@ from sqlalchemy.orm.instrumentation import manager_of_class
 from .. import fields as _fields
 from ..core._types import BigIntPK
 from ..errors import (
+    DoesNotExist,
     FieldError,
     FieldValidationError,
     IntegrityError,
     InvalidArgument,
+    MultipleResultsFound,
     ReadOnlyInstanceError,
     RecordLockedError,
 )
@@ -538,6 +540,10 @@ class BaseSQLRecord(Base):
     _app_label = "lamindb"
     _name_field = "name"
     _lp_instance: Instance | None = None
+    #: Raised by ``get`` when nothing matches (also ``ln.errors.DoesNotExist``).
+    DoesNotExist = DoesNotExist
+    #: Raised by ``get`` when several records match.
+    MultipleResultsFound = MultipleResultsFound
     if TYPE_CHECKING:
         id: int
 

@@ -66,6 +66,8 @@ def test_get_by_id_uid_prefix_and_expressions(labels):
     with pytest.raises(MultipleResultsFound):
         ln.ULabel.get(description="d0")
     assert isinstance(ln.errors.DoesNotExist("x"), LookupError)
+    with pytest.raises(ln.ULabel.DoesNotExist):  # Django-style alias on the registry
+        ln.ULabel.get(name="missing")
 
 
 def test_to_list_values_and_values_list(labels):
