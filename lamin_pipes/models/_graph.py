@@ -1,87 +1,179 @@
-"""Render parent/child graphs of ``HasParents`` records as text trees and DOT."""
+"""Render the parents and children of ``HasParents`` records as text trees and DOT.
+
+:func:`build_graph` collects the records within a distance of one record, level by
+level (one query per level); :class:`Graph` renders them:
+
+- ``str(graph)`` is a text tree per direction, rooted at the record. A record with
+  several parents shows up once under each path that reaches it; when its own
+  relatives were already drawn above, it is marked ``(see above)`` instead of being
+  drawn again. A record at the distance limit with more relatives beyond is marked
+  ``…``.
+- ``graph.dot`` is Graphviz DOT source with one node per record and one edge per
+  link, from parent to child.
+- ``graph._repr_svg_()`` renders the DOT with the ``dot`` executable (notebooks call
+  it); it returns ``None`` where Graphviz is not installed, and notebooks then show
+  the text.
+"""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
+#: The branch whose records are shown.
+_MAIN_BRANCH = 1
+_ROOT_FILL = "#10b981"
+_NODE_FILL = "honeydew"
+_NODE_COLOR = "#065f46"
 
-def _node_id(node: int) -> str:
-    return f"n{node}" if node >= 0 else f"m{-node}"
+
+def _dot_string(text: str) -> str:
+    """``text`` as a double-quoted DOT string."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
 
 
 @dataclass
 class Graph:
-    """A small directed graph of records: edges point from parent to child.
+    """Records around one record and the parent → child links between them.
 
-    ``str(graph)`` is a text tree; ``graph.dot`` is Graphviz DOT source.
+    Attributes:
+        root: The id of the record the graph is drawn around.
+        title: How the record is named in headings (``ULabel 'dog'``).
+        labels: The label of each record by id.
+        edges: The links as ``(parent id, child id)`` pairs.
+        up: How many levels of parents were collected (``None``: parents not shown).
+        down: How many levels of children were collected (``None``: not shown).
+        more_up: Records at the parents' distance limit that have further parents.
+        more_down: Records at the children's distance limit that have further
+            children.
+
+    Examples:
+        >>> graph = Graph(root=1, title="ULabel 'b'", labels={1: "b", 2: "a", 3: "c"},
+        ...               edges={(2, 1), (1, 3)}, up=1, down=1)
+        >>> print(graph)
+        Parents of ULabel 'b' (distance ≤ 1):
+        b
+        └── a
+        <BLANKLINE>
+        Children of ULabel 'b' (distance ≤ 1):
+        b
+        └── c
+        >>> "n2 -> n1;" in graph.dot
+        True
     """
 
     root: int
+    title: str
     labels: dict[int, str]
     edges: set[tuple[int, int]] = field(default_factory=set)
+    up: int | None = None
+    down: int | None = None
+    more_up: set[int] = field(default_factory=set)
+    more_down: set[int] = field(default_factory=set)
 
-    def _children(self, node: int) -> list[int]:
-        return sorted((c for p, c in self.edges if p == node), key=lambda n: self.labels[n])
+    def _sort(self, nodes: set[int]) -> list[int]:
+        return sorted(nodes, key=lambda n: (self.labels.get(n, ""), n))
 
-    def _parents(self, node: int) -> list[int]:
-        return sorted((p for p, c in self.edges if c == node), key=lambda n: self.labels[n])
+    def parents_of(self, node: int) -> list[int]:
+        """The parents of ``node`` within the graph, sorted by label."""
+        return self._sort({p for p, c in self.edges if c == node})
+
+    def children_of(self, node: int) -> list[int]:
+        """The children of ``node`` within the graph, sorted by label."""
+        return self._sort({c for p, c in self.edges if p == node})
+
+    def _label(self, node: int) -> str:
+        return self.labels.get(node, str(node)).replace("\n", " ")
+
+    def _tree(
+        self, heading: str, distance: int, step: Callable[[int], list[int]], more: set[int]
+    ) -> list[str]:
+        lines = [f"{heading} of {self.title} (distance ≤ {distance}):"]
+        if distance == 0:
+            lines.append(self._label(self.root) + (" …" if self.root in more else ""))
+            return self._with_legend(lines, distance)
+        if not step(self.root):
+            lines.append(f"{self._label(self.root)} (no {heading.lower()})")
+            return lines
+        lines.append(self._label(self.root))
+        expanded: dict[int, int] = {}
+
+        def walk(node: int, prefix: str, remaining: int) -> None:
+            kids = step(node)
+            for index, kid in enumerate(kids):
+                last = index == len(kids) - 1
+                line = prefix + ("└── " if last else "├── ") + self._label(kid)
+                next_kids = step(kid)
+                if remaining == 1:
+                    if next_kids or kid in more:
+                        line += " …"
+                    lines.append(line)
+                    continue
+                if next_kids and expanded.get(kid, 0) >= remaining - 1:
+                    lines.append(line + " (see above)")
+                    continue
+                lines.append(line)
+                if next_kids:
+                    expanded[kid] = remaining - 1
+                    walk(kid, prefix + ("    " if last else "│   "), remaining - 1)
+
+        walk(self.root, "", distance)
+        return self._with_legend(lines, distance)
+
+    @staticmethod
+    def _with_legend(lines: list[str], distance: int) -> list[str]:
+        if any(line.endswith(" …") for line in lines[1:]):
+            lines.append(f"(… more beyond distance {distance})")
+        return lines
 
     def text(self) -> str:
-        """Ancestors above the record (indented upwards), descendants below it."""
-        lines: list[str] = []
-
-        def down(node: int, depth: int, seen: frozenset[int]) -> None:
-            for child in self._children(node):
-                if child in seen:
-                    continue
-                lines.append("    " * depth + f"└── {self.labels[child]}")
-                down(child, depth + 1, seen | {child})
-
-        ancestors: list[str] = []
-        frontier = [self.root]
-        seen = {self.root}
-        while frontier:
-            level = sorted({p for n in frontier for p in self._parents(n)} - seen,
-                           key=lambda n: self.labels[n])
-            if not level:
-                break
-            ancestors.insert(0, ", ".join(self.labels[n] for n in level))
-            seen.update(level)
-            frontier = level
-        for i, names in enumerate(ancestors):
-            lines.append("    " * i + (f"└── {names}" if i else names))
-        indent = len(ancestors)
-        prefix = "    " * indent + ("└── " if indent else "")
-        lines.append(f"{prefix}{self.labels[self.root]} ●")
-        for child in self._children(self.root):
-            lines.append("    " * (indent + 1) + f"└── {self.labels[child]}")
-            down(child, indent + 2, frozenset({self.root, child}))
-        return "\n".join(lines)
+        """The parents (and/or children) as text trees rooted at the record."""
+        sections: list[list[str]] = []
+        if self.up is not None:
+            sections.append(self._tree("Parents", self.up, self.parents_of, self.more_up))
+        if self.down is not None:
+            sections.append(self._tree("Children", self.down, self.children_of, self.more_down))
+        return "\n\n".join("\n".join(lines) for lines in sections)
 
     @property
     def dot(self) -> str:
-        """Graphviz DOT source of the graph."""
-        out = ["digraph {", '  node [shape=box, style="rounded,filled", fillcolor="#f3f3f3"];']
-        for node, label in sorted(self.labels.items()):
-            color = ', fillcolor="#a5d8ff"' if node == self.root else ""
-            escaped = label.replace('"', '\\"')
-            out.append(f'  {_node_id(node)} [label="{escaped}"{color}];')
+        """Graphviz DOT source: one box per record, one edge per link (parent → child)."""
+        out = [
+            "digraph {",
+            "  rankdir=TB;",
+            f'  node [shape=box, style="rounded,filled", fillcolor="{_NODE_FILL}", '
+            f'color="{_NODE_COLOR}", fontname="Helvetica", fontsize=10];',
+            '  edge [arrowsize=0.5, color="dimgrey"];',
+        ]
+        for node in sorted(self.labels):
+            fill = f', fillcolor="{_ROOT_FILL}"' if node == self.root else ""
+            out.append(f"  n{node} [label={_dot_string(self.labels[node])}{fill}];")
         for parent, child in sorted(self.edges):
-            out.append(f"  {_node_id(parent)} -> {_node_id(child)};")
+            out.append(f"  n{parent} -> n{child};")
         out.append("}")
         return "\n".join(out)
 
     def _repr_svg_(self) -> str | None:
+        """An SVG drawing made by Graphviz's ``dot``, or ``None`` if it is not installed."""
         executable = shutil.which("dot")
         if executable is None:
             return None
-        result = subprocess.run([executable, "-Tsvg"], input=self.dot.encode(),
-                                capture_output=True, check=False, timeout=30)
+        try:
+            result = subprocess.run(
+                [executable, "-Tsvg"],
+                input=self.dot.encode(),
+                capture_output=True,
+                check=False,
+                timeout=60,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
         return result.stdout.decode() if result.returncode == 0 else None
 
     def __str__(self) -> str:
@@ -91,37 +183,89 @@ class Graph:
         return self.text()
 
 
-def build_graph(record: Any, field: str, *, up: int, down: int) -> Graph:
-    """Collect the records ``up`` levels above and ``down`` levels below ``record``."""
-    model = type(record)
+def _walk(
+    session: Any, model: Any, start: int, distance: int, direction: str
+) -> tuple[set[tuple[int, int]], set[int], set[int]]:
+    """Links within ``distance`` of ``start`` going ``"up"`` or ``"down"``.
+
+    Returns the ``(parent, child)`` edges, the records reached and the records at the
+    limit that have relatives beyond it. Only records on the main branch are followed.
+    """
     info = model._meta.fields["parents"]
     link = info.link_table
     child_col, parent_col = link.c[info.source_column], link.c[info.target_column]
+    here, there = (child_col, parent_col) if direction == "up" else (parent_col, child_col)
+    table = model.__table__
+    stmt = (
+        select(here, there)
+        .join(table, table.c.id == there)
+        .where(table.c.branch_id == _MAIN_BRANCH)
+    )
+    edges: set[tuple[int, int]] = set()
+    seen = {start}
+    frontier = {start}
+    for _ in range(distance):
+        rows = session.execute(stmt.where(here.in_(sorted(frontier)))).all()
+        for near, far in rows:
+            edges.add((far, near) if direction == "up" else (near, far))
+        frontier = {far for _, far in rows} - seen
+        seen.update(frontier)
+        if not frontier:
+            break
+    more: set[int] = set()
+    if frontier:
+        more = set(
+            session.scalars(
+                stmt.with_only_columns(here).where(here.in_(sorted(frontier))).distinct()
+            )
+        )
+    return edges, seen, more
+
+
+def build_graph(record: Any, field_name: str, *, up: int | None, down: int | None) -> Graph:
+    """Collect the records up to ``up`` levels above and ``down`` levels below ``record``.
+
+    Args:
+        record: A saved record of a ``HasParents`` registry.
+        field_name: The column whose values label the records.
+        up: Levels of parents to collect; ``None`` leaves the parents out.
+        down: Levels of children to collect; ``None`` leaves the children out.
+    """
+    from .has_parents import _label
     from .sqlrecord import record_instance
 
+    model = type(record)
     edges: set[tuple[int, int]] = set()
     nodes = {record.id}
+    more_up: set[int] = set()
+    more_down: set[int] = set()
     with record_instance(record).session() as session:
-        frontier = {record.id}
-        for _ in range(up):
-            rows = session.execute(select(parent_col, child_col).where(child_col.in_(frontier))).all()
-            new = {p for p, _ in rows} - nodes
-            edges.update((p, c) for p, c in rows)
-            nodes.update(p for p, _ in rows)
-            frontier = new
-            if not frontier:
-                break
-        frontier = {record.id}
-        for _ in range(down):
-            rows = session.execute(select(parent_col, child_col).where(parent_col.in_(frontier))).all()
-            new = {c for _, c in rows} - nodes
-            edges.update((p, c) for p, c in rows)
-            nodes.update(c for _, c in rows)
-            frontier = new
-            if not frontier:
-                break
+        if up is not None:
+            found, reached, more_up = _walk(session, model, record.id, up, "up")
+            edges |= found
+            nodes |= reached
+        if down is not None:
+            found, reached, more_down = _walk(session, model, record.id, down, "down")
+            edges |= found
+            nodes |= reached
         table = model.__table__
-        column = model._meta.get_field(field).column
-        labels = {rid: str(value) for rid, value in
-                  session.execute(select(table.c.id, column).where(table.c.id.in_(nodes)))}
-    return Graph(root=record.id, labels=labels, edges=edges)
+        column = table.c[field_name]
+        uid = table.c.uid if "uid" in table.c else table.c.id
+        labels: dict[int, str] = {}
+        ordered = sorted(nodes)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            for rid, value, fallback in session.execute(
+                select(table.c.id, column, uid).where(table.c.id.in_(chunk))
+            ):
+                labels[rid] = str(value if value is not None else fallback)
+    return Graph(
+        root=record.id,
+        title=_label(record),
+        labels=labels,
+        edges=edges,
+        up=up,
+        down=down,
+        more_up=more_up,
+        more_down=more_down,
+    )

@@ -1,21 +1,116 @@
-"""``HasParents``: ontologies built from a ``parents``/``children`` many-to-many relation."""
+"""``HasParents``: ontologies built from a ``parents``/``children`` many-to-many relation.
+
+``record.parents`` and ``record.children`` manage the direct links (``add``, ``remove``,
+``set``, ``clear``); :meth:`HasParents.query_parents` and
+:meth:`HasParents.query_children` follow them to any depth, and
+:meth:`HasParents.view_parents` / :meth:`HasParents.view_children` draw them.
+
+The links form a directed acyclic graph: a record can have several parents, but a link
+that would make a record its own ancestor is refused with
+:class:`~lamin_pipes.errors.InvalidArgument`.
+
+Walks follow records on the main branch only, as every default query does: a record
+in the trash hides the records beyond it.
+"""
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidArgument
+from ..errors import FieldError, InvalidArgument
 
 if TYPE_CHECKING:
+    from sqlalchemy import CTE
+
+    from ._graph import Graph
     from .query_set import QuerySet
 
+#: The branch that default queries show.
+_MAIN_BRANCH = 1
+#: Unique names for recursive CTEs, so that two walks can meet in one statement.
+_CTE_NAMES = itertools.count()
 
-def _field_name(field: Any, model: Any) -> str:
+
+def field_name(field: Any, model: Any) -> str:
+    """The name of a column or foreign key given as a name or a class attribute.
+
+    Args:
+        field: ``None`` (the registry's name field), a field name such as ``"name"``,
+            or a class attribute such as ``ln.ULabel.name``.
+        model: The registry.
+
+    Raises:
+        FieldError: If the registry has no such column or foreign key.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> field_name(ln.ULabel.description, ln.ULabel)
+        'description'
+        >>> field_name(None, ln.ULabel)
+        'name'
+    """
+    from ._options import COLUMN, FOREIGN_KEY
+    from ._query_compiler import get_field
+
+    meta = model._meta
     if field is None:
-        return model._meta.name_field  # type: ignore[no-any-return]
+        name = meta.name_field if meta.name_field in meta.fields else "uid"
+        return name if name in meta.fields else "id"
     if isinstance(field, str):
-        return field
-    return str(field.key)  # an InstrumentedAttribute
+        name = field
+    else:
+        key = getattr(field, "key", None) or getattr(field, "name", None)
+        if not isinstance(key, str):
+            msg = f"Expected a field name or a class attribute such as {model.__name__}.name, got {field!r}"
+            raise FieldError(msg)
+        name = key
+    info = get_field(model, name)
+    if info.kind not in (COLUMN, FOREIGN_KEY):
+        msg = (
+            f"Cannot label records with '{name}': it holds many values. Pick a column "
+            f"such as {', '.join(model._meta.str_fields[:3]) or 'id'}."
+        )
+        raise FieldError(msg)
+    return info.attname or name
+
+
+def _label(record: Any) -> str:
+    name_field = type(record)._meta.name_field
+    value = record.__dict__.get(name_field)
+    if value is None:
+        return f"{type(record).__name__} {record._ident()}"
+    return f"{type(record).__name__} {value!r}"
+
+
+def _link_columns(model: Any) -> tuple[Any, Any, Any]:
+    """The ``parents`` link table and its (child, parent) columns."""
+    info = model._meta.fields["parents"]
+    link = info.link_table
+    return link, link.c[info.source_column], link.c[info.target_column]
+
+
+def relatives_cte(model: Any, start_id: int, direction: str, *, main_only: bool) -> CTE:
+    """A recursive CTE of the ids of ancestors (``"up"``) or descendants (``"down"``).
+
+    The walk uses ``UNION``, so it ends on any graph, even one holding a loop written
+    by other means. With ``main_only``, it follows records on the main branch only.
+    """
+    from sqlalchemy import select
+
+    _, child_col, parent_col = _link_columns(model)
+    here, there = (child_col, parent_col) if direction == "up" else (parent_col, child_col)
+    name = f"relatives_{direction}_{next(_CTE_NAMES)}"
+    seed = select(there.label("id")).where(here == start_id)
+    if main_only:
+        table = model.__table__.alias()
+        seed = seed.join(table, table.c.id == there).where(table.c.branch_id == _MAIN_BRANCH)
+    tree = seed.cte(name, recursive=True)
+    step = select(there.label("id")).join(tree, here == tree.c.id)
+    if main_only:
+        table = model.__table__.alias()
+        step = step.join(table, table.c.id == there).where(table.c.branch_id == _MAIN_BRANCH)
+    return tree.union(step)
 
 
 class HasParents:
@@ -24,91 +119,172 @@ class HasParents:
     Examples:
         >>> import lamin_pipes as ln
         >>> animal = ln.ULabel(name="animal").save()
+        >>> mammal = ln.ULabel(name="mammal").save()
         >>> dog = ln.ULabel(name="dog").save()
-        >>> dog.parents.add(animal)
-        >>> [r.name for r in dog.query_parents()]
-        ['animal']
+        >>> mammal.parents.add(animal)
+        >>> dog.parents.add(mammal)
+        >>> sorted(dog.query_parents().to_list("name"))
+        ['animal', 'mammal']
+        >>> print(dog.view_parents())
+        Parents of ULabel 'dog' (distance ≤ 5):
+        dog
+        └── mammal
+            └── animal
     """
 
-    def _relatives(self, direction: str, distance: int | None = None) -> dict[int, int]:
-        """Ids of ancestors (``up``) or descendants (``down``) with their distance."""
-        from sqlalchemy import literal, select
+    def _own_id(self, action: str) -> int:
+        own_id = self.__dict__.get("id")
+        if own_id is None:
+            msg = f"Save {_label(self)} before {action}."
+            raise InvalidArgument(msg)
+        return own_id  # type: ignore[no-any-return]
 
-        model = type(self)
-        link = model._meta.fields["parents"].link_table  # type: ignore[attr-defined]
-        info = model._meta.fields["parents"]  # type: ignore[attr-defined]
-        child_col, parent_col = link.c[info.source_column], link.c[info.target_column]
-        here, there = (child_col, parent_col) if direction == "up" else (parent_col, child_col)
-        tree = (
-            select(there.label("id"), literal(1).label("depth"))
-            .where(here == self.id)  # type: ignore[attr-defined]
-            .cte(f"tree_{direction}", recursive=True)
-        )
-        limit = distance if distance is not None else 1000
-        tree = tree.union_all(
-            select(there.label("id"), (tree.c.depth + 1).label("depth"))
-            .where(here == tree.c.id, tree.c.depth < limit)
-        )
-        from .sqlrecord import record_instance
+    def _relatives_qs(self, direction: str) -> QuerySet[Any]:
+        from sqlalchemy import select
 
-        with record_instance(self).session() as session:
-            rows = session.execute(select(tree.c.id, tree.c.depth)).all()
-        depths: dict[int, int] = {}
-        for rid, depth in rows:
-            depths[rid] = min(depth, depths.get(rid, depth))
-        return depths
-
-    def _query_ids(self, ids: list[int]) -> QuerySet[Any]:
         from .query_set import QuerySet
         from .sqlrecord import record_instance
 
+        what = "parents" if direction == "up" else "children"
+        own_id = self._own_id(f"querying its {what}")
         model = type(self)
+        tree = relatives_cte(model, own_id, direction, main_only=True)
         qs: QuerySet[Any] = QuerySet(model, instance=record_instance(self))
-        return qs._where_clause(model.__table__.c.id.in_(ids))  # type: ignore[attr-defined, return-value]
+        table = model.__table__  # type: ignore[attr-defined]
+        return qs._where_clause(table.c.id.in_(select(tree.c.id)))  # type: ignore[return-value]
 
     def query_parents(self) -> QuerySet[Any]:
-        """All ancestors of the record (parents, their parents, …) as a query set."""
-        return self._query_ids(list(self._relatives("up")))
+        """All ancestors: the parents, their parents and so on, as a query set.
+
+        While ``.parents`` holds the direct parents, this method follows them to any
+        depth with one recursive SQL query.
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> cell = ln.Record(name="cell").save()
+            >>> t_cell = ln.Record(name="T cell").save()
+            >>> cd4 = ln.Record(name="CD4 T cell").save()
+            >>> t_cell.parents.add(cell)
+            >>> cd4.parents.add(t_cell)
+            >>> sorted(cd4.query_parents().to_list("name"))
+            ['T cell', 'cell']
+        """
+        return self._relatives_qs("up")
 
     def query_children(self) -> QuerySet[Any]:
-        """All descendants of the record as a query set."""
-        return self._query_ids(list(self._relatives("down")))
+        """All descendants: the children, their children and so on, as a query set.
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> org = ln.Project(name="org").save()
+            >>> team = ln.Project(name="team").save()
+            >>> squad = ln.Project(name="squad").save()
+            >>> org.children.add(team)
+            >>> team.children.add(squad)
+            >>> sorted(org.query_children().to_list("name"))
+            ['squad', 'team']
+        """
+        return self._relatives_qs("down")
+
+    def _cycle_members(self, direction: str, targets: list[Any]) -> list[Any]:
+        """The targets that are this record or lie ``direction`` of it (any branch)."""
+        from sqlalchemy import select
+
+        from .sqlrecord import record_instance
+
+        own_id = self.__dict__.get("id")
+        ids = {t.id for t in targets}
+        found = {own_id} & ids
+        tree = relatives_cte(type(self), own_id, direction, main_only=False)  # type: ignore[arg-type]
+        with record_instance(self).session() as session:
+            found.update(session.scalars(select(tree.c.id).where(tree.c.id.in_(list(ids)))))
+        return [t for t in targets if t.id in found]
+
+    def _refuse_cycle(self, targets: list[Any], relation: str, direction: str) -> None:
+        bad = self._cycle_members(direction, targets)
+        if not bad:
+            return
+        target = bad[0]
+        if target.id == self.__dict__.get("id"):
+            reason = f"a record can't be its own {relation}"
+        else:
+            where = "below" if direction == "down" else "above"
+            reason = f"{_label(target)} already lies {where} {_label(self)}"
+        msg = (
+            f"Cannot add {_label(target)} as a {relation} of {_label(self)}: {reason}, so "
+            "the link would create a cycle."
+        )
+        raise InvalidArgument(msg)
 
     def _validate_add_parents(self, targets: list[Any]) -> None:
-        descendants = set(self._relatives("down"))
-        for target in targets:
-            if target.id == self.id or target.id in descendants:  # type: ignore[attr-defined]
-                msg = (
-                    f"Cannot add {target!r} as a parent of {self!r}: it is the record itself "
-                    "or one of its descendants, which would create a cycle."
-                )
-                raise InvalidArgument(msg)
+        """Hook of ``record.parents.add``: refuse links that would make a cycle."""
+        self._refuse_cycle(targets, "parent", "down")
 
     def _validate_add_children(self, targets: list[Any]) -> None:
-        ancestors = set(self._relatives("up"))
-        for target in targets:
-            if target.id == self.id or target.id in ancestors:  # type: ignore[attr-defined]
-                msg = (
-                    f"Cannot add {target!r} as a child of {self!r}: it is the record itself "
-                    "or one of its ancestors, which would create a cycle."
-                )
-                raise InvalidArgument(msg)
+        """Hook of ``record.children.add``: refuse links that would make a cycle."""
+        self._refuse_cycle(targets, "child", "up")
 
-    def view_parents(self, field: Any = None, with_children: bool = False,
-                     distance: int = 5) -> Any:
-        """Show the ancestors (and optionally children) as a graph.
+    def view_parents(
+        self, field: Any = None, with_children: bool = False, distance: int = 5
+    ) -> Graph:
+        """Show the ancestors (and optionally the descendants) of the record.
 
-        Returns a :class:`~lamin_pipes.models._graph.Graph`: printed as a text tree in a
-        terminal; ``.dot`` is Graphviz source and ``_repr_svg_`` renders in notebooks
-        where the ``dot`` executable exists.
+        Args:
+            field: The field that labels the records: a name (``"name"``) or a class
+                attribute (``ln.ULabel.name``); defaults to the name field.
+            with_children: Whether to show the descendants, too.
+            distance: The largest number of links between the record and a record
+                shown (``1``: direct parents only).
+
+        Returns:
+            A :class:`~lamin_pipes.models._graph.Graph`: printed as a text tree in a
+            terminal, Graphviz source in ``.dot``, and an SVG in notebooks where the
+            ``dot`` executable exists.
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> tube = ln.ULabel(name="respiratory tube").save()
+            >>> bronchus = ln.ULabel(name="bronchus").save()
+            >>> lobar = ln.ULabel(name="lobar bronchus").save()
+            >>> bronchus.parents.add(tube)
+            >>> lobar.parents.add(bronchus)
+            >>> print(bronchus.view_parents(with_children=True, distance=1))
+            Parents of ULabel 'bronchus' (distance ≤ 1):
+            bronchus
+            └── respiratory tube
+            <BLANKLINE>
+            Children of ULabel 'bronchus' (distance ≤ 1):
+            bronchus
+            └── lobar bronchus
         """
+        return self._view(field, parents=True, children=with_children, distance=distance)
+
+    def view_children(self, field: Any = None, distance: int = 5) -> Graph:
+        """Show the descendants of the record (see :meth:`view_parents`).
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> tissue = ln.ULabel(name="tissue").save()
+            >>> lung = ln.ULabel(name="lung").save()
+            >>> lung.parents.add(tissue)
+            >>> print(tissue.view_children(field=ln.ULabel.name))
+            Children of ULabel 'tissue' (distance ≤ 5):
+            tissue
+            └── lung
+        """
+        return self._view(field, parents=False, children=True, distance=distance)
+
+    def _view(self, field: Any, *, parents: bool, children: bool, distance: int) -> Graph:
         from ._graph import build_graph
 
-        return build_graph(self, _field_name(field, type(self)), up=distance,
-                           down=1 if with_children else 0)
-
-    def view_children(self, field: Any = None, distance: int = 5) -> Any:
-        """Show the descendants as a graph (see :meth:`view_parents`)."""
-        from ._graph import build_graph
-
-        return build_graph(self, _field_name(field, type(self)), up=0, down=distance)
+        if isinstance(distance, bool) or not isinstance(distance, int) or distance < 0:
+            msg = f"distance must be a non-negative integer, got {distance!r}"
+            raise InvalidArgument(msg)
+        self._own_id("viewing its relatives")
+        name = field_name(field, type(self))
+        return build_graph(
+            self,
+            name,
+            up=distance if parents else None,
+            down=distance if children else None,
+        )
