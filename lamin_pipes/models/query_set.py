@@ -20,6 +20,7 @@ from sqlalchemy.orm import load_only
 from ..errors import (
     DoesNotExist,
     FieldError,
+    IntegrityError,
     InvalidArgument,
     MultipleResultsFound,
     ReadOnlyInstanceError,
@@ -851,8 +852,6 @@ class BasicQuerySet(Generic[T]):
             raise InvalidArgument(
                 f"Soft delete is impossible for {self.model.__name__}; use permanent=True."
             )
-        from ..errors import IntegrityError
-
         try:
             with inst.session() as session:
                 session.execute(delete(table).where(table.c.id.in_(ids)))
@@ -861,8 +860,11 @@ class BasicQuerySet(Generic[T]):
             raise IntegrityError(msg) from None
 
     def create(self, **kwargs: Any) -> T:
-        """Create, save and return a record."""
-        return self.model(**kwargs).save()  # type: ignore[no-any-return, attr-defined]
+        """Create a record in this query set's instance, save and return it."""
+        inst = self._writable()
+        record: Any = self.model(**kwargs)
+        record._lp_instance = inst
+        return record.save()  # type: ignore[no-any-return]
 
     def get_or_create(
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
@@ -873,11 +875,7 @@ class BasicQuerySet(Generic[T]):
             return record, False
         try:
             return self.create(**{**_plain(kwargs), **(defaults or {})}), True
-        except Exception as error:  # a concurrent writer won the race
-            from ..errors import IntegrityError
-
-            if not isinstance(error, IntegrityError):
-                raise
+        except IntegrityError:  # a concurrent writer won the race
             record = self.filter(**kwargs).first()
             if record is None:
                 raise

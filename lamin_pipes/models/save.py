@@ -53,7 +53,7 @@ def bulk_insert(
     except sa_exc.IntegrityError as error:
         for record in records:
             if record.__dict__.get("_lp_instance") is None:
-                record.id = None
+                record.__dict__["id"] = None
         raise _convert_integrity_error(error) from None
     for record in records:
         if record.id is not None:
@@ -151,10 +151,25 @@ def save(records: Iterable[Any], *, batch_size: int | None = None) -> None:
     instance = record_instance(records[0])
     new = [r for r in records if r.id is None]
     existing = [r for r in records if r.id is not None]
-    with instance.atomic():
-        bulk_insert(new, instance, batch_size=batch_size)
-        for record in existing:
-            record.save()
+    try:
+        with instance.atomic():
+            bulk_insert(new, instance, batch_size=batch_size)
+            for record in existing:
+                record.save()
+    except BaseException:
+        # The transaction was rolled back: the new records are not in the database.
+        for record in new:
+            _forget_saved(record)
+        raise
+
+
+def _forget_saved(record: Any) -> None:
+    """Make a record whose insert was rolled back new (unsaved) again."""
+    from sqlalchemy.orm import make_transient
+
+    make_transient(record)
+    record.__dict__["id"] = None
+    record.__dict__.pop("_lp_instance", None)
 
 
 __all__ = ["IntegrityError", "bulk_insert", "bulk_update", "save"]

@@ -13,7 +13,6 @@ any session, so unsaved edits never leak into another record's save.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import BigInteger, Integer, MetaData, Table, UniqueConstraint, event
@@ -79,15 +78,18 @@ def _table_name_for(name: str, app_label: str | None) -> str:
     return f"{app_label}_{lower}" if app_label else lower
 
 
-def _target_table(target: Any, own_name: str, own_table: str) -> str:
+def _target_table(target: Any, own_name: str, own_table: str, *, builtin: bool) -> str:
     if isinstance(target, type):
         return target._meta.table_name  # type: ignore[no-any-return, attr-defined]
     if target == "self" or target == own_name:
         return own_table
-    if target in _MODELS:
-        return _MODELS[target]._meta.table_name
-    # a built-in registry that is defined further down
-    return _table_name_for(target, "lamindb")
+    name = target.rsplit(".", 1)[-1]
+    if name in _MODELS:
+        return _MODELS[name]._meta.table_name
+    # A registry defined further down: built-in registries only point to built-in
+    # ones (lamindb_<name>); user registries are defined after all built-in ones, so
+    # a forward reference from them names another user registry (<name>).
+    return _table_name_for(name, "lamindb" if builtin else None)
 
 
 def resolve_model(target: Any, owner: Any) -> type[BaseSQLRecord]:
@@ -136,7 +138,9 @@ class Registry(DeclarativeAttributeIntercept):
             if isinstance(spec, _fields.ColumnSpec):
                 new_ns[fname] = spec.make_column()
             elif isinstance(spec, _fields.ForeignKeySpec):
-                target_table = _target_table(spec.to, name, table)
+                target_table = _target_table(
+                    spec.to, name, table, builtin=_is_builtin_module(ns.get("__module__", ""))
+                )
                 ondelete = "RESTRICT" if spec.on_delete == _fields.PROTECT else spec.on_delete
                 new_ns[f"{fname}_id"] = mapped_column(
                     FKType,
@@ -338,7 +342,9 @@ def _build_options(
 
 
 def _make_link_table(cls: Any, table: str, fname: str, spec: _fields.ManyToManySpec) -> FieldInfo:
-    target_table = _target_table(spec.to, cls.__name__, table)
+    target_table = _target_table(
+        spec.to, cls.__name__, table, builtin=_is_builtin_module(cls.__module__)
+    )
     own = table.split("_", 1)[-1]
     other = target_table.split("_", 1)[-1]
     if target_table == table:
@@ -479,31 +485,56 @@ def record_instance(record: Any) -> Instance:
 _CREATED: dict[tuple[str, int], set[type]] = {}
 
 
+def _is_user_registry(model: Any) -> bool:
+    return not model.__module__.startswith("lamin_pipes.")
+
+
+def _connected_user_registries(model: Any) -> list[Any]:
+    """``model`` and every user registry reachable from it through relations."""
+    found = [model]
+    index = 0
+    while index < len(found):
+        current = found[index]
+        index += 1
+        for info in current._meta.fields.values():
+            if not info.is_relation:
+                continue
+            try:
+                related = info.related_model
+            except FieldError:
+                continue  # a forward reference to a registry not defined yet
+            if _is_user_registry(related) and related not in found:
+                found.append(related)
+    return found
+
+
 def ensure_registry_table(inst: Instance, model: Any) -> None:
-    """Create the table (and link tables) of a user-defined registry on first use.
+    """Create the tables of a user-defined registry on first use.
 
     Built-in registries are created by the shipped migrations; a registry defined by a
-    user (a ``SQLRecord`` subclass outside lamin_pipes) gets its tables here, once per
-    process and database.
+    user (a ``SQLRecord`` subclass outside lamin_pipes) gets its table, its link
+    tables and those of the user registries it relates to here, once per process and
+    database. Read-only instances are never written to.
     """
     import os
 
-    if model.__module__.startswith("lamin_pipes."):
+    if not _is_user_registry(model):
         return
     key = (inst.db, os.getpid())
     done = _CREATED.setdefault(key, set())
-    if model in done:
+    if model in done or inst.read_only:
         return
-    if inst.read_only:
-        done.add(model)
-        return
-    tables = [model.__table__] + [
-        f.link_table
-        for f in model._meta.fields.values()
-        if f.kind == MANY_TO_MANY and f.link_table is not None
-    ]
+    models = _connected_user_registries(model)
+    tables: list[Table] = []
+    for related in models:
+        tables.append(related.__table__)
+        tables.extend(
+            f.link_table
+            for f in related._meta.fields.values()
+            if f.kind == MANY_TO_MANY and f.link_table is not None
+        )
     model.metadata.create_all(inst.engine, tables=tables, checkfirst=True)
-    done.add(model)
+    done.update(models)
 
 
 def _convert_integrity_error(error: sa_exc.IntegrityError, record: Any = None) -> IntegrityError:
@@ -633,7 +664,6 @@ class BaseSQLRecord(Base):
         state = self.__dict__
         if state.get("_lp_fk_assigned"):
             self._prepare_foreign_keys()
-        next_hook(self, BaseSQLRecord)
         for hook in _save_hooks(type(self)):
             hook(self)
 
@@ -789,13 +819,6 @@ def _save_hooks(model: type) -> list[Any]:
     return hooks  # type: ignore[no-any-return]
 
 
-def next_hook(record: Any, after: type) -> None:
-    """Call the next ``_prepare_save`` after class ``after`` in ``record``'s MRO."""
-    hook = getattr(super(after, record), "_prepare_save", None)
-    if hook is not None:
-        hook()
-
-
 def make_saved(record: Any, instance: Instance) -> None:
     """Mark a bulk-inserted record (its id already set) as saved and clean."""
     _make_detached(record)
@@ -866,16 +889,19 @@ class SQLRecord(BaseSQLRecord):
         if self.id is None:
             msg = f"Cannot delete an unsaved {type(self).__name__}."
             raise InvalidArgument(msg)
-        descendants = self._type_descendants()
-        if permanent is True or (permanent is None and self.branch_id == -1):  # type: ignore[attr-defined]
-            if descendants is not None:
-                descendants.delete(permanent=True)
-            self._hard_delete()
-            return
+        is_type = bool(self.__dict__.get("is_type"))
         inst = record_instance(self)
+        if permanent is True or (permanent is None and self.branch_id == -1):  # type: ignore[attr-defined]
+            with inst.atomic():
+                if is_type:
+                    from .has_type import delete_type_tree
+
+                    delete_type_tree(self)
+                self._hard_delete()
+            return
         with inst.atomic():
-            if descendants is not None:
-                descendants.update(branch_id=-1)
+            if is_type:
+                self.query_records().update(branch_id=-1)  # type: ignore[attr-defined]
             self._set_branch(-1)
 
     def restore(self) -> None:
@@ -892,12 +918,3 @@ class SQLRecord(BaseSQLRecord):
             session.execute(update(table).where(table.c.id == self.id).values(branch_id=branch_id))
         attributes.set_committed_value(self, "branch_id", branch_id)
         self.__dict__.pop("_lp_fk_branch", None)
-
-    def _type_descendants(self) -> QuerySet[Any] | None:
-        if not getattr(self, "is_type", False):
-            return None
-        return self.query_records() if hasattr(self, "query_records") else None  # type: ignore[no-any-return]
-
-
-def camel_to_snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
