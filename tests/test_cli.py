@@ -1,0 +1,253 @@
+"""The ``lamin-pipes`` command line, run in-process through ``main`` and once as a program."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+import lamin_pipes as ln
+from lamin_pipes.cli import main
+from lamin_pipes.core import _instance as instance_module
+from lamin_pipes.core._instance import normalize_url
+from lamin_pipes.core._migrate import HEAD_REVISION
+from lamin_pipes.core._settings import settings
+
+ENV_VARS = ("LAMIN_PIPES_DB", "LAMIN_PIPES_STORAGE", "LAMIN_PIPES_USER")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Run in an empty directory without configuration; restore settings and engines."""
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    previous = (settings._instance, settings._user)
+    engines_before = set(instance_module._ENGINES)
+    yield
+    settings._instance, settings._user = previous
+    for key in set(instance_module._ENGINES) - engines_before:
+        engine = instance_module._ENGINES.pop(key, None)
+        if engine is not None:
+            engine.dispose()
+
+
+@pytest.fixture
+def env_instance(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh instance on each backend, named by LAMIN_PIPES_DB / LAMIN_PIPES_STORAGE."""
+    monkeypatch.setenv("LAMIN_PIPES_DB", db_url)
+    monkeypatch.setenv("LAMIN_PIPES_STORAGE", str(tmp_path / "storage"))
+    monkeypatch.setenv("LAMIN_PIPES_USER", "cli-tester")
+    return db_url
+
+
+def _error_line(captured: pytest.CaptureResult[str], command: str) -> str:
+    assert captured.err.count("\n") == 1, captured.err
+    assert captured.err.startswith(f"lamin-pipes {command}: error: ")
+    assert "Traceback" not in captured.err
+    return captured.err
+
+
+def test_init_creates_then_opens_an_instance(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "new" / "lamin.db"
+    storage = tmp_path / "new" / "storage"
+
+    assert main(["init", "--db", str(db), "--storage", str(storage)]) == 0
+    first = capsys.readouterr().out
+    assert main(["init", "--db", str(db), "--storage", str(storage)]) == 0
+    second = capsys.readouterr().out
+
+    assert first.startswith(f"Created instance 'new' (schema revision {HEAD_REVISION})")
+    assert second.startswith("Opened instance 'new'")
+    assert f"db='sqlite:///{db}'" in first
+    assert f"storage='{storage}'" in first
+    assert db.is_file()
+    assert storage.is_dir()
+
+
+def test_init_uses_the_environment(env_instance: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init"]) == 0
+
+    out = capsys.readouterr().out
+    assert out.startswith("Opened instance")
+    assert "user='cli-tester'" in out
+    assert ln.settings.instance.db == normalize_url(env_instance)
+
+
+def test_init_and_info_show_the_db_url_without_password(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = make_url(normalize_url(db_url))
+    if url.get_backend_name() == "postgresql":  # trust auth accepts any password
+        url = url.set(password="s3cret-pw")
+    db = url.render_as_string(hide_password=False)
+
+    assert main(["init", "--db", db, "--storage", str(tmp_path / "storage")]) == 0
+    assert main(["info", "--db", db]) == 0
+
+    out = capsys.readouterr().out
+    assert "s3cret-pw" not in out
+    assert f"db       : {url.render_as_string(hide_password=True)}\n" in out
+
+
+def test_info_shows_settings_revision_and_counts(
+    env_instance: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ln.connect()
+    ln.ULabel(name="one").save()
+    ln.ULabel(name="two").save()
+
+    assert main(["info"]) == 0
+
+    out = capsys.readouterr().out
+    lines = {line.split(":", 1)[0].strip(): line for line in out.splitlines() if ":" in line}
+    assert f"schema   : {HEAD_REVISION} (newest)" in out
+    assert "cli-tester" in lines["user"]
+    assert "storage" in lines
+    counts = dict(line.split() for line in out.split("records  :\n", 1)[1].splitlines())
+    assert counts["ULabel"] == "2"
+    assert counts["Branch"] == "3"
+    assert counts["User"] == "1"
+    assert set(counts) >= {"Record", "Project", "Run", "Transform", "Space"}
+
+
+def test_info_without_an_instance_fails_cleanly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["info"]) == 1
+
+    err = _error_line(capsys.readouterr(), "info")
+    assert "lamin-pipes init" in err
+    assert not (Path.cwd() / ".lamin_pipes").exists()
+
+
+def test_migrate_an_instance_at_head(env_instance: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def test_ls_prints_records(env_instance: str, capsys: pytest.CaptureFixture[str]) -> None:
+    ln.connect()
+    for name in ("alpha", "beta", "gamma"):
+        ln.Record(name=name).save()
+
+    assert main(["ls", "record", "--limit", "2"]) == 0
+
+    out = capsys.readouterr().out
+    assert out.startswith("Record: 2 of 3 records")
+    assert "gamma" in out
+    assert "beta" in out
+    assert "alpha" not in out  # newest first, limited to 2
+
+
+def test_ls_user_and_empty_registry(env_instance: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ls", "User"]) == 0
+    assert "cli-tester" in capsys.readouterr().out
+
+    assert main(["ls", "project"]) == 0
+    assert capsys.readouterr().out == "No Project records.\n"
+
+
+def test_ls_unknown_registry_lists_the_valid_ones(
+    env_instance: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ls", "artefact"]) == 1
+
+    err = _error_line(capsys.readouterr(), "ls")
+    assert "'artefact'" in err
+    assert "record" in err
+    assert "ulabel" in err
+
+
+def test_search_finds_a_record_despite_a_typo(
+    env_instance: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ln.connect()
+    for name in ("Label1", "Label2", "Something else"):
+        ln.ULabel(name=name).save()
+
+    assert main(["search", "ulabel", "lable2", "--limit", "5"]) == 0
+
+    out = capsys.readouterr().out
+    first_hit = out.splitlines()[2]  # title, header, best match
+    assert "Label2" in first_hit
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert main(["ls"]) == 2
+    assert main(["ls", "record", "--limit", "0"]) == 2
+    assert "usage: lamin-pipes" in capsys.readouterr().err
+    assert main(["--help"]) == 0
+    assert "demo" in capsys.readouterr().out
+
+
+def test_demo_runs_twice_on_the_same_instance(
+    env_instance: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo"]) == 0
+    first = capsys.readouterr().out
+    counts = {m.__name__: m.objects.count() for m in (ln.Record, ln.ULabel, ln.Project)}
+
+    assert main(["demo"]) == 0
+    second = capsys.readouterr().out
+
+    assert counts == {m.__name__: m.objects.count() for m in (ln.Record, ln.ULabel, ln.Project)}
+    assert counts["Record"] == 4  # the type and its three records
+    assert "(3 created)" in first
+    assert "(0 created)" in second
+    for out in (first, second):
+        assert "sample 2" in out.split("Record.search('sampel 2')", 1)[1].splitlines()[0]
+        assert "lung" in out.split("ULabel.search('lnug')", 1)[1].splitlines()[0]
+        assert "Done." in out
+    project = ln.Project.get(name="Demo project")
+    assert sorted(project.records.to_list("name")) == ["sample 1", "sample 2"]
+    lung = ln.ULabel.get(name="lung")
+    assert sorted(lung.children.to_list("name")) == ["left lung", "right lung"]
+
+
+def test_demo_defaults_to_the_embedded_instance(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+
+    assert (Path.cwd() / ".lamin_pipes" / "lamin.db").is_file()
+    assert "Done." in capsys.readouterr().out
+
+
+def _console_script() -> list[str]:
+    script = Path(sys.executable).parent / "lamin-pipes"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "lamin_pipes.cli"]
+
+
+def test_entry_points_run_as_programs(env_instance: str, tmp_path: Path) -> None:
+    env = dict(os.environ)
+
+    module = subprocess.run(
+        [sys.executable, "-m", "lamin_pipes.cli", "info"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    script = subprocess.run(
+        [*_console_script(), "ls", "nonsense"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+    assert module.returncode == 0, module.stderr
+    assert f"schema   : {HEAD_REVISION}" in module.stdout
+    assert script.returncode == 1
+    assert script.stderr.startswith("lamin-pipes ls: error: Unknown registry 'nonsense'")
+    assert "Traceback" not in script.stderr
