@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import InstanceNotSetupError
-from ._instance import Instance, normalize_url
+from ..errors import InstanceNotSetupError, InvalidArgument
+from ._instance import Instance, forget_engine, normalize_url
 from ._settings import default_db, default_storage, default_user_handle, settings
 
 
@@ -53,6 +53,7 @@ def connect(db: str | None = None, storage: str | None = None) -> Instance:
     except Exception as error:
         from sqlalchemy.exc import OperationalError
 
+        forget_engine(url)
         if isinstance(error, OperationalError):
             msg = f"Cannot open the database {instance.name!r} ({url}): {error.orig}"
             raise InstanceNotSetupError(msg) from None
@@ -96,5 +97,5 @@ def init(*, storage: str | None = None, db: str | None = None, **kwargs: Any) ->
     if kwargs:
         valid = "storage, db"
         msg = f"Unknown arguments {sorted(kwargs)} for init(). Valid arguments: {valid}"
-        raise InstanceNotSetupError(msg)
+        raise InvalidArgument(msg)
     return connect(db=db, storage=storage)

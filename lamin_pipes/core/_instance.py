@@ -86,6 +86,13 @@ def create_engine_for(url: str) -> Engine:
     return engine
 
 
+def forget_engine(url: str) -> None:
+    """Dispose of and forget this process's engine for ``url``, if any."""
+    engine = _ENGINES.pop((os.getpid(), url), None)
+    if engine is not None:
+        engine.dispose()
+
+
 def get_engine(url: str) -> Engine:
     """Return this process's engine for ``url``, creating it on first use."""
     key = (os.getpid(), url)
@@ -140,7 +147,10 @@ class Instance:
 
         url = make_url(self.db)
         if self.dialect == "sqlite":
-            return Path(url.database or "memory").parent.name or "memory"
+            folder = Path(url.database or "memory").parent
+            if folder.name == ".lamin_pipes":  # the embedded default: name the project
+                folder = folder.parent
+            return folder.name or "memory"
         return url.database or "default"
 
     def new_session(self, *, write: bool = False) -> Session:

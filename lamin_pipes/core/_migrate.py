@@ -39,11 +39,26 @@ def _alembic_config(instance: Instance, connection: Any) -> Any:
     return config
 
 
+#: Key of the PostgreSQL advisory lock that serializes migrations of one database.
+_MIGRATION_LOCK = 0x6C616D696E  # "lamin"
+
+
 def upgrade(instance: Instance, revision: str = "head") -> None:
-    """Run the shipped migrations up to ``revision`` (in one transaction)."""
+    """Run the shipped migrations up to ``revision`` (in one transaction).
+
+    Processes that open a new instance at the same time (Dagster step processes, say)
+    take turns: the transaction starts by taking a database-wide lock (an advisory
+    lock on PostgreSQL, the write lock on SQLite), and alembic reads the current
+    revision only once it holds it, so latecomers find the schema at head.
+    """
     from alembic import command
 
-    with instance.engine.begin() as connection:
+    engine = instance.engine.execution_options(lamin_immediate=True)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            from sqlalchemy import text
+
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         command.upgrade(_alembic_config(instance, connection), revision)
         from ._defaults import insert_defaults
 

@@ -59,3 +59,48 @@ def test_atomic_sessions_are_per_thread(instance):
         thread.join()
     assert errors == []
     assert ln.ULabel.filter(name__startswith="t").count() == 30
+
+
+def _connect_and_count(db: str, storage: str, queue: mp.Queue) -> None:
+    try:
+        ln.connect(db, storage)
+        queue.put(("ok", ln.Branch.filter().count()))
+    except Exception as error:
+        queue.put(("error", f"{type(error).__name__}: {error}"))
+
+
+def test_parallel_first_connect_migrates_once(db_url, tmp_path):
+    """Processes opening a brand-new database at once all succeed (one migrates)."""
+    from sqlalchemy import create_engine, text
+
+    from lamin_pipes.core._instance import normalize_url
+
+    url = normalize_url(db_url)
+    engine = create_engine(url)
+    with engine.begin() as connection:  # start from an empty database
+        if url.startswith("sqlite"):
+            names = [
+                r[0]
+                for r in connection.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type='table'"
+                )
+            ]
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            for name in names:
+                connection.exec_driver_sql(f'DROP TABLE "{name}"')
+        else:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    processes = [
+        context.Process(target=_connect_and_count, args=(url, str(tmp_path / "s"), queue))
+        for _ in range(4)
+    ]
+    for process in processes:
+        process.start()
+    results = [queue.get(timeout=180) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+    assert results == [("ok", 3)] * 4, results
