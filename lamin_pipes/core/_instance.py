@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
-_ENGINES: dict[tuple[int, str], Engine] = {}
+_ENGINES: dict[tuple[int, str, bool], Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
@@ -73,35 +73,47 @@ def _sqlite_on_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def create_engine_for(url: str) -> Engine:
-    """Create an engine configured for lamin_pipes (pragmas, pool, driver)."""
+def create_engine_for(url: str, *, autocommit: bool = False) -> Engine:
+    """Create an engine configured for lamin_pipes (pragmas, pool, driver).
+
+    Args:
+        url: The SQLAlchemy URL.
+        autocommit: An engine for single read statements: no BEGIN/COMMIT round trips.
+    """
     from sqlalchemy import create_engine, event
 
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
+        if not autocommit:
+            event.listen(engine, "begin", _sqlite_on_begin)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        # Connections are recycled hourly rather than pinged before each use: a ping
+        # is a round trip on every query.
+        options: dict[str, Any] = {"pool_recycle": 3600}
+        if autocommit:
+            options["isolation_level"] = "AUTOCOMMIT"
+        engine = create_engine(url, **options)
     return engine
 
 
 def forget_engine(url: str) -> None:
-    """Dispose of and forget this process's engine for ``url``, if any."""
-    engine = _ENGINES.pop((os.getpid(), url), None)
-    if engine is not None:
-        engine.dispose()
+    """Dispose of and forget this process's engines for ``url``, if any."""
+    for autocommit in (False, True):
+        engine = _ENGINES.pop((os.getpid(), url, autocommit), None)
+        if engine is not None:
+            engine.dispose()
 
 
-def get_engine(url: str) -> Engine:
+def get_engine(url: str, *, autocommit: bool = False) -> Engine:
     """Return this process's engine for ``url``, creating it on first use."""
-    key = (os.getpid(), url)
+    key = (os.getpid(), url, autocommit)
     engine = _ENGINES.get(key)
     if engine is None:
         with _ENGINES_LOCK:
             engine = _ENGINES.get(key)
             if engine is None:
-                engine = create_engine_for(url)
+                engine = create_engine_for(url, autocommit=autocommit)
                 _ENGINES[key] = engine
     return engine
 
@@ -195,6 +207,31 @@ class Instance:
             session.close()
 
     @contextlib.contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for read-only statements.
+
+        Inside ``ln.atomic()`` this is the block's session (so reads see its writes);
+        otherwise a session on the autocommit engine: each SELECT runs on its own,
+        without BEGIN/COMMIT round trips. Loaded records are detached on exit.
+        """
+        outer = self.atomic_session()
+        if outer is not None:
+            yield outer
+            return
+        from sqlalchemy.orm import Session
+
+        session = Session(
+            get_engine(self.db, autocommit=True),
+            expire_on_commit=False,
+            autoflush=False,
+            info={"instance": self},
+        )
+        try:
+            yield session
+        finally:
+            session.close()
+
+    @contextlib.contextmanager
     def atomic(self) -> Iterator[Session]:
         """Group writes in one transaction; nested blocks use savepoints."""
         outer = self.atomic_session()
@@ -215,5 +252,5 @@ class Instance:
 
     def get_by_id(self, model: Any, pk: Any) -> Any:
         """Load the record of ``model`` with primary key ``pk`` (or ``None``)."""
-        with self.session() as session:
+        with self.read_session() as session:
             return session.get(model, pk)

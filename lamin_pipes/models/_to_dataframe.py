@@ -53,7 +53,8 @@ def to_dataframe(
         qs = qs[:limit]
     names = _columns(model, privates)
     rows = qs._rows(names)
-    df = pd.DataFrame.from_records(rows, columns=names)
+    # plain tuples: pandas probes each record, and SQLAlchemy Rows make that slow
+    df = pd.DataFrame.from_records([tuple(row) for row in rows], columns=names)
     ids = df["id"].tolist()
     for path in includes:
         df[path] = _include_values(qs, path, ids)
@@ -68,7 +69,7 @@ def _include_values(qs: BasicQuerySet[Any], path: str, ids: list[Any]) -> list[A
         return [values.get(i) for i in ids]
     owner_col, value, join = resolve_multi_path(model, path)
     stmt = select(owner_col, value).select_from(join).where(owner_col.in_(ids))
-    with qs.instance.session() as session:
+    with qs.instance.read_session() as session:
         pairs = session.execute(stmt).all() if ids else []
     if first.kind == FOREIGN_KEY:
         single: dict[Any, Any] = dict(pairs)

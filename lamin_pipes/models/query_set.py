@@ -444,7 +444,7 @@ class BasicQuerySet(Generic[T]):
         if self._load_options:
             stmt = stmt.options(*self._load_options)
         stmt = stmt.execution_options(populate_existing=True)
-        with inst.session() as session:
+        with inst.read_session() as session:
             if self._annotations:
                 records = []
                 for row in session.execute(stmt):
@@ -541,7 +541,7 @@ class BasicQuerySet(Generic[T]):
         if self._none:
             return 0
         inner = self._statement(self.model.__table__.c.id).subquery()  # type: ignore[attr-defined]
-        with self.instance.session() as session:
+        with self.instance.read_session() as session:
             return int(session.execute(select(func.count()).select_from(inner)).scalar_one())
 
     def exists(self) -> bool:
@@ -551,7 +551,7 @@ class BasicQuerySet(Generic[T]):
         if self._none:
             return False
         stmt = self._statement(self.model.__table__.c.id).limit(1)  # type: ignore[attr-defined]
-        with self.instance.session() as session:
+        with self.instance.read_session() as session:
             return session.execute(stmt).first() is not None
 
     def contains(self, obj: Any) -> bool:
@@ -673,7 +673,7 @@ class BasicQuerySet(Generic[T]):
             return []
         exprs = [self._value_expr(n) for n in names]
         stmt = self._statement(*exprs)
-        with self.instance.session() as session:
+        with self.instance.read_session() as session:
             return list(session.execute(stmt))
 
     def _value_expr(self, name: str) -> Any:
@@ -715,7 +715,7 @@ class BasicQuerySet(Generic[T]):
                 expr = resolve_path(self.model, aggregate.field)
                 sub = select(aggregate.sql_function(expr)).where(table.c.id.in_(select(inner.c.id)))
                 exprs.append(sub.scalar_subquery().label(alias))
-        with self.instance.session() as session:
+        with self.instance.read_session() as session:
             row = session.execute(select(*exprs)).one()
         return dict(zip(kwargs, row, strict=True))
 
@@ -1085,7 +1085,7 @@ def _fill_foreign_keys(model: Any, records: list[Any], name: str, inst: Instance
     info = model._meta.fields[name]
     ids = {getattr(r, info.attname) for r in records} - {None}
     related = info.related_model
-    with inst.session() as session:
+    with inst.read_session() as session:
         targets = {t.id: t for t in session.scalars(select(related).where(related.id.in_(ids)))}
     for record in records:
         target = targets.get(getattr(record, info.attname))
@@ -1110,7 +1110,7 @@ def _prefetch_many(model: Any, records: list[Any], name: str, inst: Instance) ->
             .where(owner_col.in_(list(by_id)))
         )
     grouped: dict[Any, list[Any]] = {rid: [] for rid in by_id}
-    with inst.session() as session:
+    with inst.read_session() as session:
         for owner_id, target in session.execute(stmt):
             grouped[owner_id].append(target)
     for rid, targets in grouped.items():

@@ -457,7 +457,7 @@ def _load_expired_attributes(state: Any, attribute_names: Any, passive: Any) -> 
 
     table = type(record).__table__
     names = sorted(attribute_names)
-    with record_instance(record).session() as session:
+    with record_instance(record).read_session() as session:
         row = session.execute(
             select(*[table.c[n] for n in names]).where(table.c.id == state.key[1][0])
         ).first()
@@ -748,7 +748,7 @@ class BaseSQLRecord(Base):
         table = type(self).__table__  # type: ignore[attr-defined]
         names = [type(self)._meta.get_field(f).attname for f in fields] if fields else None
         columns = [table.c[n] for n in names] if names else list(table.columns)
-        with inst.session() as session:
+        with inst.read_session() as session:
             row = session.execute(select(*columns).where(table.c.id == self.id)).first()
         if row is None:
             from ..errors import DoesNotExist

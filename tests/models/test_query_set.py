@@ -255,11 +255,12 @@ def test_to_dataframe(instance):
 
 def test_to_dataframe_queries_once_per_include(instance):
     from sqlalchemy import event
+    from sqlalchemy.engine import Engine
 
     for i in range(20):
         ln.ULabel(name=f"n{i}").save()
     statements = []
-    engine = instance.engine
+    engine = Engine  # every engine: reads use the instance's autocommit engine
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
     try:
@@ -298,3 +299,24 @@ def test_repr(labels):
 def test_filter_after_slice_is_refused(labels):
     with pytest.raises(InvalidArgument, match="sliced"):
         ln.ULabel.filter()[:2].filter(name="x")
+
+
+def test_bulk_create_round_trips_every_column_type(instance):
+    start = dt.date(2024, 1, 2)
+    when = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    projects = [ln.Project(name=f"p{i}", start_date=start, abbr=None) for i in range(3)]
+    records = [ln.Record(name=f"r{i}", extra_data={"i": i, "tags": ["a", "b"]}) for i in range(3)]
+    records[0].is_type = True
+    runs_transform = ln.Transform(key="t").save()
+    runs = [ln.Run(transform=runs_transform, started_at=when, params={"lr": 0.1}) for _ in range(2)]
+    ln.models.SQLRecordList([*projects, *records, *runs]).save()
+    assert ln.Project.get(projects[1].id).start_date == start
+    loaded = ln.Record.get(records[2].id)
+    assert loaded.extra_data == {"i": 2, "tags": ["a", "b"]}
+    assert ln.Record.get(records[0].id).is_type is True
+    run = ln.Run.get(runs[0].id)
+    assert run.started_at == when and run.started_at.tzinfo is not None
+    assert run.params == {"lr": 0.1}
+    assert run.created_by == ln.settings.user
+    # ids come from the table's sequence: later single saves do not collide
+    assert ln.Record(name="after").save().id > max(r.id for r in records)
