@@ -1,0 +1,502 @@
+"""``search()``: rank a query set's records by how well a string matches their fields.
+
+Each value of a searched field (each synonym of the ``synonyms`` field on its own) is
+matched against the query; a record ranks by its best value. Ranks, best first:
+
+1. the name field equals the query;
+2. another field or a synonym equals the query;
+3. the name starts with the query, then the query is a word of the name (or all its
+   words are words of the name);
+4. the same for the other fields;
+5. the name, then another field, contains the query;
+6. fuzzy: a value is similar to the query (rapidfuzz ``ratio`` of at least 75), which
+   finds values with typos such as ``"lable2"`` for ``"Label2"``.
+
+Within a rank, more similar values come first, then lower ids. Matching ignores case
+unless ``case_sensitive=True``. ``uid`` takes part in all but fuzzy matching.
+
+Speed: the ids and string values of the candidates are cached per database and
+candidate query and matched in memory (pyarrow for equality, prefixes, words and
+substrings; rapidfuzz for similarity). Each search first checks that the cache is
+current, before reading anything else:
+
+- a database version that changes with any write: on SQLite the connection's
+  ``PRAGMA data_version`` and ``total_changes``, on PostgreSQL the WAL insert
+  position; if it is one the cache was built or confirmed at, the cache is used;
+- otherwise one aggregate over the candidates: their number and two sums over their ids
+  (inserts, deletes, moves to and from the trash), plus edits: ``max(updated_at)`` of the
+  table on SQLite (``TracksUpdates`` registries keep it on every save and update), the
+  rows' ``xmin`` on PostgreSQL. SQLite registries without ``updated_at`` are read
+  afresh whenever the database changed.
+
+So any saved, renamed or deleted record shows in the very next search. Inside
+``ln.atomic()`` only the aggregate decides, and what is read there is not trusted
+after the block.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidArgument
+from .can_curate import SYNONYM_SEP, fetch, in_values, read_session, select_from, str_field
+from .query_set import QuerySet
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from .query_set import BasicQuerySet
+
+#: Least rapidfuzz ``ratio`` (0-100) for a value to count as a fuzzy match.
+FUZZY_CUTOFF = 75
+#: Cached candidate sets (per database and query); the least recently used goes first.
+CACHE_SIZE = 16
+
+# Entry kinds and the rank of each kind of match (higher is better).
+_NAME, _SYNONYM, _OTHER, _UID = 0, 1, 2, 3
+_EXACT_NAME, _EXACT, _PREFIX_NAME, _WORD_NAME, _PREFIX, _WORD = 9, 8, 7, 6, 5, 4
+_CONTAINS_NAME, _CONTAINS, _FUZZY = 3, 2, 1
+#: A record's sort key is ``rank * _STEP + similarity`` (similarity is 0-100).
+_STEP = 128
+
+_LOCK = threading.Lock()
+_CACHE: OrderedDict[tuple[Any, ...], _Index] = OrderedDict()
+#: Databases where the cheap version check failed once (it is not tried again).
+_NO_DB_VERSION: set[str] = set()
+_TOKENS = itertools.count(1)
+
+
+class SearchQuerySet(QuerySet[Any]):
+    """The query set ``search()`` returns: best matches first, each with a ``score``.
+
+    It is an ordinary :class:`~lamin_pipes.models.QuerySet` (filter it, slice it,
+    convert it); records it yields carry ``record.score`` (0-100) and
+    ``to_dataframe()`` adds a ``score`` column.
+    """
+
+    _search_scores: dict[int, float]
+    _search_ranking: Any
+
+    def _apply_window(self, stmt: Any) -> Any:
+        ranking = self.__dict__.get("_search_ranking")
+        if ranking is not None:  # join the ranked ids: ORDER BY their position
+            stmt = stmt.join(ranking, ranking.c.value == self.model.__table__.c.id)
+        return super()._apply_window(stmt)
+
+    def _after_fetch(self, records: list[Any], inst: Any) -> None:
+        super()._after_fetch(records, inst)
+        scores = self.__dict__.get("_search_scores", {})
+        for record in records:
+            record.__dict__["score"] = scores.get(record.id)
+
+    def to_dataframe(
+        self,
+        *,
+        include: str | list[str] | None = None,
+        features: str | list[str] | None = None,
+        limit: int | None = 100,
+        order_by: str | None = "-id",
+    ) -> pd.DataFrame:
+        """Like :meth:`QuerySet.to_dataframe`, plus a ``score`` column."""
+        df = super().to_dataframe(
+            include=include, features=features, limit=limit, order_by=order_by
+        )
+        scores = self.__dict__.get("_search_scores", {})
+        df["score"] = [scores.get(i) for i in df.index]
+        return df
+
+
+@dataclass
+class _View:
+    """The entries' texts as matched: lower-cased unless case-sensitive."""
+
+    texts: Any  # pyarrow string array
+    fuzzy: np.ndarray  # positions of entries taking part in fuzzy matching
+    fuzzy_texts: list[str]
+
+
+@dataclass
+class _Index:
+    """The searchable values of a candidate set: one entry per value (or synonym).
+
+    Entries are grouped by record, records by id; record ``i`` owns the entries from
+    ``starts[i]`` up to ``starts[i + 1]``.
+    """
+
+    signature: Any
+    ids: np.ndarray
+    starts: np.ndarray
+    kinds: np.ndarray
+    values: list[str]
+    views: dict[bool, _View] = field(default_factory=dict)
+    versions: list[Any] = field(default_factory=list)
+
+    def remember(self, version: Any) -> None:
+        """Record a database version at which the candidates equal this index."""
+        if version is not None and version not in self.versions:
+            self.versions = [*self.versions[-7:], version]
+
+    def view(self, case_sensitive: bool) -> _View:
+        view = self.views.get(case_sensitive)
+        if view is None:
+            import numpy as np
+            import pyarrow as pa
+
+            texts = self.values if case_sensitive else [v.lower() for v in self.values]
+            fuzzy = np.flatnonzero(self.kinds != _UID)
+            view = _View(pa.array(texts, type=pa.large_string()), fuzzy, [texts[i] for i in fuzzy])
+            self.views[case_sensitive] = view
+        return view
+
+
+def _field_names(model: Any, field: Any) -> list[str]:
+    if field is None:
+        return list(model._meta.str_fields)
+    items = field if isinstance(field, (list, tuple)) else [field]
+    if not items:
+        msg = "search(field=...) takes a field or a non-empty list of fields."
+        raise InvalidArgument(msg)
+    return list(dict.fromkeys(str_field(model, f) for f in items))
+
+
+def _db_version(qs: Any) -> Any:
+    """A cheap value that changes whenever anything is written to the database.
+
+    SQLite: the connection's ``PRAGMA data_version`` (commits by other connections) and
+    ``total_changes`` (its own writes), tagged with the connection. PostgreSQL: the WAL
+    insert position. ``None`` where unavailable (then the aggregate decides).
+    """
+    from sqlalchemy import text
+
+    inst = qs.instance
+    if inst.db in _NO_DB_VERSION or inst.atomic_session() is not None:
+        # Inside ln.atomic() the data may be rolled back while the version stays put
+        # (SQLite's total_changes counts rolled-back rows; an error would abort the
+        # caller's PostgreSQL transaction): the aggregate decides there.
+        return None
+    try:
+        with read_session(inst) as session:
+            if inst.dialect == "sqlite":
+                proxied = session.connection().connection
+                token = proxied.info.setdefault("lamin_pipes_search", next(_TOKENS))
+                dbapi = proxied.dbapi_connection
+                data_version = dbapi.execute("PRAGMA data_version").fetchone()[0]
+                return (token, data_version, dbapi.total_changes)
+            if inst.dialect == "postgresql":
+                lsn = session.execute(
+                    text(
+                        "SELECT CASE WHEN pg_is_in_recovery() THEN NULL"
+                        " ELSE pg_current_wal_insert_lsn()::text END"
+                    )
+                ).scalar()
+                return None if lsn is None else ("lsn", lsn)
+    except Exception:  # no permission, an unusual driver: use the aggregate only
+        _NO_DB_VERSION.add(inst.db)
+    return None
+
+
+def _signature(qs: Any, stmt: Any) -> tuple[Any, ...] | None:
+    """One aggregate over the candidates that changes whenever they change.
+
+    Membership: the count and two sums over the ids. Edits: ``max(updated_at)`` of the
+    table (kept by ``TracksUpdates`` registries; indexed) on SQLite, the rows' ``xmin``
+    on PostgreSQL. ``None`` if edits cannot be seen (SQLite without ``updated_at``).
+    """
+    from sqlalchemy import func, literal_column, select
+
+    from .run import TracksUpdates
+
+    model = qs.model
+    table = model.__table__
+    inst = qs.instance
+    columns = [table.c.id.label("id")]
+    postgres = inst.dialect == "postgresql"
+    if postgres:
+        name = inst.engine.dialect.identifier_preparer.format_table(table)
+        columns.append(literal_column(f"{name}.xmin::text::bigint").label("version"))
+    elif not (isinstance(model, type) and issubclass(model, TracksUpdates)):
+        return None
+    sub = stmt.with_only_columns(*columns).subquery()
+    mixed = ((sub.c.id % 4294967291) * 1103515245) % 4294967291
+    if postgres:
+        edits: Any = func.sum(sub.c.version)
+    else:
+        edits = select(func.max(table.c.updated_at)).scalar_subquery()
+    rows = fetch(qs, select(func.count(), func.sum(sub.c.id), func.sum(mixed), edits))
+    return tuple(rows[0]) if rows else ()
+
+
+def _build(rows: list[Any], kinds: list[int], signature: Any) -> _Index:
+    import numpy as np
+
+    ids: list[int] = []
+    starts: list[int] = []
+    values: list[str] = []
+    entry_kinds: list[int] = []
+    append_value = values.append
+    append_kind = entry_kinds.append
+    pairs = list(enumerate(kinds, start=1))
+    for row in rows:
+        start = len(values)
+        for position, kind in pairs:
+            value = row[position]
+            if not value:
+                continue
+            if kind == _SYNONYM:
+                for synonym in value.split(SYNONYM_SEP):
+                    if synonym:
+                        append_value(synonym)
+                        append_kind(kind)
+            else:
+                append_value(value)
+                append_kind(kind)
+        if len(values) > start:
+            ids.append(row[0])
+            starts.append(start)
+    return _Index(
+        signature,
+        np.asarray(ids, dtype=np.int64),
+        np.asarray(starts, dtype=np.int64),
+        np.asarray(entry_kinds, dtype=np.int8),
+        values,
+    )
+
+
+def _index(qs: Any, fields: list[str]) -> _Index:
+    """The cached index of the candidates, rebuilt if the database changed."""
+    model = qs.model
+    table = model.__table__
+    meta = model._meta
+    name_field = meta.name_field
+    kinds = []
+    for name in fields:
+        if name == name_field:
+            kinds.append(_NAME)
+        elif name == "synonyms":
+            kinds.append(_SYNONYM)
+        elif name == "uid":
+            kinds.append(_UID)
+        else:
+            kinds.append(_OTHER)
+    columns = [table.c.id, *(table.c[meta.fields[f].attname] for f in fields)]
+    stmt = select_from(qs, *columns)
+    inst = qs.instance
+    compiled = stmt.compile(dialect=inst.engine.dialect)
+    key = (inst.db, str(compiled), repr(sorted(compiled.params.items())), tuple(kinds))
+    # Both checks run before the rows are read: the rows are at least as new as them.
+    version = _db_version(qs)
+    with _LOCK:
+        cached = _CACHE.get(key)
+    if cached is not None and version is not None and version in cached.versions:
+        return cached
+    signature = _signature(qs, stmt)
+    if cached is not None and signature is not None and cached.signature == signature:
+        cached.remember(version)
+        with _LOCK:
+            _CACHE[key] = cached
+            _CACHE.move_to_end(key)
+        return cached
+    index = _build(fetch(qs, stmt.order_by(table.c.id)), kinds, signature)
+    index.remember(version)
+    if signature is not None or version is not None:
+        with _LOCK:
+            _CACHE[key] = index
+            _CACHE.move_to_end(key)
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return index
+
+
+def clear_cache() -> None:
+    """Forget all cached candidate sets (they are also checked on every search)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+def _word_pattern(word: str) -> str:
+    # RE2 syntax (pyarrow): the word with no letter or digit on either side.
+    return rf"(?:^|[^\pL\pN]){re.escape(word)}(?:$|[^\pL\pN])"
+
+
+def _rank_entries(index: _Index, query: str, case_sensitive: bool) -> np.ndarray:
+    """Each entry's key: ``rank * _STEP + similarity``."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from rapidfuzz import fuzz, process
+
+    view = index.view(case_sensitive)
+    texts = view.texts
+    kinds = index.kinds
+    n = len(index.values)
+    rank = np.zeros(n, dtype=np.int16)
+    similarity = np.zeros(n, dtype=np.int16)
+    if len(view.fuzzy_texts):
+        scores = process.cdist([query], view.fuzzy_texts, scorer=fuzz.ratio, dtype=np.uint8)[0]
+        similarity[view.fuzzy] = scores
+        rank[view.fuzzy[scores >= FUZZY_CUTOFF]] = _FUZZY
+
+    def positions(mask: Any) -> np.ndarray:
+        return np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+
+    hits = positions(pc.match_substring(texts, query))
+    if hits.size:
+        sub = texts.take(pa.array(hits))
+        is_name = kinds[hits] == _NAME
+        hit_rank = np.where(is_name, _CONTAINS_NAME, _CONTAINS)
+        word = pc.match_substring_regex(sub, _word_pattern(query)).to_numpy(zero_copy_only=False)
+        hit_rank = np.where(word, np.where(is_name, _WORD_NAME, _WORD), hit_rank)
+        prefix = pc.starts_with(sub, query).to_numpy(zero_copy_only=False)
+        hit_rank = np.where(prefix, np.where(is_name, _PREFIX_NAME, _PREFIX), hit_rank)
+        exact = pc.equal(sub, query).to_numpy(zero_copy_only=False)
+        hit_rank = np.where(exact, np.where(is_name, _EXACT_NAME, _EXACT), hit_rank)
+        rank[hits] = np.maximum(rank[hits], hit_rank)
+    words = re.findall(r"\w+", query)[:8]
+    if len(words) > 1:
+        ordered = sorted(words, key=len, reverse=True)  # the longest word narrows most
+        found = positions(pc.match_substring(texts, ordered[0]))
+        for word in ordered[1:]:
+            if not found.size:
+                break
+            sub = texts.take(pa.array(found))
+            found = found[pc.match_substring(sub, word).to_numpy(zero_copy_only=False)]
+        if found.size:
+            sub = texts.take(pa.array(found))
+            every = np.ones(found.size, dtype=bool)
+            for word in words:
+                every &= pc.match_substring_regex(sub, _word_pattern(word)).to_numpy(
+                    zero_copy_only=False
+                )
+            found = found[every]
+            word_rank = np.where(kinds[found] == _NAME, _WORD_NAME, _WORD)
+            rank[found] = np.maximum(rank[found], word_rank)
+    return rank.astype(np.int32) * _STEP + similarity
+
+
+def _score(key: int) -> float:
+    """A 0-100 score from a sort key, monotonic in the key."""
+    rank, similarity = divmod(int(key), _STEP)
+    if rank == _EXACT_NAME:
+        return 100.0
+    if rank == _EXACT:
+        return 95.0
+    if rank == _FUZZY:
+        return round(similarity * 0.6, 1)
+    return round(60 + (rank - _CONTAINS) * 5 + similarity * 0.05, 1)
+
+
+def search(
+    qs: BasicQuerySet[Any],
+    string: str,
+    *,
+    field: Any = None,
+    limit: int | None = 20,
+    case_sensitive: bool = False,
+) -> QuerySet[Any]:
+    """Search the string fields of a query set's records; best matches first.
+
+    Args:
+        qs: The records to search.
+        string: The text to look for.
+        field: A field or a list of fields (names or attributes such as
+            ``ULabel.name``); by default all string fields.
+        limit: The most records to return (``None``: all matches).
+        case_sensitive: Whether casing must match.
+
+    Returns:
+        A query set in order of relevance; its records carry ``score`` (0-100).
+
+    Raises:
+        InvalidArgument: If ``string`` is empty or ``limit`` is negative.
+        FieldError: If a field is not a string field.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> records = ln.Record.from_values(["Label1", "Label2", "Label3"], create=True).save()
+        >>> ln.Record.search("Label2").first().name
+        'Label2'
+        >>> [r.name for r in ln.Record.search("lable2", limit=1)]
+        ['Label2']
+        >>> ln.Record.search("label", field=ln.Record.name).count()
+        3
+    """
+    import numpy as np
+
+    if not isinstance(string, str):
+        msg = f"search() takes a string, got {string!r}"
+        raise InvalidArgument(msg)
+    query = string.strip()
+    if not query:
+        msg = "search() needs a non-empty string."
+        raise InvalidArgument(msg)
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+        msg = f"limit must be None or a non-negative integer, got {limit!r}"
+        raise InvalidArgument(msg)
+    model = qs.model
+    fields = _field_names(model, field)
+    result = SearchQuerySet(model)
+    result.__dict__.update(qs._clone().__dict__)
+    result._limit = None
+    result._offset = None
+    result._search_scores = {}
+    if qs._none or limit == 0:
+        return result.none()  # type: ignore[return-value]
+    index = _index(qs, fields)
+    if not index.ids.size:
+        return result.none()  # type: ignore[return-value]
+    if not case_sensitive:
+        query = query.lower()
+    keys = np.maximum.reduceat(_rank_entries(index, query, case_sensitive), index.starts)
+    matched = np.flatnonzero(keys >= _STEP)
+    order = matched[np.lexsort((index.ids[matched], -keys[matched]))]
+    if limit is not None:
+        order = order[:limit]
+    ids = [int(i) for i in index.ids[order]]
+    if not ids:
+        return result.none()  # type: ignore[return-value]
+    result._search_scores = {i: _score(k) for i, k in zip(ids, keys[order], strict=True)}
+    return _ordered_by(result, ids)
+
+
+def _ordered_by(result: SearchQuerySet, ids: list[int]) -> SearchQuerySet:
+    """Restrict to ``ids`` and order by their position in the list.
+
+    SQLite and PostgreSQL join the ids as one parameter (``json_each`` /
+    ``unnest ... WITH ORDINALITY``), which scales to any number of results; other
+    backends use a ``CASE`` expression.
+    """
+    import json
+
+    from sqlalchemy import BigInteger, bindparam, case, func
+
+    id_column = result.model.__table__.c.id
+    dialect = result.instance.dialect
+    result = result._where_clause(in_values(id_column, ids, dialect))  # type: ignore[assignment]
+    if dialect == "sqlite":
+        text: Any = bindparam(None, json.dumps(ids), unique=True)
+        ranking = func.json_each(text).table_valued("key", "value", name="lp_search_rank")
+        result._search_ranking = ranking
+        result._order = [ranking.c.key]
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        array: Any = bindparam(None, ids, type_=ARRAY(BigInteger), unique=True)
+        ranking = (
+            func.unnest(array)
+            .table_valued("value", with_ordinality="ordinality")
+            .render_derived(name="lp_search_rank")
+        )
+        result._search_ranking = ranking
+        result._order = [ranking.c.ordinality]
+    else:
+        result._order = [case({i: p for p, i in enumerate(ids)}, value=id_column), id_column]
+    return result
+
+
+__all__ = ["SearchQuerySet", "clear_cache", "search"]
