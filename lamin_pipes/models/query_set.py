@@ -839,14 +839,17 @@ class BasicQuerySet(Generic[T]):
 
         Registries without a ``branch`` field are always deleted permanently.
         """
+        from .sqlrecord import life_cycle_values
+
         inst = self._writable()
         self._refuse_locked("delete")
         table = self.model.__table__  # type: ignore[attr-defined]
         has_branch = "branch" in self.model._meta.fields  # type: ignore[attr-defined]
         ids = select(self.id_subquery().subquery().c.id)
         if has_branch and not permanent:
+            values = life_cycle_values(self.model, -1)
             with inst.session() as session:
-                session.execute(update(table).where(table.c.id.in_(ids)).values(branch_id=-1))
+                session.execute(update(table).where(table.c.id.in_(ids)).values(**values))
             return
         if permanent is False:
             raise InvalidArgument(

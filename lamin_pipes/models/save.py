@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import attributes
 
 from ..errors import IntegrityError, InvalidArgument
@@ -88,9 +89,9 @@ def _insert_group(
         stmt = insert(table).returning(table.c.uid, table.c.id)
         for start in range(0, len(rows), size):
             batch = records[start : start + size]
-            ids = dict(session.execute(stmt, rows[start : start + size]).all())
+            id_of_uid = dict(session.execute(stmt, rows[start : start + size]).all())
             for record in batch:
-                record.__dict__["id"] = ids[record.__dict__["uid"]]
+                record.__dict__["id"] = id_of_uid[record.__dict__["uid"]]
         return
     stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     for start in range(0, len(rows), size):
@@ -160,8 +161,10 @@ def bulk_update(
     model = type(records[0])
     meta = model._meta  # type: ignore[attr-defined]
     attnames = [meta.get_field(f).attname for f in fields]
-    if any(a is None for a in attnames):
+    if any(not a for a in attnames):
         raise InvalidArgument(f"bulk_update() takes column fields, got {fields!r}")
+    if "updated_at" in meta.fields and "updated_at" not in attnames:
+        attnames.append("updated_at")  # set by TracksUpdates when records are prepared
     for record in records:
         if record.id is None:
             raise InvalidArgument(f"bulk_update() needs saved records; {record!r} is not saved.")
@@ -204,7 +207,8 @@ def save(records: Iterable[Any], *, batch_size: int | None = None) -> None:
         return
     instance = record_instance(records[0])
     new = [r for r in records if r.id is None]
-    existing = [r for r in records if r.id is not None]
+    # saved records without changes need no UPDATE (record.save() skips them too)
+    existing = [r for r in records if r.id is not None and sa_inspect(r).modified]
     try:
         with instance.atomic():
             bulk_insert(new, instance, batch_size=batch_size)

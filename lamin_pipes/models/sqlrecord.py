@@ -19,6 +19,7 @@ from sqlalchemy import BigInteger, Integer, MetaData, Table, UniqueConstraint, e
 from sqlalchemy import Column as SAColumn
 from sqlalchemy import ForeignKey as SAForeignKey
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import DeclarativeBase, attributes, mapped_column
 from sqlalchemy.orm import loading as _sa_loading
 from sqlalchemy.orm import make_transient_to_detached as _make_detached
@@ -436,6 +437,16 @@ def _remember_instance(target: Any, context: Any) -> None:
     target._lp_instance = context.session.info.get("instance")
 
 
+def life_cycle_values(model: Any, branch_id: int) -> dict[str, Any]:
+    """Column values that move records to another branch (and stamp ``updated_at``)."""
+    values: dict[str, Any] = {"branch_id": branch_id}
+    if "updated_at" in model._meta.fields:
+        from ..core._types import utcnow
+
+        values["updated_at"] = utcnow()
+    return values
+
+
 def table_of(model: Any) -> Table:
     """The :class:`~sqlalchemy.Table` of a registry (typed for mypy)."""
     return model.__table__  # type: ignore[no-any-return]
@@ -689,6 +700,9 @@ class BaseSQLRecord(Base):
             True
         """
         inst = self._check_writable()
+        state = sa_inspect(self)
+        if state.key is not None and not state.modified:
+            return self  # saved and unchanged: nothing to write
         self._check_not_locked("save")
         self._prepare_save()
         try:
@@ -914,7 +928,9 @@ class SQLRecord(BaseSQLRecord):
 
         table = table_of(type(self))
         inst = record_instance(self)
+        values = life_cycle_values(type(self), branch_id)
         with inst.session() as session:
-            session.execute(update(table).where(table.c.id == self.id).values(branch_id=branch_id))
-        attributes.set_committed_value(self, "branch_id", branch_id)
+            session.execute(update(table).where(table.c.id == self.id).values(**values))
+        for key, value in values.items():
+            attributes.set_committed_value(self, key, value)
         self.__dict__.pop("_lp_fk_branch", None)

@@ -203,3 +203,37 @@ def test_type_must_be_a_type(instance):
     not_a_type = ln.Record(name="plain").save()
     with pytest.raises(FieldValidationError, match="is_type=False"):
         ln.Record(name="child", type=not_a_type)
+
+
+def test_unchanged_save_writes_nothing_and_keeps_updated_at(instance):
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    label = ln.ULabel(name="still").save()
+    stamp = label.updated_at
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(Engine, "before_cursor_execute", listener)
+    try:
+        label.save()
+        ln.ULabel.get(label.id).save()
+    finally:
+        event.remove(Engine, "before_cursor_execute", listener)
+    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
+    assert ln.ULabel.get(label.id).updated_at == stamp
+
+
+def test_trash_and_bulk_update_stamp_updated_at(instance):
+    label = ln.ULabel(name="stamp").save()
+    first = label.updated_at
+    label.delete()
+    assert label.updated_at > first
+    trashed = ln.ULabel.get(label.id).updated_at
+    ln.ULabel.filter(id=label.id, branch_id=-1).update(branch_id=1)
+    assert ln.ULabel.get(label.id).updated_at > trashed
+    label.refresh_from_db()
+    label.description = "bulk"
+    ln.ULabel.filter().bulk_update([label], ["description"])
+    assert ln.ULabel.get(label.id).updated_at == label.updated_at > trashed
+    ln.ULabel.filter(id=label.id).delete()
+    assert ln.ULabel.get(label.id).updated_at > label.updated_at
