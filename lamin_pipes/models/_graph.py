@@ -231,7 +231,6 @@ def build_graph(record: Any, field_name: str, *, up: int | None, down: int | Non
         up: Levels of parents to collect; ``None`` leaves the parents out.
         down: Levels of children to collect; ``None`` leaves the children out.
     """
-    from .has_parents import _label
     from .sqlrecord import record_instance
 
     model = type(record)
@@ -261,7 +260,7 @@ def build_graph(record: Any, field_name: str, *, up: int | None, down: int | Non
                 labels[rid] = str(value if value is not None else fallback)
     return Graph(
         root=record.id,
-        title=_label(record),
+        title=record._label(),
         labels=labels,
         edges=edges,
         up=up,

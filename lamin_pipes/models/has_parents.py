@@ -75,14 +75,6 @@ def field_name(field: Any, model: Any) -> str:
     return info.attname or name
 
 
-def _label(record: Any) -> str:
-    name_field = type(record)._meta.name_field
-    value = record.__dict__.get(name_field)
-    if value is None:
-        return f"{type(record).__name__} {record._ident()}"
-    return f"{type(record).__name__} {value!r}"
-
-
 def _link_columns(model: Any) -> tuple[Any, Any, Any]:
     """The ``parents`` link table and its (child, parent) columns."""
     info = model._meta.fields["parents"]
@@ -135,7 +127,7 @@ class HasParents:
     def _own_id(self, action: str) -> int:
         own_id = self.__dict__.get("id")
         if own_id is None:
-            msg = f"Save {_label(self)} before {action}."
+            msg = f"Save {self._label()} before {action}."
             raise InvalidArgument(msg)
         return own_id  # type: ignore[no-any-return]
 
@@ -209,9 +201,9 @@ class HasParents:
             reason = f"a record can't be its own {relation}"
         else:
             where = "below" if direction == "down" else "above"
-            reason = f"{_label(target)} already lies {where} {_label(self)}"
+            reason = f"{target._label()} already lies {where} {self._label()}"
         msg = (
-            f"Cannot add {_label(target)} as a {relation} of {_label(self)}: {reason}, so "
+            f"Cannot add {target._label()} as a {relation} of {self._label()}: {reason}, so "
             "the link would create a cycle."
         )
         raise InvalidArgument(msg)

@@ -40,15 +40,6 @@ _MAIN_BRANCH = 1
 _CTE_NAMES = itertools.count()
 
 
-def _label(record: Any) -> str:
-    """A short description of a record for messages: ``Record 'Experiment'``."""
-    name_field = type(record)._meta.name_field
-    value = record.__dict__.get(name_field)
-    if value is None:
-        return f"{type(record).__name__} {record._ident()}"
-    return f"{type(record).__name__} {value!r}"
-
-
 def _type_chain(model: Any, start_id: int, *, main_only: bool) -> CTE:
     """A recursive CTE ``(id, depth)`` of ``start_id`` and the types above it.
 
@@ -118,7 +109,7 @@ def _check_type(record: Any, value: Any) -> None:
     """Refuse ``value`` as the type of ``record`` unless it is a type and makes no loop."""
     if not value.is_type:
         msg = (
-            f"Cannot use {_label(value)} as the type of {_label(record)}: it has "
+            f"Cannot use {value._label()} as the type of {record._label()}: it has "
             f"is_type=False. Only records with is_type=True are types; create one with "
             f"{type(value).__name__}(name=..., is_type=True)."
         )
@@ -128,7 +119,7 @@ def _check_type(record: Any, value: Any) -> None:
     inst = record_instance(record)
     if value.id is not None and record_instance(value).db != inst.db:
         msg = (
-            f"Cannot use {_label(value)} as the type of {_label(record)}: it belongs to "
+            f"Cannot use {value._label()} as the type of {record._label()}: it belongs to "
             f"another instance ({record_instance(value).name!r}, not {inst.name!r})."
         )
         raise InvalidArgument(msg)
@@ -137,8 +128,8 @@ def _check_type(record: Any, value: Any) -> None:
         return  # a record that is not saved yet can't be above any type
     if own_id in _ancestor_ids(type(record), inst, value.id):
         msg = (
-            f"Cannot make {_label(value)} the type of {_label(record)}: "
-            f"{_label(value)} is {_label(record)} itself or lies below it, which would "
+            f"Cannot make {value._label()} the type of {record._label()}: "
+            f"{value._label()} is {record._label()} itself or lies below it, which would "
             "create a loop of types."
         )
         raise InvalidArgument(msg)
@@ -195,7 +186,7 @@ class HasType:
         value = record_instance(self).get_by_id(type(self), type_id)
         if value is None:
             msg = (
-                f"Cannot use type_id={type_id} for {_label(self)}: no "
+                f"Cannot use type_id={type_id} for {self._label()}: no "
                 f"{type(self).__name__} with id {type_id} exists."
             )
             raise FieldValidationError(msg)
@@ -280,7 +271,7 @@ class HasType:
             raise InvalidArgument(msg)
         own_id = self.__dict__.get("id")
         if own_id is None:
-            msg = f"Save {_label(self)} before querying the records below it."
+            msg = f"Save {self._label()} before querying the records below it."
             raise InvalidArgument(msg)
         model = type(self)
         qs: QuerySet[Any] = QuerySet(model, instance=record_instance(self))
@@ -362,7 +353,7 @@ def delete_type_tree(type_record: Any) -> int:
             ]
             if locked:
                 msg = (
-                    f"Cannot delete the records below {_label(type_record)}: {len(locked)} "
+                    f"Cannot delete the records below {type_record._label()}: {len(locked)} "
                     f"of them are locked (ids {sorted(locked)[:10]}); unlock them first."
                 )
                 raise RecordLockedError(msg)
@@ -371,7 +362,7 @@ def delete_type_tree(type_record: Any) -> int:
                     session.execute(delete(table).where(table.c.id.in_(chunk)))
     except sa_exc.IntegrityError as error:
         msg = (
-            f"Cannot delete the records below {_label(type_record)}: other records still "
+            f"Cannot delete the records below {type_record._label()}: other records still "
             f"reference them ({error.orig})."
         )
         raise IntegrityError(msg) from None

@@ -194,15 +194,27 @@ class BasicQuerySet(Generic[T]):
         """The SQLAlchemy ``Select`` this query set runs."""
         return self._statement()
 
-    def _add_clauses(self, clauses: list[Any], keys: Iterable[str], negate: bool = False) -> None:
+    def _narrowed(
+        self, queries: tuple[Any, ...], expressions: dict[str, Any], *, negate: bool
+    ) -> BasicQuerySet[T]:
+        """A copy with the conditions (or their negation) ANDed to the existing ones."""
         from sqlalchemy import and_, not_
 
-        keys = list(keys)
+        if self._limit is not None or self._offset is not None:
+            msg = "Cannot filter a query set once it has been sliced."
+            raise InvalidArgument(msg)
+        clauses = compile_filters(self.model, queries, expressions)
+        keys = list(expressions)
+        for query in queries:
+            if isinstance(query, Q):
+                keys.extend(query.flatten_keys())
+        new = self._clone()
         if _mentions_branch(keys) or _ID_KEYS.intersection(keys):
-            self._branch_given = True
+            new._branch_given = True
         if clauses:
             combined = and_(*clauses) if len(clauses) > 1 else clauses[0]
-            self._clauses.append(not_(combined) if negate else combined)
+            new._clauses.append(not_(combined) if negate else combined)
+        return new
 
     def filter(self, *queries: Any, **expressions: Any) -> BasicQuerySet[T]:
         """Return a new query set with the conditions ANDed to the existing ones.
@@ -212,28 +224,11 @@ class BasicQuerySet(Generic[T]):
             >>> ln.ULabel.filter(ln.Q(name="a") | ln.Q(name="b")).count() >= 0
             True
         """
-        if self._limit is not None or self._offset is not None:
-            msg = "Cannot filter a query set once it has been sliced."
-            raise InvalidArgument(msg)
-        clauses = compile_filters(self.model, queries, expressions)
-        new = self._clone()
-        keys = list(expressions)
-        for query in queries:
-            if isinstance(query, Q):
-                keys.extend(query.flatten_keys())
-        new._add_clauses(clauses, keys)
-        return new
+        return self._narrowed(queries, expressions, negate=False)
 
     def exclude(self, *queries: Any, **expressions: Any) -> BasicQuerySet[T]:
         """Return a new query set with NOT (conditions) ANDed to the existing ones."""
-        clauses = compile_filters(self.model, queries, expressions)
-        new = self._clone()
-        keys = list(expressions)
-        for query in queries:
-            if isinstance(query, Q):
-                keys.extend(query.flatten_keys())
-        new._add_clauses(clauses, keys, negate=True)
-        return new
+        return self._narrowed(queries, expressions, negate=True)
 
     def complex_filter(self, filter_obj: Q | dict[str, Any]) -> BasicQuerySet[T]:
         """Filter with a ``Q`` object or a dictionary of lookups."""
@@ -308,30 +303,26 @@ class BasicQuerySet(Generic[T]):
 
     def select_related(self, *fields: str | None) -> BasicQuerySet[T]:
         """Load these foreign-key targets together with the records (one query each)."""
-        new = self._clone()
-        if fields == (None,):
-            new._select_related = []
-            return new
-        for name in fields:
-            info = get_field(self.model, name)  # type: ignore[arg-type]
-            if info.kind != FOREIGN_KEY:
-                msg = f"select_related() takes foreign keys; '{name}' is a {info.kind} field."
-                raise FieldError(msg)
-            new._select_related.append(info.name)
-        return new
+        return self._with_loaded("_select_related", fields, "foreign keys", multi=False)
 
     def prefetch_related(self, *lookups: str | None) -> BasicQuerySet[T]:
         """Load these many-valued relations for all records (one query each)."""
+        return self._with_loaded("_prefetch", lookups, "many-valued relations", multi=True)
+
+    def _with_loaded(
+        self, attribute: str, names: tuple[str | None, ...], what: str, *, multi: bool
+    ) -> BasicQuerySet[T]:
         new = self._clone()
-        if lookups == (None,):
-            new._prefetch = []
+        if names == (None,):  # Django's way of clearing the list
+            setattr(new, attribute, [])
             return new
-        for name in lookups:
+        for name in names:
             info = get_field(self.model, name)  # type: ignore[arg-type]
-            if not info.is_multi:
-                msg = f"prefetch_related() takes many-valued relations; '{name}' is not one."
+            if info.is_multi != multi or (not multi and info.kind != FOREIGN_KEY):
+                method = "prefetch_related" if multi else "select_related"
+                msg = f"{method}() takes {what}; '{name}' is a {info.kind} field."
                 raise FieldError(msg)
-            new._prefetch.append(info.name)
+            getattr(new, attribute).append(info.name)
         return new
 
     def using(self, alias: Any) -> BasicQuerySet[T]:

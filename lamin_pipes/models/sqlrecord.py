@@ -666,6 +666,13 @@ class BaseSQLRecord(Base):
         uid = self.__dict__.get("uid")
         return f"'{uid}'" if uid else f"id={self.id}"
 
+    def _label(self) -> str:
+        """A short description for messages: ``Record 'Experiment'`` (else by uid/id)."""
+        value = self.__dict__.get(type(self)._meta.name_field)
+        if value is None:
+            return f"{type(self).__name__} {self._ident()}"
+        return f"{type(self).__name__} {value!r}"
+
     def _prepare_save(self) -> None:
         """Fill foreign keys assigned as unsaved objects, then run the mixins' hooks.
 
