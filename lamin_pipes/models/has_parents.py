@@ -124,6 +124,10 @@ class HasParents:
             └── animal
     """
 
+    if TYPE_CHECKING:  # provided by BaseSQLRecord, which every registry derives from
+
+        def _label(self) -> str: ...
+
     def _own_id(self, action: str) -> int:
         own_id = self.__dict__.get("id")
         if own_id is None:

@@ -158,6 +158,10 @@ class HasType:
         ['Experiment 1', 'Experiment 2']
     """
 
+    if TYPE_CHECKING:  # provided by BaseSQLRecord, which every registry derives from
+
+        def _label(self) -> str: ...
+
     def _validate_type(self, value: Any) -> None:
         """Hook of the ``type`` descriptor: runs when a record is assigned as type."""
         _check_type(self, value)
