@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DoesNotExist
-from .can_curate import IN_CHUNK, check_keep, column_field, fetch, select_from, str_field
+from ._curate_match import IN_CHUNK, fetch, select_from
+from ._curate_values import check_keep, column_field, str_field
 
 if TYPE_CHECKING:
-    from .can_curate import Keep
+    from ._curate_values import Keep
     from .query_set import BasicQuerySet
 
 logger = logging.getLogger("lamin_pipes")

@@ -44,7 +44,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgument
-from .can_curate import SYNONYM_SEP, fetch, in_values, read_session, select_from, str_field
+from ._curate_match import SYNONYM_SEP, fetch, in_values, read_session, select_from
+from ._curate_values import str_field
 from .query_set import QuerySet
 
 if TYPE_CHECKING:

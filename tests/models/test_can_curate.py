@@ -13,7 +13,7 @@ import lamin_pipes as ln
 from lamin_pipes import SQLRecord, fields
 from lamin_pipes.errors import FieldError, InvalidArgument, ValidationError
 from lamin_pipes.models import CanCurate, InspectResult, SQLRecordList, ValidateFields
-from lamin_pipes.models.can_curate import new_records
+from lamin_pipes.models._from_values import new_records
 
 
 class CurateOrganism(SQLRecord):
