@@ -97,7 +97,7 @@ def _connect_existing(db: str | None, storage: str | None) -> Instance:
 def _registries() -> dict[str, Any]:
     """The built-in registries by lower-case class name (``record``, ``ulabel``, …)."""
     from . import models
-    from .models.sqlrecord import Registry
+    from .models._registry import Registry
 
     found = {}
     for name in models.__all__:

@@ -7,6 +7,7 @@ Examples:
 """
 
 from ._query_compiler import Q
+from ._registry import Registry
 from .can_curate import CanCurate, InspectResult, ValidateFields
 from .has_parents import HasParents
 from .has_type import HasType
@@ -17,7 +18,7 @@ from .query_set import Avg, BasicQuerySet, Count, Max, Min, QuerySet, Sum
 from .record import Record
 from .run import Run, TracksRun, TracksUpdates, Transform
 from .space import Branch, Space
-from .sqlrecord import BaseSQLRecord, Registry, SQLRecord
+from .sqlrecord import BaseSQLRecord, SQLRecord
 from .sqlrecord_list import SQLRecordList
 from .ulabel import ULabel
 from .user import User

@@ -76,7 +76,7 @@ class FieldInfo:
 
     @property
     def related_model(self) -> type[BaseSQLRecord]:
-        from .sqlrecord import resolve_model
+        from ._registry import resolve_model
 
         if not isinstance(self.target, type):
             self.target = resolve_model(self.target, self.model)

@@ -164,7 +164,7 @@ class QueryDB:
 
     @staticmethod
     def _registries() -> dict[str, Any]:
-        from .sqlrecord import _MODELS
+        from ._registry import _MODELS
 
         registries: dict[str, Any] = {}
         for name, model in sorted(_MODELS.items()):

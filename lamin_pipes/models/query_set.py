@@ -169,7 +169,7 @@ class BasicQuerySet(Generic[T]):
     @property
     def instance(self) -> Instance:
         """The instance this query set reads from."""
-        from .sqlrecord import ensure_registry_table
+        from ._user_tables import ensure_registry_table
 
         inst = self._instance
         if inst is None:

@@ -1,4 +1,4 @@
-"""The registry base classes: ``Registry`` (metaclass), ``BaseSQLRecord``, ``SQLRecord``.
+"""The registry base classes: ``BaseSQLRecord`` and ``SQLRecord``.
 
 A registry is a SQLAlchemy declarative class whose fields are declared with
 :mod:`lamin_pipes.fields`. The :class:`Registry` metaclass turns field specifications
@@ -15,22 +15,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import BigInteger, Integer, MetaData, Table, UniqueConstraint, event
-from sqlalchemy import Column as SAColumn
-from sqlalchemy import ForeignKey as SAForeignKey
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import DeclarativeBase, attributes, mapped_column
-from sqlalchemy.orm import loading as _sa_loading
+from sqlalchemy.orm import DeclarativeBase, attributes
 from sqlalchemy.orm import make_transient_to_detached as _make_detached
-from sqlalchemy.orm.decl_api import DeclarativeAttributeIntercept
-from sqlalchemy.orm.instrumentation import manager_of_class
 
 from .. import fields as _fields
-from ..core._types import BigIntPK
 from ..errors import (
     DoesNotExist,
-    FieldError,
     FieldValidationError,
     IntegrityError,
     InvalidArgument,
@@ -44,385 +37,14 @@ from ._options import (
     MANY_TO_MANY,
     REVERSE_FK,
     REVERSE_M2M,
-    FieldInfo,
-    Options,
 )
-from ._relations import ForeignKeyDescriptor, RelatedManagerDescriptor, pending_related
+from ._registry import NAMING_CONVENTION, Registry
+from ._relations import pending_related
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from ..core._instance import Instance
-    from .query_set import QuerySet
 
 T = TypeVar("T", bound="BaseSQLRecord")
-
-_SPEC_TYPES = (_fields.ColumnSpec, _fields.ForeignKeySpec, _fields.ManyToManySpec)
-FKType = BigInteger().with_variant(Integer(), "sqlite")
-
-#: Registries by class name and by table name.
-_MODELS: dict[str, type[BaseSQLRecord]] = {}
-#: Relations whose target registry was not defined yet when they were declared.
-_PENDING: list[FieldInfo] = []
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def _table_name_for(name: str, app_label: str | None) -> str:
-    lower = name.lower()
-    return f"{app_label}_{lower}" if app_label else lower
-
-
-def _target_table(target: Any, own_name: str, own_table: str, *, builtin: bool) -> str:
-    if isinstance(target, type):
-        return target._meta.table_name  # type: ignore[no-any-return, attr-defined]
-    if target == "self" or target == own_name:
-        return own_table
-    name = target.rsplit(".", 1)[-1]
-    if name in _MODELS:
-        return _MODELS[name]._meta.table_name
-    # A registry defined further down: built-in registries only point to built-in
-    # ones (lamindb_<name>); user registries are defined after all built-in ones, so
-    # a forward reference from them names another user registry (<name>).
-    return _table_name_for(name, "lamindb" if builtin else None)
-
-
-def resolve_model(target: Any, owner: Any) -> type[BaseSQLRecord]:
-    """Return the registry class that ``target`` (a class, its name or ``"self"``) names."""
-    if isinstance(target, type):
-        return target
-    if target == "self":
-        return owner  # type: ignore[no-any-return]
-    name = target.rsplit(".", 1)[-1]
-    try:
-        return _MODELS[name]
-    except KeyError:
-        msg = f"Registry {target!r} (referenced by {owner.__name__}) is not defined."
-        raise FieldError(msg) from None
-
-
-class Registry(DeclarativeAttributeIntercept):
-    """Metaclass of :class:`SQLRecord`: every registry class is an instance of it.
-
-    Sub-classing ``SQLRecord`` creates a new registry (a table); its class-level
-    methods query that table.
-
-    Examples:
-        >>> import lamin_pipes as ln
-        >>> isinstance(ln.Record, ln.models.Registry)
-        True
-    """
-
-    _meta: Options
-
-    def __new__(mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any], **kw: Any) -> Any:
-        if ns.get("__abstract__") or any(b is DeclarativeBase for b in bases):
-            return super().__new__(mcs, name, bases, ns, **kw)
-        if "__tablename__" not in ns:
-            builtin = _is_builtin_module(ns.get("__module__", ""))
-            app_label = ns.get("_app_label") or ("lamindb" if builtin else None)
-            ns["__tablename__"] = _table_name_for(name, app_label)
-        table = ns["__tablename__"]
-        specs = _collect_specs(bases, ns)
-        new_ns = dict(ns)
-        if "id" not in new_ns:
-            new_ns["id"] = mapped_column(BigIntPK, primary_key=True, doc="Internal id.")
-        m2m: dict[str, _fields.ManyToManySpec] = {}
-        for fname, spec in specs.items():
-            new_ns.pop(fname, None)
-            if isinstance(spec, _fields.ColumnSpec):
-                new_ns[fname] = spec.make_column()
-            elif isinstance(spec, _fields.ForeignKeySpec):
-                target_table = _target_table(
-                    spec.to, name, table, builtin=_is_builtin_module(ns.get("__module__", ""))
-                )
-                ondelete = "RESTRICT" if spec.on_delete == _fields.PROTECT else spec.on_delete
-                new_ns[f"{fname}_id"] = mapped_column(
-                    FKType,
-                    SAForeignKey(f"{target_table}.id", ondelete=ondelete),
-                    nullable=spec.null,
-                    index=spec.db_index or None,
-                    doc=spec.doc,
-                )
-            else:
-                m2m[fname] = spec
-        cls: Any = super().__new__(mcs, name, bases, new_ns, **kw)
-        cls._meta = _build_options(cls, table, specs, m2m)
-        manager_of_class(cls).expired_attribute_loader = _load_expired_attributes  # type: ignore[assignment]
-        _MODELS[name] = cls
-        _resolve_pending()
-        return cls
-
-    # --- the class-level query API -------------------------------------------------
-
-    @property
-    def objects(cls: Any) -> QuerySet[Any]:
-        """All records, trash included (like Django's default manager)."""
-        from .query_set import QuerySet
-
-        return QuerySet(cls, include_trash=True)
-
-    def filter(cls: Any, *queries: Any, **expressions: Any) -> QuerySet[Any]:
-        """Query records with ``Q`` objects and Django-style lookups.
-
-        Args:
-            *queries: ``Q`` objects, combined with AND.
-            **expressions: Lookups such as ``name__startswith="my"``.
-
-        Returns:
-            A lazy :class:`~lamin_pipes.models.QuerySet`.
-
-        Examples:
-            >>> import lamin_pipes as ln
-            >>> ln.Project(name="my project").save()  # doctest: +ELLIPSIS
-            Project(...)
-            >>> ln.Project.filter(name__startswith="my").count() >= 1
-            True
-        """
-        from .query_set import QuerySet
-
-        return QuerySet(cls).filter(*queries, **expressions)
-
-    def get(cls: Any, idlike: int | str | None = None, **expressions: Any) -> Any:
-        """Get a single record by id, uid (or uid prefix), or lookups.
-
-        Raises:
-            lamin_pipes.errors.DoesNotExist: If no record matches.
-            lamin_pipes.errors.MultipleResultsFound: If several match.
-
-        Examples:
-            >>> import lamin_pipes as ln
-            >>> record = ln.Record(name="get-example").save()
-            >>> ln.Record.get(name="get-example") == record
-            True
-        """
-        from .query_set import QuerySet
-
-        return QuerySet(cls).get(idlike, **expressions)
-
-    def to_dataframe(
-        cls: Any,
-        *,
-        include: str | list[str] | None = None,
-        features: str | list[str] | None = None,
-        limit: int | None = 100,
-        order_by: str | None = "-id",
-    ) -> pd.DataFrame:
-        """Evaluate the registry into a ``pandas.DataFrame`` (see ``QuerySet.to_dataframe``)."""
-        from .query_set import QuerySet
-
-        return QuerySet(cls).to_dataframe(
-            include=include, features=features, limit=limit, order_by=order_by
-        )
-
-    def df(cls: Any, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        """Alias of ``to_dataframe`` kept from older lamindb releases."""
-        return cls.to_dataframe(*args, **kwargs)  # type: ignore[no-any-return]
-
-    def search(
-        cls: Any,
-        string: str,
-        *,
-        field: Any = None,
-        limit: int | None = 20,
-        case_sensitive: bool = False,
-    ) -> QuerySet[Any]:
-        """Search string fields; best matches first (see ``QuerySet.search``)."""
-        from .query_set import QuerySet
-
-        return QuerySet(cls).search(string, field=field, limit=limit, case_sensitive=case_sensitive)
-
-    def lookup(cls: Any, field: Any = None, return_field: Any = None, keep: Any = "first") -> Any:
-        """Return an auto-complete object for a field (see ``QuerySet.lookup``)."""
-        from .query_set import QuerySet
-
-        return QuerySet(cls).lookup(field=field, return_field=return_field, keep=keep)
-
-    def connect(cls: Any, instance: Any) -> QuerySet[Any]:
-        """Query this registry in another instance (read-only).
-
-        Args:
-            instance: A database URL, a path to an instance directory or SQLite file,
-                or an :class:`~lamin_pipes.core.Instance`.
-
-        Examples:
-            >>> import lamin_pipes as ln
-            >>> qs = ln.Record.connect(ln.settings.instance.db)
-            >>> qs.count() >= 0
-            True
-        """
-        from .query_db import open_instance
-        from .query_set import QuerySet
-
-        return QuerySet(cls, instance=open_instance(instance))
-
-
-def _is_builtin_module(module: str) -> bool:
-    return module.startswith("lamin_pipes.")
-
-
-def _collect_specs(bases: tuple[type, ...], ns: dict[str, Any]) -> dict[str, Any]:
-    """Field specs of the class, its mixins and abstract bases, in column order."""
-    own = {k: v for k, v in ns.items() if isinstance(v, _SPEC_TYPES)}
-    inherited: dict[str, Any] = {}
-    seen: set[type] = set()
-    for base in bases:
-        for klass in base.__mro__:
-            if klass in seen:
-                continue
-            seen.add(klass)
-            for key, value in vars(klass).items():
-                if isinstance(value, _SPEC_TYPES) and key not in own and key not in inherited:
-                    inherited[key] = value
-    ordered: dict[str, Any] = {}
-    if "uid" in own:
-        ordered["uid"] = own.pop("uid")
-    elif "uid" in inherited:
-        ordered["uid"] = inherited.pop("uid")
-    ordered.update(own)
-    ordered.update(inherited)
-    return ordered
-
-
-def _build_options(
-    cls: Any, table: str, specs: dict[str, Any], m2m: dict[str, _fields.ManyToManySpec]
-) -> Options:
-    meta = Options(model=cls, table_name=table, name_field=getattr(cls, "_name_field", "name"))
-    meta.add(
-        FieldInfo(
-            name="id",
-            kind=COLUMN,
-            model=cls,
-            attname="id",
-            spec=_fields.ColumnSpec(kind="bigint", primary_key=True),
-            null=False,
-        )
-    )
-    for fname, spec in specs.items():
-        if isinstance(spec, _fields.ColumnSpec):
-            meta.add(
-                FieldInfo(
-                    name=fname,
-                    kind=COLUMN,
-                    model=cls,
-                    attname=fname,
-                    spec=spec,
-                    null=spec.null,
-                    default=spec.default,
-                    doc=spec.doc,
-                )
-            )
-        elif isinstance(spec, _fields.ForeignKeySpec):
-            info = FieldInfo(
-                name=fname,
-                kind=FOREIGN_KEY,
-                model=cls,
-                attname=f"{fname}_id",
-                target=spec.to,
-                related_name=spec.related_name,
-                null=spec.null,
-                on_delete=spec.on_delete,
-                default=spec.default,
-                doc=spec.doc,
-            )
-            meta.add(info)
-            setattr(cls, fname, ForeignKeyDescriptor(info))
-            _PENDING.append(info)
-    for fname, spec in m2m.items():
-        info = _make_link_table(cls, table, fname, spec)
-        meta.add(info)
-        setattr(cls, fname, RelatedManagerDescriptor(info))
-        _PENDING.append(info)
-    return meta
-
-
-def _make_link_table(cls: Any, table: str, fname: str, spec: _fields.ManyToManySpec) -> FieldInfo:
-    target_table = _target_table(
-        spec.to, cls.__name__, table, builtin=_is_builtin_module(cls.__module__)
-    )
-    own = table.split("_", 1)[-1]
-    other = target_table.split("_", 1)[-1]
-    if target_table == table:
-        source_col, target_col = f"from_{own}_id", f"to_{own}_id"
-    else:
-        source_col, target_col = f"{own}_id", f"{other}_id"
-    link = Table(
-        f"{table}_{fname}",
-        cls.metadata,
-        SAColumn("id", BigIntPK, primary_key=True),
-        SAColumn(
-            source_col,
-            FKType,
-            SAForeignKey(f"{table}.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        ),
-        SAColumn(
-            target_col,
-            FKType,
-            SAForeignKey(f"{target_table}.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        ),
-        UniqueConstraint(source_col, target_col),
-    )
-    return FieldInfo(
-        name=fname,
-        kind=MANY_TO_MANY,
-        model=cls,
-        target=spec.to,
-        related_name=spec.related_name,
-        link_table=link,
-        source_column=source_col,
-        target_column=target_col,
-        doc=spec.doc,
-    )
-
-
-def _resolve_pending() -> None:
-    """Add reverse accessors for relations whose target registry now exists."""
-    for info in list(_PENDING):
-        target = info.target
-        if not isinstance(target, type):
-            name = "self" if target in ("self", info.model.__name__) else target
-            if name != "self" and name not in _MODELS:
-                continue
-            info.target = resolve_model(name, info.model)
-        _PENDING.remove(info)
-        related_name = info.related_name
-        if related_name == "+" or (related_name is None and info.kind == FOREIGN_KEY):
-            continue
-        if related_name is None:
-            related_name = f"{info.model.__name__.lower()}_set"
-        target_cls = info.target
-        if info.kind == FOREIGN_KEY:
-            reverse = FieldInfo(
-                name=related_name,
-                kind=REVERSE_FK,
-                model=target_cls,
-                target=info.model,
-                source_column=info.attname,
-                related_name=info.name,
-            )
-        else:
-            reverse = FieldInfo(
-                name=related_name,
-                kind=REVERSE_M2M,
-                model=target_cls,
-                target=info.model,
-                link_table=info.link_table,
-                source_column=info.target_column,
-                target_column=info.source_column,
-                related_name=info.name,
-            )
-        target_cls._meta.add(reverse)
-        setattr(target_cls, related_name, RelatedManagerDescriptor(reverse))
 
 
 class Base(DeclarativeBase, metaclass=Registry):
@@ -452,35 +74,6 @@ def table_of(model: Any) -> Table:
     return model.__table__  # type: ignore[no-any-return]
 
 
-def _load_expired_attributes(state: Any, attribute_names: Any, passive: Any) -> None:
-    """Load expired or deferred columns, also for records detached from any session.
-
-    Records are detached between operations; a column left out by ``only()``/``defer()``
-    is loaded on first access with one query through the record's instance.
-    """
-    if state.session is not None:
-        _sa_loading._load_scalar_attributes(state.mapper, state, attribute_names, passive)
-        return
-    record = state.obj()
-    if record is None or not state.key or not attribute_names:
-        return
-    from sqlalchemy import select
-
-    table = type(record).__table__
-    names = sorted(attribute_names)
-    with record_instance(record).read_session() as session:
-        row = session.execute(
-            select(*[table.c[n] for n in names]).where(table.c.id == state.key[1][0])
-        ).first()
-    if row is None:
-        from ..errors import DoesNotExist
-
-        msg = f"{type(record).__name__} {record._ident()} no longer exists in the database."
-        raise DoesNotExist(msg)
-    for name, value in zip(names, row, strict=True):
-        attributes.set_committed_value(record, name, value)
-
-
 def record_instance(record: Any) -> Instance:
     """The instance a record was loaded from or saved to (else the current one)."""
     inst = record.__dict__.get("_lp_instance")
@@ -488,64 +81,10 @@ def record_instance(record: Any) -> Instance:
         from ..core._settings import settings
 
         inst = settings.instance
+    from ._user_tables import ensure_registry_table
+
     ensure_registry_table(inst, type(record))
     return inst  # type: ignore[no-any-return]
-
-
-#: (database URL, pid) -> registries whose tables are known to exist there.
-_CREATED: dict[tuple[str, int], set[type]] = {}
-
-
-def _is_user_registry(model: Any) -> bool:
-    return not model.__module__.startswith("lamin_pipes.")
-
-
-def _connected_user_registries(model: Any) -> list[Any]:
-    """``model`` and every user registry reachable from it through relations."""
-    found = [model]
-    index = 0
-    while index < len(found):
-        current = found[index]
-        index += 1
-        for info in current._meta.fields.values():
-            if not info.is_relation:
-                continue
-            try:
-                related = info.related_model
-            except FieldError:
-                continue  # a forward reference to a registry not defined yet
-            if _is_user_registry(related) and related not in found:
-                found.append(related)
-    return found
-
-
-def ensure_registry_table(inst: Instance, model: Any) -> None:
-    """Create the tables of a user-defined registry on first use.
-
-    Built-in registries are created by the shipped migrations; a registry defined by a
-    user (a ``SQLRecord`` subclass outside lamin_pipes) gets its table, its link
-    tables and those of the user registries it relates to here, once per process and
-    database. Read-only instances are never written to.
-    """
-    import os
-
-    if not _is_user_registry(model):
-        return
-    key = (inst.db, os.getpid())
-    done = _CREATED.setdefault(key, set())
-    if model in done or inst.read_only:
-        return
-    models = _connected_user_registries(model)
-    tables: list[Table] = []
-    for related in models:
-        tables.append(related.__table__)
-        tables.extend(
-            f.link_table
-            for f in related._meta.fields.values()
-            if f.kind == MANY_TO_MANY and f.link_table is not None
-        )
-    model.metadata.create_all(inst.engine, tables=tables, checkfirst=True)
-    done.update(models)
 
 
 def _convert_integrity_error(error: sa_exc.IntegrityError, record: Any = None) -> IntegrityError:
