@@ -611,11 +611,14 @@ def run_worker(target: Target, phase: str, sizes: Sizes) -> dict[str, Any]:
 def fresh_process_seconds(target: Target, code: str, repeats: int) -> dict[str, Any]:
     """Time ``code`` (which prints ``LPBENCH <seconds>``) in fresh processes; median."""
     samples = []
-    for i in range(repeats + 1):  # the first run warms the file-system cache
+    # Python may write bytecode (as it does for users by default): the first run fills
+    # __pycache__ and the file-system cache, later runs measure a warm import.
+    env = {k: v for k, v in target.env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for i in range(repeats + 1):
         done = subprocess.run(
             [target.python, "-c", code],
             cwd=target.cwd("main"),
-            env=target.env,
+            env=env,
             text=True,
             capture_output=True,
             timeout=IMPORT_TIMEOUT_S,

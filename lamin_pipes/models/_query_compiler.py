@@ -51,13 +51,19 @@ def _compile_unindexed_sqlite(element: _Unindexed, compiler: Any, **kw: Any) -> 
     return "+" + compiler.process(element.column, **kw)  # type: ignore[no-any-return]
 
 
+@compiles(_Unindexed, "postgresql")
+def _compile_unindexed_postgresql(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.column, **kw)} + 0)"
+
+
 def unindexed(column: Any) -> Any:
     """``column`` for a condition that should never drive the choice of index.
 
     The default ``branch_id = 1`` filter matches nearly every row; without statistics
-    SQLite may still prefer the branch index over a selective one such as ``name``.
-    SQLite's documented remedy is a unary ``+`` on the column, which is what this
-    renders on SQLite; other databases see the plain column.
+    (a new instance, a fresh bulk load) SQLite and PostgreSQL may still combine or
+    prefer the branch index over a selective one such as ``name``. This renders the
+    column as ``+branch_id`` on SQLite (its documented remedy) and ``(branch_id + 0)``
+    on PostgreSQL, expressions no index covers.
     """
     return _Unindexed(column)
 
