@@ -6,6 +6,7 @@ Examples:
     True
 """
 
+from ._aggregates import Avg, Count, Max, Min, Sum
 from ._query_compiler import Q
 from ._registry import Registry
 from .can_curate import CanCurate, InspectResult, ValidateFields
@@ -14,7 +15,7 @@ from .has_type import HasType
 from .project import Project
 from .query_db import QueryDB
 from .query_manager import QueryManager
-from .query_set import Avg, BasicQuerySet, Count, Max, Min, QuerySet, Sum
+from .query_set import BasicQuerySet, QuerySet
 from .record import Record
 from .run import Run, TracksRun, TracksUpdates, Transform
 from .space import Branch, Space

@@ -12,8 +12,7 @@ from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from sqlalchemy import case, delete, func, select, update
-from sqlalchemy import exc as sa_exc
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import defer as sa_defer
 from sqlalchemy.orm import load_only
 
@@ -26,7 +25,10 @@ from ..errors import (
     ReadOnlyInstanceError,
     RecordLockedError,
 )
-from ._options import COLUMN, FOREIGN_KEY
+from ._aggregates import Aggregate
+from ._dates import order_values, truncate
+from ._options import FOREIGN_KEY
+from ._prefetch import expire_unloaded, fill_foreign_keys, prefetch_many
 from ._query_compiler import (
     Q,
     compile_filters,
@@ -52,58 +54,6 @@ _ID_KEYS = {"id", "uid", "hash", "id__in", "uid__in", "hash__in", "pk", "uid__st
 
 def _mentions_branch(keys: Iterable[str]) -> bool:
     return any(k.split("__", 1)[0] in _BRANCH_KEYS for k in keys)
-
-
-class Aggregate:
-    """An aggregate over a field path: ``Count``, ``Sum``, ``Min``, ``Max``, ``Avg``."""
-
-    function = ""
-
-    def __init__(self, field: str = "id", *, distinct: bool = False) -> None:
-        self.field = field
-        self.distinct = distinct
-
-    @property
-    def default_alias(self) -> str:
-        return f"{self.field}__{self.function}"
-
-    def sql_function(self, expr: Any) -> Any:
-        if self.distinct:
-            expr = expr.distinct()
-        return getattr(func, self.function)(expr)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.field!r})"
-
-
-class Count(Aggregate):
-    """Count rows (or related rows: ``Count("parents")``)."""
-
-    function = "count"
-
-
-class Sum(Aggregate):
-    """Sum of a numeric field."""
-
-    function = "sum"
-
-
-class Min(Aggregate):
-    """Smallest value of a field."""
-
-    function = "min"
-
-
-class Max(Aggregate):
-    """Largest value of a field."""
-
-    function = "max"
-
-
-class Avg(Aggregate):
-    """Mean of a numeric field."""
-
-    function = "avg"
 
 
 def _async(name: str) -> Callable[..., Any]:
@@ -446,7 +396,7 @@ class BasicQuerySet(Generic[T]):
             else:
                 records = list(session.scalars(stmt))
             if self._load_options:
-                _expire_unloaded(session, records)
+                expire_unloaded(session, records)
         self._after_fetch(records, inst)
         self._cache = records
         return records
@@ -455,9 +405,9 @@ class BasicQuerySet(Generic[T]):
         if not records:
             return
         for name in self._select_related:
-            _fill_foreign_keys(self.model, records, name, inst)
+            fill_foreign_keys(self.model, records, name, inst)
         for name in self._prefetch:
-            _prefetch_many(self.model, records, name, inst)
+            prefetch_many(self.model, records, name, inst)
 
     def __iter__(self) -> Iterator[T]:
         return iter(self._fetch())
@@ -715,9 +665,9 @@ class BasicQuerySet(Generic[T]):
         kinds = ("year", "month", "week", "day")
         if kind not in kinds:
             raise InvalidArgument(f"Invalid kind {kind!r}. Valid options: {kinds}")
-        values = {_truncate(v, kind) for v in self.values_list(field_name, flat=True) if v}
+        values = {truncate(v, kind) for v in self.values_list(field_name, flat=True) if v}
         dates = sorted(v.date() if isinstance(v, dt.datetime) else v for v in values)
-        return _ordered(sorted(set(dates)), order)
+        return order_values(sorted(set(dates)), order)
 
     def datetimes(
         self, field_name: str, kind: str, order: str = "ASC", tzinfo: dt.tzinfo | None = None
@@ -729,7 +679,7 @@ class BasicQuerySet(Generic[T]):
         values = self.values_list(field_name, flat=True)
         if tzinfo is not None:
             values = [v.astimezone(tzinfo) for v in values if v]
-        return _ordered(sorted({_truncate(v, kind) for v in values if v}), order)
+        return order_values(sorted({truncate(v, kind) for v in values if v}), order)
 
     def explain(self, *, format: str | None = None, **options: Any) -> str:
         """The database's query plan for this query set."""
@@ -799,59 +749,24 @@ class BasicQuerySet(Generic[T]):
             raise RecordLockedError(msg)
 
     def update(self, **kwargs: Any) -> int:
-        """Set fields on every record in the query set; returns the number updated."""
-        inst = self._writable()
-        if not kwargs:
-            return 0
-        values: dict[str, Any] = {}
-        for key, value in kwargs.items():
-            info = get_field(self.model, key)
-            if info.kind == FOREIGN_KEY:
-                values[info.attname] = getattr(value, "id", value)  # type: ignore[index]
-            elif info.kind == COLUMN:
-                values[info.attname] = value  # type: ignore[index]
-            else:
-                msg = f"update() cannot set the many-valued relation '{key}'; use .set()."
-                raise FieldError(msg)
-        if set(values) != {"is_locked"}:
-            self._refuse_locked("update")
-        if "updated_at" in self.model._meta.fields and "updated_at" not in values:  # type: ignore[attr-defined]
-            from ..core._types import utcnow
+        """Set fields on every record in the query set; returns the number updated.
 
-            values["updated_at"] = utcnow()
-        table = self.model.__table__  # type: ignore[attr-defined]
-        stmt = update(table).where(table.c.id.in_(select(self.id_subquery().subquery().c.id)))
-        with inst.session() as session:
-            result = session.execute(stmt.values(**values))
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        Foreign keys take records (or ids); locked records make the whole call fail,
+        unless only ``is_locked`` is set; ``updated_at`` is stamped where it exists.
+        """
+        from ._query_writes import update_records
+
+        return update_records(self, kwargs)
 
     def delete(self, *args: Any, permanent: bool | None = None, **kwargs: Any) -> None:
         """Delete the records: to the trash, or for good with ``permanent=True``.
 
-        Registries without a ``branch`` field are always deleted permanently.
+        Registries without a ``branch`` field are always deleted permanently. Calling
+        ``delete()`` twice never deletes permanently: use ``permanent=True``.
         """
-        from .sqlrecord import life_cycle_values
+        from ._query_writes import delete_records
 
-        inst = self._writable()
-        self._refuse_locked("delete")
-        table = self.model.__table__  # type: ignore[attr-defined]
-        has_branch = "branch" in self.model._meta.fields  # type: ignore[attr-defined]
-        ids = select(self.id_subquery().subquery().c.id)
-        if has_branch and not permanent:
-            values = life_cycle_values(self.model, -1)
-            with inst.session() as session:
-                session.execute(update(table).where(table.c.id.in_(ids)).values(**values))
-            return
-        if permanent is False:
-            raise InvalidArgument(
-                f"Soft delete is impossible for {self.model.__name__}; use permanent=True."
-            )
-        try:
-            with inst.session() as session:
-                session.execute(delete(table).where(table.c.id.in_(ids)))
-        except sa_exc.IntegrityError as error:
-            msg = f"Cannot delete: other records still reference them ({error.orig})."
-            raise IntegrityError(msg) from None
+        delete_records(self, permanent)
 
     def create(self, **kwargs: Any) -> T:
         """Create a record in this query set's instance, save and return it."""
@@ -1019,14 +934,6 @@ class BasicQuerySet(Generic[T]):
     aexplain = _async("explain")
 
 
-def _expire_unloaded(session: Any, records: list[Any]) -> None:
-    """Mark columns left out by only()/defer() as expired: they load on first access."""
-    for record in records:
-        missing = [c.key for c in type(record).__table__.columns if c.key not in record.__dict__]
-        if missing:
-            session.expire(record, missing)
-
-
 def _plain(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Lookup kwargs usable as constructor arguments (``name__exact`` → ``name``)."""
     out = {}
@@ -1046,69 +953,6 @@ def _flip(order: Any) -> Any:
         name = getattr(order.modifier, "__name__", "")
         return element.asc() if name == "desc_op" else element.desc()
     return order.desc()
-
-
-def _truncate(value: Any, kind: str) -> Any:
-    if kind == "year":
-        value = value.replace(month=1, day=1)
-    elif kind == "month":
-        value = value.replace(day=1)
-    elif kind == "week":
-        value = value - dt.timedelta(days=value.weekday())
-    if isinstance(value, dt.datetime):
-        keep = ("year", "month", "week", "day", "hour", "minute", "second")
-        index = keep.index(kind)
-        if index <= 3:
-            value = value.replace(hour=0, minute=0, second=0, microsecond=0)
-        elif kind == "hour":
-            value = value.replace(minute=0, second=0, microsecond=0)
-        elif kind == "minute":
-            value = value.replace(second=0, microsecond=0)
-        else:
-            value = value.replace(microsecond=0)
-    return value
-
-
-def _ordered(values: list[Any], order: str) -> list[Any]:
-    if order not in ("ASC", "DESC"):
-        raise InvalidArgument(f"Invalid order {order!r}. Valid options: ('ASC', 'DESC')")
-    return values[::-1] if order == "DESC" else values
-
-
-def _fill_foreign_keys(model: Any, records: list[Any], name: str, inst: Instance) -> None:
-    info = model._meta.fields[name]
-    ids = {getattr(r, info.attname) for r in records} - {None}
-    related = info.related_model
-    with inst.read_session() as session:
-        targets = {t.id: t for t in session.scalars(select(related).where(related.id.in_(ids)))}
-    for record in records:
-        target = targets.get(getattr(record, info.attname))
-        if target is not None:
-            record.__dict__[f"_lp_fk_{name}"] = target
-
-
-def _prefetch_many(model: Any, records: list[Any], name: str, inst: Instance) -> None:
-    info = model._meta.fields[name]
-    related = info.related_model
-    table = related.__table__
-    by_id = {r.id: r for r in records}
-    if info.kind == "reverse_fk":
-        owner_col = table.c[info.source_column]
-        stmt = select(owner_col, related).where(owner_col.in_(list(by_id)))
-    else:
-        link = info.link_table
-        owner_col = link.c[info.source_column]
-        stmt = (
-            select(owner_col, related)
-            .join(link, link.c[info.target_column] == table.c.id)
-            .where(owner_col.in_(list(by_id)))
-        )
-    grouped: dict[Any, list[Any]] = {rid: [] for rid in by_id}
-    with inst.read_session() as session:
-        for owner_id, target in session.execute(stmt):
-            grouped[owner_id].append(target)
-    for rid, targets in grouped.items():
-        by_id[rid].__dict__[f"_lp_prefetch_{name}"] = targets
 
 
 class QuerySet(BasicQuerySet[T]):
