@@ -184,19 +184,36 @@ class Instance:
             return None
         return sessions.get(self.db)
 
+    def _joined_session(self, outer: Session, *, write: bool = False) -> Session:
+        """A short-lived session on the connection (and transaction) of ``outer``.
+
+        Records it loads or saves are detached when it closes, as outside ``atomic()``:
+        nothing stays attached to the block's session, so its commit writes only what
+        was saved, never a record someone edited and did not save. A writing session
+        works in a savepoint: a failed write (a unique violation, say) is undone alone
+        and leaves the block's transaction usable, on PostgreSQL too.
+        """
+        from sqlalchemy.orm import Session
+
+        mode = "create_savepoint" if write else "conditional_savepoint"
+        return Session(
+            outer.connection(),
+            expire_on_commit=False,
+            autoflush=False,
+            info={"instance": self},
+            join_transaction_mode=mode,
+        )
+
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
-        """A session for one operation.
+        """A session for one operation, closed afterwards (its records are detached).
 
-        Inside ``ln.atomic()`` this is the block's session (committed when the block
-        ends); otherwise a new session committed on success and closed afterwards, so
-        that loaded records are detached and unsaved edits never leak into other saves.
+        Inside ``ln.atomic()`` it works in a savepoint of the block's transaction
+        (released on success, rolled back on error; the block commits at its end);
+        otherwise in a transaction of its own, committed on success.
         """
         outer = self.atomic_session()
-        if outer is not None:
-            yield outer
-            return
-        session = self.new_session()
+        session = self.new_session() if outer is None else self._joined_session(outer, write=True)
         try:
             yield session
             session.commit()
@@ -210,21 +227,22 @@ class Instance:
     def read_session(self) -> Iterator[Session]:
         """A session for read-only statements.
 
-        Inside ``ln.atomic()`` this is the block's session (so reads see its writes);
-        otherwise a session on the autocommit engine: each SELECT runs on its own,
-        without BEGIN/COMMIT round trips. Loaded records are detached on exit.
+        Inside ``ln.atomic()`` it reads in the block's transaction (so it sees the
+        block's writes); otherwise it runs on the autocommit engine: each SELECT on its
+        own, without BEGIN/COMMIT round trips. Loaded records are detached on exit.
         """
         outer = self.atomic_session()
-        if outer is not None:
-            yield outer
-            return
         from sqlalchemy.orm import Session
 
-        session = Session(
-            get_engine(self.db, autocommit=True),
-            expire_on_commit=False,
-            autoflush=False,
-            info={"instance": self},
+        session = (
+            self._joined_session(outer)
+            if outer is not None
+            else Session(
+                get_engine(self.db, autocommit=True),
+                expire_on_commit=False,
+                autoflush=False,
+                info={"instance": self},
+            )
         )
         try:
             yield session

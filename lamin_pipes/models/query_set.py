@@ -783,7 +783,9 @@ class BasicQuerySet(Generic[T]):
         if record is not None:
             return record, False
         try:
-            return self.create(**{**_plain(kwargs), **(defaults or {})}), True
+            # a savepoint inside an enclosing atomic(): a lost race must not abort it
+            with self._writable().atomic():
+                return self.create(**{**_plain(kwargs), **(defaults or {})}), True
         except IntegrityError:  # a concurrent writer won the race
             record = self.filter(**kwargs).first()
             if record is None:

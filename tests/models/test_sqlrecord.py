@@ -237,3 +237,31 @@ def test_trash_and_bulk_update_stamp_updated_at(instance):
     assert ln.ULabel.get(label.id).updated_at == label.updated_at > trashed
     ln.ULabel.filter(id=label.id).delete()
     assert ln.ULabel.get(label.id).updated_at > label.updated_at
+
+
+def test_unsaved_edits_inside_atomic_are_not_written(instance):
+    label = ln.ULabel(name="original").save()
+    with ln.atomic():
+        loaded = ln.ULabel.get(label.id)
+        loaded.name = "edited but never saved"
+        ln.ULabel(name="saved inside").save()
+        seen = ln.ULabel.filter(name="saved inside").count()  # reads see the block's writes
+    assert seen == 1
+    assert ln.ULabel.get(label.id).name == "original"
+    assert ln.ULabel.filter(name="saved inside").count() == 1
+
+
+def test_get_or_create_inside_atomic(instance):
+    with ln.atomic():
+        first, created = ln.ULabel.filter().get_or_create(name="raced")
+        again, created_again = ln.ULabel.filter().get_or_create(name="raced")
+    assert created and not created_again and first == again
+
+
+def test_failed_save_inside_atomic_leaves_the_block_usable(instance):
+    with ln.atomic():
+        ln.ULabel(name="kept").save()
+        with pytest.raises(IntegrityError):
+            ln.User(handle=ln.settings.user.handle).save()  # undone alone (a savepoint)
+        ln.ULabel(name="kept too").save()
+    assert ln.ULabel.filter(name__startswith="kept").count() == 2
