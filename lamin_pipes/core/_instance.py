@@ -194,8 +194,9 @@ class Instance:
         and leaves the block's transaction usable, on PostgreSQL too.
         """
         from sqlalchemy.orm import Session
+        from sqlalchemy.orm.session import JoinTransactionMode
 
-        mode = "create_savepoint" if write else "conditional_savepoint"
+        mode: JoinTransactionMode = "create_savepoint" if write else "conditional_savepoint"
         return Session(
             outer.connection(),
             expire_on_commit=False,
