@@ -30,12 +30,13 @@ class ForeignKeyDescriptor:
         if obj is None:
             return self
         info = self.info
-        fk_id = getattr(obj, info.attname)  # type: ignore[arg-type]
+        fk_id = getattr(obj, info.attname)
         cached = obj.__dict__.get(_cache_key(info.name))
-        if cached is not None and (fk_id is None or cached.id == fk_id):
-            if fk_id is None and cached.id is not None:
+        if cached is not None:
+            if cached.id == fk_id:  # loaded before, or an unsaved record (both None)
+                return cached
+            if fk_id is None:  # the id was cleared directly
                 return None
-            return cached
         if fk_id is None:
             return None
         from .sqlrecord import record_instance

@@ -59,7 +59,6 @@ def bulk_insert(
     for record in records:
         if record.id is not None:
             make_saved(record, instance)
-            record._after_save()
 
 
 def _insert_group(

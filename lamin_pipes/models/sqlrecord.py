@@ -258,11 +258,7 @@ class BaseSQLRecord(Base):
         except sa_exc.IntegrityError as error:
             raise _convert_integrity_error(error, self) from None
         self._lp_instance = inst
-        self._after_save()
         return self
-
-    def _after_save(self) -> None:
-        """Hook for mixins (e.g. pending many-to-many links)."""
 
     def delete(self, permanent: bool | None = None) -> None:
         """Delete the record permanently (``BaseSQLRecord`` has no trash).
