@@ -42,7 +42,7 @@ def bulk_insert(
         records[0]._check_writable()
     by_model: dict[type, list[Any]] = {}
     for record in records:
-        if record.id is not None:
+        if record.__dict__.get("id") is not None:
             msg = f"{type(record).__name__} {record._ident()} is already saved."
             raise InvalidArgument(msg)
         record._prepare_save()
@@ -57,7 +57,7 @@ def bulk_insert(
                 record.__dict__["id"] = None
         raise _convert_integrity_error(error) from None
     for record in records:
-        if record.id is not None:
+        if record.__dict__.get("id") is not None:
             make_saved(record, instance)
 
 
@@ -66,6 +66,9 @@ def _insert_group(
 ) -> None:
     table = model.__table__  # type: ignore[attr-defined]
     size = batch_size or DEFAULT_BATCH
+    if not ignore_conflicts and session.get_bind().dialect.name == "postgresql":
+        _copy_into_postgres(session, table, records)
+        return
     rows = _table_rows(records, table)
     if ignore_conflicts:
         stmt: Any = insert(table)
@@ -78,9 +81,6 @@ def _insert_group(
             stmt = pg_insert(table).on_conflict_do_nothing()
         for start in range(0, len(rows), size):
             session.execute(stmt, rows[start : start + size])
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        _copy_into_postgres(session, table, records, rows)
         return
     if "uid" in table.c:
         # RETURNING order is not guaranteed; the unique uid maps rows back to records
@@ -100,9 +100,7 @@ def _insert_group(
             record.__dict__["id"] = new_id
 
 
-def _copy_into_postgres(
-    session: Any, table: Any, records: list[Any], rows: list[dict[str, Any]]
-) -> None:
+def _copy_into_postgres(session: Any, table: Any, records: list[Any]) -> None:
     """Insert rows with PostgreSQL's COPY, ids drawn from the table's sequence first.
 
     Parsing multi-row INSERT statements dominates bulk saves on PostgreSQL; COPY sends
@@ -119,12 +117,13 @@ def _copy_into_postgres(
             text(
                 f"SELECT nextval(pg_get_serial_sequence('{name}', 'id')) FROM generate_series(1, :n)"
             ),
-            {"n": len(rows)},
+            {"n": len(records)},
         )
         .scalars()
         .all()
     )
     columns = list(table.columns)
+    assert columns[0].key == "id", "registries' first column is the id"
     # a TypeDecorator's processor includes its process_bind_param
     processors = [c.type._cached_bind_processor(dialect) for c in columns]
     keys = [c.key for c in columns]
@@ -135,11 +134,12 @@ def _copy_into_postgres(
     cursor = connection.connection.driver_connection.cursor()
     try:
         with cursor.copy(statement) as copy:
-            for row, new_id in zip(rows, ids, strict=True):
-                row["id"] = new_id
-                values = []
-                for key, processor in zip(keys, processors, strict=True):
-                    value = row[key]
+            converters = list(zip(keys[1:], processors[1:], strict=True))
+            for record, new_id in zip(records, ids, strict=True):
+                state = record.__dict__  # values straight from the records: no row dicts
+                values = [new_id]
+                for key, processor in converters:
+                    value = state.get(key)
                     if value is not None and processor is not None:
                         value = processor(value)
                     values.append(value)
