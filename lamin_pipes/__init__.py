@@ -35,6 +35,7 @@ from .models import (
     ULabel,
     User,
 )
+from .models._tracking import context, finish, track
 
 __version__ = "0.1.0"
 
@@ -69,9 +70,12 @@ __all__ = [
     "__version__",
     "atomic",
     "connect",
+    "context",
     "errors",
     "fields",
+    "finish",
     "models",
     "settings",
     "setup",
+    "track",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import fields
-from ..core._context import current_run
+from ..core._context import active_run
 from ..core._settings import settings
 from ..core._types import utcnow
 from ..core._uid import base62_16, base62_20
@@ -44,7 +44,7 @@ class TracksRun:
         state = self.__dict__
         _fill_created_by(self)
         if state.get("run_id") is None and state.get("id") is None:
-            run = current_run.get()
+            run = active_run()
             if run is not None:
                 self.run_id = run.id
 
