@@ -137,3 +137,70 @@ def _doctest_instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
     ln.connect(f"sqlite:///{target}", str(tmp_path / "doctest" / "storage"))
     yield
     settings._instance, settings._user = previous
+
+
+_S3_TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+_S3_CLEARED_ENV = (
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "LAMIN_PIPES_S3_ENDPOINT_URL",
+)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """A real S3-protocol server (moto) of this test process; yields its endpoint URL.
+
+    Each process (each pytest-xdist worker) starts its own server on a free port of
+    127.0.0.1. While it runs, the environment points AWS clients at it with dummy
+    credentials (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID`` ...); the previous values are
+    restored afterwards.
+    """
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    env = {**_S3_TEST_ENV, "AWS_ENDPOINT_URL": endpoint}
+    saved = {name: os.environ.get(name) for name in (*env, *_S3_CLEARED_ENV)}
+    os.environ.update(env)
+    for name in _S3_CLEARED_ENV:
+        os.environ.pop(name, None)
+    try:
+        yield endpoint
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        server.stop()
+
+
+@pytest.fixture
+def s3_root(s3_server: str) -> Iterator[str]:
+    """A fresh, empty bucket on :func:`s3_server`; yields ``s3://<bucket>/prefix``."""
+    import boto3
+
+    bucket = f"lp-test-{uuid.uuid4().hex[:16]}"
+    client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    client.create_bucket(Bucket=bucket)
+    yield f"s3://{bucket}/prefix"
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+    for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+        client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    client.delete_bucket(Bucket=bucket)

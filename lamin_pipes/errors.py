@@ -14,7 +14,8 @@ all of them. Where Python has a matching builtin, the error inherits it too::
     ├── RecordLockedError (PermissionError)
     ├── ReadOnlyInstanceError (PermissionError)
     ├── InstanceNotSetupError (RuntimeError)
-    └── MigrationError (RuntimeError)
+    ├── MigrationError (RuntimeError)
+    └── StorageError (OSError)
 
 Examples:
     >>> import lamin_pipes as ln
@@ -36,6 +37,7 @@ __all__ = [
     "MultipleResultsFound",
     "ReadOnlyInstanceError",
     "RecordLockedError",
+    "StorageError",
     "ValidationError",
 ]
 
@@ -86,3 +88,7 @@ class InstanceNotSetupError(LaminPipesError, RuntimeError):
 
 class MigrationError(LaminPipesError, RuntimeError):
     """The instance's schema cannot be brought to the version this package expects."""
+
+
+class StorageError(LaminPipesError, OSError):
+    """A stored object differs from what was recorded for it (its size or hash)."""

@@ -90,9 +90,20 @@ class Settings:
 
     @property
     def cache_dir(self) -> Path:
-        """Where copies of remote objects are kept (``LAMIN_PIPES_CACHE_DIR``)."""
-        env = os.environ.get("LAMIN_PIPES_CACHE_DIR")
-        return Path(env) if env else Path.home() / ".cache" / "lamin_pipes"
+        """Where copies of remote objects are kept.
+
+        The value set here, else ``LAMIN_PIPES_CACHE_DIR``, else ``~/.cache/lamin_pipes``.
+        Set it to a str or path; ``None`` restores the default.
+        """
+        from ..storage._cache import cache_dir
+
+        return cache_dir()
+
+    @cache_dir.setter
+    def cache_dir(self, value: str | os.PathLike[str] | None) -> None:
+        from ..storage._cache import set_cache_dir
+
+        set_cache_dir(value)
 
     def __repr__(self) -> str:
         if self._instance is None:
