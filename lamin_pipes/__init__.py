@@ -24,13 +24,16 @@ from . import errors, fields, models, setup
 from .core._connect import connect
 from .core._settings import settings
 from .models import (
+    Artifact,
     Branch,
+    Collection,
     Project,
     Q,
     Record,
     Run,
     Space,
     SQLRecord,
+    Storage,
     Transform,
     ULabel,
     User,
@@ -57,13 +60,16 @@ def atomic() -> Iterator[Any]:
 
 
 __all__ = [
+    "Artifact",
     "Branch",
+    "Collection",
     "Project",
     "Q",
     "Record",
     "Run",
     "SQLRecord",
     "Space",
+    "Storage",
     "Transform",
     "ULabel",
     "User",

@@ -195,11 +195,12 @@ def BigIntegerField(
     null: bool = False,
     unique: bool = False,
     db_index: bool = False,
+    editable: bool = True,
     blank: bool = True,
     doc: str | None = None,
 ) -> Any:
     """A 64-bit integer column."""
-    del blank
+    del blank, editable
     return _column("bigint", default, null, unique, db_index, doc=doc)
 
 

@@ -7,9 +7,13 @@ Examples:
 """
 
 from ._aggregates import Avg, Count, Max, Min, Sum
+from ._is_versioned import IsVersioned
 from ._query_compiler import Q
 from ._registry import Registry
+from .artifact import Artifact, LazyArtifact
+from .artifact_set import ArtifactSet
 from .can_curate import CanCurate, InspectResult, ValidateFields
+from .collection import Collection
 from .has_parents import HasParents
 from .has_type import HasType
 from .project import Project
@@ -21,19 +25,25 @@ from .run import Run, TracksRun, TracksUpdates, Transform
 from .space import Branch, Space
 from .sqlrecord import BaseSQLRecord, SQLRecord
 from .sqlrecord_list import SQLRecordList
+from .storage import Storage
 from .ulabel import ULabel
 from .user import User
 
 __all__ = [
+    "Artifact",
+    "ArtifactSet",
     "Avg",
     "BaseSQLRecord",
     "BasicQuerySet",
     "Branch",
     "CanCurate",
+    "Collection",
     "Count",
     "HasParents",
     "HasType",
     "InspectResult",
+    "IsVersioned",
+    "LazyArtifact",
     "Max",
     "Min",
     "Project",
@@ -47,6 +57,7 @@ __all__ = [
     "SQLRecord",
     "SQLRecordList",
     "Space",
+    "Storage",
     "Sum",
     "TracksRun",
     "TracksUpdates",

@@ -65,6 +65,19 @@ def _async(name: str) -> Callable[..., Any]:
     return method
 
 
+_MIXED: dict[tuple[type, type], type] = {}
+
+
+def _with_mixin(cls: type, mixin: type) -> type:
+    """``cls`` extended by ``mixin`` (one class per pair, created on first use)."""
+    found = _MIXED.get((cls, mixin))
+    if found is None:
+        name = f"{mixin.__name__.removesuffix('Set')}{cls.__name__}"
+        found = type(name, (mixin, cls), {"__module__": cls.__module__})
+        _MIXED[(cls, mixin)] = found
+    return found
+
+
 class BasicQuerySet(Generic[T]):
     """Records of one registry matching a query.
 
@@ -78,6 +91,14 @@ class BasicQuerySet(Generic[T]):
         >>> qs.count() >= 0
         True
     """
+
+    def __new__(cls, model: Any = None, *args: Any, **kwargs: Any) -> Any:
+        # Registries may add methods to their query sets (Artifact adds ArtifactSet's
+        # load/open): ``model._queryset_mixin`` is mixed into the requested class.
+        mixin = getattr(model, "_queryset_mixin", None)
+        if mixin is not None and not issubclass(cls, mixin):
+            cls = _with_mixin(cls, mixin)
+        return object.__new__(cls)
 
     def __init__(
         self,

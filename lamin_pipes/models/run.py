@@ -12,7 +12,9 @@ from .. import fields
 from ..core._context import active_run
 from ..core._settings import settings
 from ..core._types import utcnow
-from ..core._uid import base62_16, base62_20
+from ..core._uid import base62_20
+from ..errors import InvalidArgument
+from ._is_versioned import IsVersioned, family_indexes, new_uid_12
 from .sqlrecord import SQLRecord
 
 
@@ -61,19 +63,30 @@ class TracksUpdates:
             self.updated_at = utcnow()
 
 
-class Transform(SQLRecord, TracksUpdates):
+class Transform(SQLRecord, IsVersioned, TracksUpdates):
     """Data transformations: a pipeline, a function, a Dagster asset definition.
+
+    Transforms are versioned like artifacts: saving a new transform under an existing
+    ``key`` (or with ``revises=``) creates the next version of that family.
 
     Examples:
         >>> import lamin_pipes as ln
-        >>> ln.Transform(key="example.py", kind="script").save().kind
-        'script'
+        >>> t1 = ln.Transform(key="example.py", kind="script").save()
+        >>> t2 = ln.Transform(key="example.py", kind="script", version="2.0").save()
+        >>> t2.stem_uid == t1.stem_uid, t2.version, t1.version, t1.is_latest
+        (True, '2.0', '1', True)
     """
 
     _name_field = "key"
+    _len_stem = 12
+    _family_key = ("key",)
 
     uid: str = fields.CharField(
-        max_length=16, unique=True, editable=False, default=base62_16, doc="A universal random id."
+        max_length=16,
+        unique=True,
+        editable=False,
+        default=new_uid_12,
+        doc="A universal id: 12-character stem plus a 4-character version counter.",
     )
     key: str | None = fields.CharField(
         max_length=1024, null=True, db_index=True, doc="A name or path, e.g. the asset key."
@@ -89,12 +102,6 @@ class Transform(SQLRecord, TracksUpdates):
     hash: str | None = fields.CharField(
         max_length=22, null=True, db_index=True, doc="Hash of the source code."
     )
-    version_tag: str | None = fields.CharField(
-        max_length=30, null=True, db_index=True, doc="A version tag such as a code_version."
-    )
-    is_latest: bool = fields.BooleanField(
-        default=True, db_index=True, doc="Whether this is the latest version."
-    )
     created_at: Any = fields.DateTimeField(
         auto_now_add=True, db_index=True, editable=False, doc="Time of creation of record."
     )
@@ -102,9 +109,50 @@ class Transform(SQLRecord, TracksUpdates):
         "User", fields.PROTECT, null=True, related_name="+", doc="Creator of the transform."
     )
 
+    def __init__(
+        self,
+        *args: Any,
+        revises: Transform | None = None,
+        version: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if version is not None:
+            kwargs["version_tag"] = version
+        if revises is not None:
+            if not isinstance(revises, Transform):
+                msg = f"revises must be a Transform, not {type(revises).__name__}: {revises!r}"
+                raise InvalidArgument(msg)
+            kwargs.setdefault("key", revises.key)
+        source = kwargs.get("source_code")
+        if source is not None and kwargs.get("hash") is None:
+            kwargs["hash"] = _hash_text(source)
+        super().__init__(*args, **kwargs)
+        self.__dict__["_lp_revises"] = revises
+
+    def save(self, *args: Any, **kwargs: Any) -> Transform:  # type: ignore[override]
+        """Save; a new transform joins its key's family as the next version."""
+        if self.__dict__.get("id") is not None:
+            return super().save(*args, **kwargs)  # type: ignore[return-value]
+        from ._is_versioned import insert_version
+
+        inst = self._check_writable()
+        self._prepare_save()
+        insert_version(self, inst, revises=self.__dict__.pop("_lp_revises", None))
+        self._lp_instance = inst
+        return self
+
     def _prepare_save(self) -> None:
         super()._prepare_save()
         _fill_created_by(self)
+
+
+def _hash_text(text: str) -> str:
+    from ..storage._hashing import StreamingHasher
+
+    data = text.encode()
+    hasher = StreamingHasher(len(data))
+    hasher.update(data)
+    return hasher.result().hash
 
 
 class Run(SQLRecord):
@@ -167,3 +215,6 @@ def _fill_created_by(record: Any) -> None:
         user = settings._user if settings._instance is not None else settings.user
         if user is not None:
             record.created_by_id = user.id
+
+
+family_indexes(Transform)

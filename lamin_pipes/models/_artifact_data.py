@@ -1,0 +1,170 @@
+"""Reading artifacts back: paths, the cache, load and open, and run inputs.
+
+Every read checks what it gets against the record: a file's size always, its content
+hash when it is small enough to hash at no noticeable cost (or when it was just
+downloaded, hashed as it streamed). A mismatch raises instead of returning corrupt
+data.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from ..core._context import active_run
+from ..errors import InvalidArgument, StorageError
+from ._artifact_save import _storage_by_id, record_link, storage_key
+from .sqlrecord import record_instance
+
+logger = logging.getLogger("lamin_pipes")
+
+#: Files up to this size are re-hashed on every local read (about 1 ms per 4 MiB).
+VERIFY_HASH_UP_TO = 8 * 1024 * 1024
+
+_TABULAR = (".parquet", ".csv", ".tsv", ".ipc", ".arrow", ".feather")
+_ANNDATA = (".h5ad", ".zarr")
+
+# (instance url, run id, artifact id) already linked as run inputs in this process.
+_LINKED: set[tuple[Any, int, int]] = set()
+
+
+def _saved(artifact: Any, action: str) -> None:
+    if artifact.id is None:
+        msg = f"Save the artifact before calling {action}()"
+        raise InvalidArgument(msg)
+
+
+def _store(artifact: Any) -> Any:
+    inst = record_instance(artifact)
+    return _storage_by_id(inst, artifact.storage_id).store
+
+
+def artifact_path(artifact: Any) -> Any:
+    """A local ``Path`` for local storage, else the object's URL."""
+    _saved(artifact, "path")
+    store = _store(artifact)
+    key = storage_key(artifact)
+    local = store.local_path(key)
+    return local if local is not None else store.uri(key)
+
+
+def track_input(artifact: Any, is_run_input: bool | None) -> None:
+    """Link the current run as a consumer of ``artifact`` (see ``is_run_input``)."""
+    if is_run_input is False:
+        return
+    run = active_run()
+    if run is None or run.id is None:
+        if is_run_input is True:
+            msg = (
+                "is_run_input=True but no run is current; start one with ln.track() or "
+                "`with ln.context.run(...)`"
+            )
+            raise InvalidArgument(msg)
+        return
+    if artifact.run_id == run.id and is_run_input is not True:
+        return  # the run's own output
+    inst = record_instance(artifact)
+    marker = (inst, run.id, artifact.id)
+    if marker in _LINKED:
+        return
+    record_link(inst, artifact, "input_of_runs", run)
+    _LINKED.add(marker)
+
+
+def _verify_local(artifact: Any, path: Path) -> None:
+    if not path.exists():
+        msg = (
+            f"The content of artifact {artifact.uid} is missing from storage: "
+            f"{str(path)!r} does not exist"
+        )
+        raise FileNotFoundError(msg)
+    if artifact.n_files is not None or path.is_dir() or artifact._overwrite_versions:
+        return
+    size = path.stat().st_size
+    if artifact.size is not None and size != artifact.size:
+        msg = (
+            f"The stored content of artifact {artifact.uid} is corrupt: {str(path)!r} has "
+            f"{size} bytes, the record says {artifact.size}"
+        )
+        raise StorageError(msg)
+    if artifact.hash is not None and size <= VERIFY_HASH_UP_TO:
+        from ..storage._hashing import hash_file
+
+        found = hash_file(path).hash
+        if found != artifact.hash:
+            msg = (
+                f"The stored content of artifact {artifact.uid} is corrupt: {str(path)!r} "
+                f"hashes to {found}, the record says {artifact.hash}"
+            )
+            raise StorageError(msg)
+
+
+def cache_artifact(artifact: Any, *, is_run_input: bool | None = None) -> Path:
+    """A local path to the content; remote content is downloaded once, verified."""
+    _saved(artifact, "cache")
+    store = _store(artifact)
+    key = storage_key(artifact)
+    local = store.local_path(key)
+    if local is None:
+        from ..storage._cache import cached
+
+        check = None if artifact._overwrite_versions or artifact.n_files else artifact.hash
+        local = cached(store, key, size=artifact.size if check else None, hash=check)
+    else:
+        _verify_local(artifact, local)
+    track_input(artifact, is_run_input)
+    return Path(local)
+
+
+def load_artifact(artifact: Any, *, is_run_input: bool | None = None, **kwargs: Any) -> Any:
+    """The content as an in-memory object of the type it was saved from."""
+    from ..storage import _serializers
+
+    path = cache_artifact(artifact, is_run_input=is_run_input)
+    if artifact.otype is not None and artifact.otype in _serializers.supported_otypes():
+        return _serializers.load(path, artifact.otype)
+    return _serializers.load_path(path, artifact.suffix)
+
+
+def open_artifact(
+    artifact: Any,
+    *,
+    mode: str = "r",
+    engine: str = "pyarrow",
+    is_run_input: bool | None = None,
+    **kwargs: Any,
+) -> Any:
+    """A streaming handle: a pyarrow dataset / polars LazyFrame, or a backed AnnData."""
+    from ..storage import _open
+
+    _saved(artifact, "open")
+    if mode != "r":
+        msg = f"Invalid mode {mode!r}: artifacts open read-only; valid modes: 'r'"
+        raise InvalidArgument(msg)
+    suffix = artifact.suffix
+    if suffix in _TABULAR:
+        store = _store(artifact)
+        key = storage_key(artifact)
+        local = store.local_path(key)
+        if local is not None:
+            _verify_local(artifact, local)
+            result = _open.open_dataset([str(local)], suffix, engine=engine, **kwargs)  # type: ignore[arg-type]
+        else:
+            result = _open.open_dataset(
+                [store.fs_path(key)],
+                suffix,
+                engine=engine,  # type: ignore[arg-type]
+                filesystem=store.filesystem(),
+                **kwargs,
+            )
+        track_input(artifact, is_run_input)
+        return result
+    if suffix in _ANNDATA:
+        path = cache_artifact(artifact, is_run_input=is_run_input)
+        return _open.open_anndata(path, suffix)
+    msg = (
+        f"open() does not support suffix {suffix!r} of artifact {artifact.uid}; it opens "
+        f"{', '.join(_TABULAR + _ANNDATA)}. Use .load() or .cache() instead"
+    )
+    raise InvalidArgument(msg)

@@ -1,0 +1,400 @@
+"""Version families: ``IsVersioned`` and the one place where ``is_latest`` moves.
+
+A versioned record's uid is a random *stem* (16 characters for artifacts and
+collections, 12 for transforms) followed by a 4-character base62 counter: ``"0000"``
+for the first version, ``"0001"`` for the next, and so on. All records sharing a stem
+form a family; exactly one of them has ``is_latest = True``.
+
+Invariants are enforced by the database, not only by this code, so concurrent
+processes cannot break them:
+
+- ``uid`` is unique: two writers can never create the same version twice;
+- a partial unique index on the stem (``substr(uid, 1, n)``) where ``is_latest``: never
+  two heads in one family;
+- a partial unique index on the family key where ``is_latest`` (``(storage_id, key)``
+  for artifacts, ``key`` for collections and transforms): saving under a key always
+  extends one family;
+- a partial unique index on ``(stem, version_tag)``: tags are unique in a family.
+
+:func:`insert_version` writes a new record in one transaction, moving ``is_latest``
+from the head with a guarded ``UPDATE``; when a concurrent writer won the race (a unique
+violation or an ``UPDATE`` that found no head), the transaction is rolled back and the
+insert retried against the new head.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Index, and_, bindparam, func, insert, select, true, update
+from sqlalchemy import exc as sa_exc
+
+from .. import fields
+from ..core._uid import base62
+from ..errors import IntegrityError, InvalidArgument
+
+if TYPE_CHECKING:
+    from ..core._instance import Instance
+    from .query_set import QuerySet
+
+logger = logging.getLogger("lamin_pipes")
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_COUNTER_LEN = 4
+_MAX_ATTEMPTS = 50
+
+
+class VersionConflict(Exception):
+    """Internal: a concurrent writer changed the family; the transaction is retried."""
+
+
+def encode_counter(n: int) -> str:
+    """The 4-character base62 version counter for ``n``.
+
+    Examples:
+        >>> encode_counter(0), encode_counter(1), encode_counter(62)
+        ('0000', '0001', '0010')
+    """
+    if not 0 <= n < 62**_COUNTER_LEN:
+        msg = f"Version counter {n} is out of range: a family holds at most 62**4 versions"
+        raise InvalidArgument(msg)
+    chars = []
+    for _ in range(_COUNTER_LEN):
+        n, rest = divmod(n, 62)
+        chars.append(_BASE62[rest])
+    return "".join(reversed(chars))
+
+
+def decode_counter(counter: str) -> int:
+    """The integer of a 4-character base62 counter.
+
+    Examples:
+        >>> decode_counter("0010")
+        62
+    """
+    n = 0
+    for char in counter:
+        n = n * 62 + _BASE62.index(char)
+    return n
+
+
+def first_version_uid(stem_len: int) -> str:
+    """A new family's first uid: a random stem plus ``"0000"``."""
+    return base62(stem_len) + "0000"
+
+
+def new_uid_16() -> str:
+    """Default uid of artifacts and collections: 16-character stem + ``"0000"``."""
+    return first_version_uid(16)
+
+
+def new_uid_12() -> str:
+    """Default uid of transforms: 12-character stem + ``"0000"``."""
+    return first_version_uid(12)
+
+
+class IsVersioned:
+    """Mixin for versioned registries: ``version_tag``, ``is_latest`` and the family API.
+
+    Registries using it define ``_len_stem`` and ``_family_key`` (the columns that
+    identify a family besides the stem, e.g. ``("storage_id", "key")``).
+    """
+
+    _len_stem: int = 16
+    _family_key: tuple[str, ...] = ("key",)
+
+    version_tag: str | None = fields.CharField(
+        max_length=30, null=True, db_index=True, doc="A version tag, e.g. '1.0' or a code_version."
+    )
+    is_latest: bool = fields.BooleanField(
+        default=True, db_index=True, doc="Whether this is the latest version of its family."
+    )
+
+    @property
+    def stem_uid(self) -> str:
+        """The uid without the version counter: identifies the version family."""
+        return self.uid[: self._len_stem]  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def version(self) -> str:
+        """``version_tag`` if set, else the version counter as a number (``"1"``, ``"2"``…)."""
+        if self.version_tag:
+            return self.version_tag
+        return str(decode_counter(self.uid[self._len_stem :]) + 1)  # type: ignore[attr-defined]
+
+    @property
+    def versions(self) -> QuerySet[Any]:
+        """All versions of this record's family, oldest first (trash excluded)."""
+        from .query_set import QuerySet
+
+        model = type(self)
+        qs: QuerySet[Any] = QuerySet(model)
+        return qs.filter(uid__startswith=self.stem_uid).order_by("uid")  # type: ignore[return-value]
+
+    @property
+    def overwrite_versions(self) -> bool:
+        """Whether new versions replace the previous ones in storage (lamindb's flag)."""
+        return bool(self.__dict__.get("_overwrite_versions"))
+
+
+def family_indexes(model: Any) -> None:
+    """Add the version-family indexes (see the module docstring) to ``model``'s table."""
+    table = model.__table__
+    name = table.name
+    stem = func.substr(table.c.uid, 1, model._len_stem)
+    latest = table.c.is_latest == true()
+    Index(f"ix_{name}_stem", stem)
+    Index(
+        f"uq_{name}_latest",
+        stem,
+        unique=True,
+        sqlite_where=latest,
+        postgresql_where=latest,
+    )
+    key_cols = [table.c[c] for c in model._family_key]
+    key_where = and_(latest, table.c.key.isnot(None))
+    Index(
+        f"uq_{name}_key_latest",
+        *key_cols,
+        unique=True,
+        sqlite_where=key_where,
+        postgresql_where=key_where,
+    )
+    tag_where = table.c.version_tag.isnot(None)
+    Index(
+        f"uq_{name}_version_tag",
+        stem,
+        table.c.version_tag,
+        unique=True,
+        sqlite_where=tag_where,
+        postgresql_where=tag_where,
+    )
+
+
+def _is_version_conflict(error: sa_exc.IntegrityError) -> bool:
+    text = str(error.orig)
+    return "_latest" in text or "uid" in text
+
+
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+
+
+def _statement(model: Any, name: str, *extra: str) -> Any:
+    """Statements of the version protocol, built once per registry (bind parameters)."""
+    cache_key = (model, name, *extra)
+    stmt = _STATEMENTS.get(cache_key)
+    if stmt is not None:
+        return stmt
+    table = model.__table__
+    stem = func.substr(table.c.uid, 1, model._len_stem)
+    if name == "head_by_stem":
+        stmt = (
+            select(table.c.id, table.c.uid)
+            .where(table.c.is_latest == true(), stem == bindparam("stem"))
+            .limit(1)
+        )
+    elif name == "head_by_key":
+        stmt = select(table.c.id, table.c.uid).where(table.c.is_latest == true())
+        for column in extra:
+            stmt = stmt.where(table.c[column] == bindparam(column))
+        stmt = stmt.limit(1)
+    elif name == "max_uid":
+        stmt = select(func.max(table.c.uid)).where(stem == bindparam("stem"))
+    elif name == "demote":
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("head_id"), table.c.is_latest == true())
+            .values(is_latest=False)
+        )
+    elif name == "insert":
+        stmt = insert(table)
+    else:  # pragma: no cover - programming error
+        raise KeyError(name)
+    _STATEMENTS[cache_key] = stmt
+    return stmt
+
+
+def latest_in_family(
+    session: Any, model: Any, *, stem: str | None, key: dict[str, Any] | None
+) -> Any:
+    """The ``(id, uid)`` row of the family head, by stem or by family key (else ``None``)."""
+    if stem is not None:
+        return session.execute(_statement(model, "head_by_stem"), {"stem": stem}).first()
+    assert key is not None
+    return session.execute(_statement(model, "head_by_key", *key), key).first()
+
+
+def _next_uid(session: Any, model: Any, stem: str) -> str:
+    top = session.execute(_statement(model, "max_uid"), {"stem": stem}).scalar()
+    counter = 0 if top is None else decode_counter(top[model._len_stem :]) + 1
+    return stem + encode_counter(counter)
+
+
+def resolve_revises(record: Any, revises: Any) -> Any:
+    """The head of ``revises``' family; warns when ``revises`` is not the latest version."""
+    model = type(record)
+    if not isinstance(revises, model):
+        msg = f"revises must be a saved {model.__name__}, not {type(revises).__name__} {revises!r}"
+        raise InvalidArgument(msg)
+    if revises.id is None:
+        msg = f"Save the {model.__name__} passed as revises before revising it."
+        raise InvalidArgument(msg)
+    return revises
+
+
+def insert_version(
+    record: Any,
+    inst: Instance,
+    *,
+    revises: Any = None,
+    before_commit: Callable[[Any], None] | None = None,
+    after_conflict: Callable[[Any], None] | None = None,
+) -> Any:
+    """Insert ``record`` as a new version (or a new family) and move ``is_latest``.
+
+    The family is ``revises``' if given, else the one with the same family key (e.g.
+    storage and key), else a new one. Runs in one transaction, retried when a
+    concurrent writer wins a race.
+
+    Args:
+        record: The unsaved record; its ``uid`` is rewritten when it joins a family.
+        inst: The instance to write to.
+        revises: A saved record of the same registry; its family gets the new version.
+        before_commit: Called with the record after its row is written, inside the
+            transaction (e.g. to move the staged file onto the uid's final name).
+        after_conflict: Called after a rolled-back attempt, before the retry.
+
+    Returns:
+        The previous head as ``(id, uid)`` (``None`` for a new family).
+
+    Raises:
+        InvalidArgument: The family already holds ``record.version_tag``.
+        IntegrityError: The database refused the row for another reason.
+    """
+    from .sqlrecord import _convert_integrity_error, make_saved
+
+    model = type(record)
+    stem_len = model._len_stem
+    state = record.__dict__
+    own_stem = state["uid"][:stem_len]
+    if revises is not None:
+        revises = resolve_revises(record, revises)
+    key = None
+    if state.get("key") is not None and revises is None:
+        key = {column: state.get(column) for column in model._family_key}
+    for attempt in range(_MAX_ATTEMPTS):
+        try:
+            with inst.atomic() as session:
+                stem = revises.uid[:stem_len] if revises is not None else None
+                head_is_latest = True
+                head = (
+                    latest_in_family(session, model, stem=stem, key=key)
+                    if stem is not None or key is not None
+                    else None
+                )
+                if revises is not None and head is None:
+                    # The family has no head (all versions trashed and demoted): the
+                    # newest one takes the role.
+                    head_is_latest = False
+                    head = session.execute(
+                        select(model.__table__.c.id, model.__table__.c.uid)
+                        .where(func.substr(model.__table__.c.uid, 1, stem_len) == stem)
+                        .order_by(model.__table__.c.uid.desc())
+                        .limit(1)
+                    ).first()
+                if (
+                    revises is not None
+                    and head is not None
+                    and head.id != revises.id
+                    and attempt == 0
+                ):
+                    logger.warning(
+                        "%s %s is not the latest version of its family; revising the "
+                        "latest one, %s.",
+                        model.__name__,
+                        revises.uid,
+                        head.uid,
+                    )
+                if head is not None:
+                    family_stem = head.uid[:stem_len]
+                    _check_version_tag(session, model, family_stem, state.get("version_tag"))
+                    state["uid"] = _next_uid(session, model, family_stem)
+                    moved = session.execute(_statement(model, "demote"), {"head_id": head.id})
+                    if moved.rowcount == 0 and head_is_latest:  # type: ignore[attr-defined]
+                        raise VersionConflict
+                else:
+                    state["uid"] = own_stem + encode_counter(0)
+                    if attempt > 0:
+                        own_stem = base62(stem_len)
+                        state["uid"] = own_stem + encode_counter(0)
+                record.is_latest = True
+                row = {c.key: state.get(c.key) for c in model.__table__.columns if c.key != "id"}
+                result = session.execute(_statement(model, "insert"), row)
+                state["id"] = result.inserted_primary_key[0]  # type: ignore[attr-defined]
+                if before_commit is not None:
+                    before_commit(record)
+            make_saved(record, inst)
+            return head
+        except VersionConflict:
+            pass
+        except sa_exc.IntegrityError as error:
+            if not _is_version_conflict(error):
+                _reset_after_rollback(record)
+                raise _convert_integrity_error(error, record) from None
+            if attempt == _MAX_ATTEMPTS - 1:
+                _reset_after_rollback(record)
+                raise _convert_integrity_error(error, record) from None
+        except BaseException:
+            _reset_after_rollback(record)
+            raise
+        _reset_after_rollback(record)
+        if after_conflict is not None:
+            after_conflict(record)
+        time.sleep(random.uniform(0.001, 0.005) * min(attempt + 1, 10))
+    msg = f"Could not save a new version of {model.__name__} after {_MAX_ATTEMPTS} attempts"
+    raise IntegrityError(msg)
+
+
+def _reset_after_rollback(record: Any) -> None:
+    """Forget the id of a record whose INSERT was rolled back."""
+    record.__dict__.pop("id", None)
+
+
+def _check_version_tag(session: Any, model: Any, stem: str, tag: str | None) -> None:
+    if tag is None:
+        return
+    table = model.__table__
+    clash = session.execute(
+        select(table.c.uid).where(
+            func.substr(table.c.uid, 1, model._len_stem) == stem, table.c.version_tag == tag
+        )
+    ).first()
+    if clash is not None:
+        msg = (
+            f"Version {tag!r} already exists in this {model.__name__} family ({clash.uid}); "
+            "pass another version= or omit it"
+        )
+        raise InvalidArgument(msg)
+
+
+def promote_newest(inst: Instance, model: Any, stem: str, *, exclude_id: int) -> None:
+    """Make the newest remaining main-branch version of a family its head."""
+    table = model.__table__
+    with inst.session() as session:
+        newest = session.execute(
+            select(table.c.id)
+            .where(
+                func.substr(table.c.uid, 1, model._len_stem) == stem,
+                table.c.id != exclude_id,
+                table.c.branch_id == 1,
+            )
+            .order_by(table.c.uid.desc())
+            .limit(1)
+        ).scalar()
+        session.execute(update(table).where(table.c.id == exclude_id).values(is_latest=False))
+        if newest is not None:
+            session.execute(update(table).where(table.c.id == newest).values(is_latest=True))

@@ -1,0 +1,468 @@
+"""Artifacts: versioned files, folders and in-memory objects in a storage location.
+
+An artifact's content lives at ``{storage.root}/.lamindb/{uid}{suffix}``; its ``key`` is a
+virtual path that groups versions into a family. ``save()`` streams the content to
+storage while hashing it, returns the existing artifact if the hash is known, and
+otherwise writes the record and moves the staged content onto its final name in one
+transaction (see :mod:`lamin_pipes.models._artifact_save`).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import fields
+from ..errors import InvalidArgument
+from ._is_versioned import IsVersioned, family_indexes, new_uid_16
+from .artifact_set import ArtifactSet
+from .run import Run, TracksRun, TracksUpdates
+from .sqlrecord import SQLRecord
+
+if TYPE_CHECKING:
+    from .query_set import QuerySet
+    from .storage import Storage
+
+logger = logging.getLogger("lamin_pipes")
+
+#: ``kind`` values lamindb knows; other strings are accepted too.
+ARTIFACT_KINDS = ("dataset", "model", "__lamindb_run__", "__lamindb_config__")
+
+
+class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
+    """Datasets and models: files, folders, DataFrames, AnnData objects, arrays, dicts.
+
+    Args:
+        data: A local path (file or directory), a ``pandas.DataFrame``, an
+            ``anndata.AnnData``, a ``numpy.ndarray`` or a ``dict``.
+        key: A relative virtual path such as ``"datasets/iris.parquet"``; saving under an
+            existing key creates a new version of that family.
+        description: A description.
+        kind: ``"dataset"``, ``"model"`` or another string.
+        revises: An artifact whose family gets the new version.
+        run: The creating run (default: the current run).
+        version: A version tag, unique within the family (``version_tag``).
+        skip_hash_lookup: Save even if an artifact with the same content exists.
+        format: Storage format for in-memory objects (``".zarr"`` for AnnData, ``".csv"``
+            for a DataFrame); defaults to the type's canonical suffix.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"a": [1, 2]})
+        >>> artifact = ln.Artifact(df, key="examples/df.parquet").save()
+        >>> artifact.otype, artifact.suffix, artifact.n_observations, artifact.version
+        ('DataFrame', '.parquet', 2, '1')
+        >>> artifact.load().equals(df)
+        True
+        >>> df2 = pd.DataFrame({"a": [1, 2, 3]})
+        >>> v2 = ln.Artifact(df2, key="examples/df.parquet").save()
+        >>> v2.stem_uid == artifact.stem_uid, v2.version, v2.is_latest
+        (True, '2', True)
+        >>> [a.version for a in v2.versions]
+        ['1', '2']
+    """
+
+    _name_field = "key"
+    _len_stem = 16
+    _family_key = ("storage_id", "key")
+    _queryset_mixin = ArtifactSet
+
+    uid: str = fields.CharField(
+        max_length=20,
+        unique=True,
+        editable=False,
+        default=new_uid_16,
+        doc="A universal id: 16-character stem plus a 4-character version counter.",
+    )
+    key: str | None = fields.CharField(
+        max_length=1024, null=True, db_index=True, doc="A virtual relative path, e.g. 'a/b.csv'."
+    )
+    description: str | None = fields.TextField(null=True, db_index=True, doc="A description.")
+    storage: Any = fields.ForeignKey(
+        "Storage", fields.PROTECT, related_name="artifacts", doc="The storage location."
+    )
+    suffix: str = fields.CharField(
+        max_length=30, db_index=True, editable=False, default="", doc="File suffix, e.g. '.csv'."
+    )
+    kind: str | None = fields.CharField(
+        max_length=20, null=True, db_index=True, doc="'dataset', 'model' or another string."
+    )
+    otype: str | None = fields.CharField(
+        max_length=64,
+        null=True,
+        db_index=True,
+        editable=False,
+        doc="The Python type of the object: 'DataFrame', 'AnnData', …",
+    )
+    size: int | None = fields.BigIntegerField(
+        null=True, db_index=True, editable=False, doc="Size in bytes."
+    )
+    hash: str | None = fields.CharField(
+        max_length=22, null=True, db_index=True, editable=False, doc="Content hash."
+    )
+    n_files: int | None = fields.BigIntegerField(
+        null=True, db_index=True, editable=False, doc="Number of files of a folder."
+    )
+    n_observations: int | None = fields.BigIntegerField(
+        null=True, db_index=True, editable=False, doc="Number of observations (rows)."
+    )
+    _hash_type: str | None = fields.CharField(
+        max_length=30, null=True, db_index=True, editable=False, doc="md5, sha1-fl or md5-d."
+    )
+    _key_is_virtual: bool = fields.BooleanField(
+        default=True, doc="Whether key is virtual (always, for now)."
+    )
+    _overwrite_versions: bool | None = fields.BooleanField(
+        null=True, default=None, doc="Whether new versions overwrite the stored content."
+    )
+    run: Any = fields.ForeignKey(
+        "Run",
+        fields.PROTECT,
+        null=True,
+        related_name="output_artifacts",
+        doc="The run that created the artifact.",
+    )
+    created_by: Any = fields.ForeignKey(
+        "User", fields.PROTECT, null=True, related_name="created_artifacts", doc="Creator."
+    )
+    input_of_runs: Any = fields.ManyToManyField(
+        "Run", related_name="input_artifacts", doc="Runs that used the artifact as input."
+    )
+    recreating_runs: Any = fields.ManyToManyField(
+        "Run", related_name="recreated_artifacts", doc="Runs that re-created the artifact."
+    )
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        key: str | None = None,
+        description: str | None = None,
+        kind: str | None = None,
+        revises: Artifact | None = None,
+        overwrite_versions: bool | None = None,
+        run: Run | None = None,
+        version: str | None = None,
+        version_tag: str | None = None,
+        skip_hash_lookup: bool = False,
+        format: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        from ._artifact_save import prepare_source
+
+        if data is None:
+            msg = (
+                "Artifact() needs data: a path (file or folder), a DataFrame, an AnnData, "
+                "a numpy array or a dict; got None"
+            )
+            raise InvalidArgument(msg)
+        if version is not None and version_tag is not None and version != version_tag:
+            msg = f"Pass version or version_tag, not both (got {version!r} and {version_tag!r})"
+            raise InvalidArgument(msg)
+        if revises is not None and not isinstance(revises, Artifact):
+            msg = f"revises must be an Artifact, not {type(revises).__name__}: {revises!r}"
+            raise InvalidArgument(msg)
+        if run is not None and not isinstance(run, Run):
+            msg = f"run must be a Run, not {type(run).__name__}: {run!r}"
+            raise InvalidArgument(msg)
+        source = prepare_source(data, key=key, format=format)
+        if key is None and revises is not None:
+            key = revises.key
+        super().__init__(
+            key=key,
+            description=description,
+            kind=kind,
+            suffix=source.suffix,
+            otype=source.otype,
+            n_observations=source.n_observations,
+            version_tag=version if version is not None else version_tag,
+            _overwrite_versions=overwrite_versions,
+            **kwargs,
+        )
+        if run is not None:
+            self.run = run
+        pending = self.__dict__
+        pending["_lp_source"] = source
+        pending["_lp_revises"] = revises
+        pending["_lp_skip_hash_lookup"] = skip_hash_lookup
+
+    # --- constructors ---------------------------------------------------------------
+
+    @classmethod
+    def from_dataframe(
+        cls,
+        df: Any,
+        *,
+        key: str | None = None,
+        description: str | None = None,
+        revises: Artifact | None = None,
+        run: Run | None = None,
+        **kwargs: Any,
+    ) -> Artifact:
+        """An artifact for a ``pandas.DataFrame`` (stored as ``.parquet``).
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> import pandas as pd
+            >>> ln.Artifact.from_dataframe(pd.DataFrame({"x": [1]})).otype
+            'DataFrame'
+        """
+        import pandas as pd
+
+        if not isinstance(df, pd.DataFrame):
+            msg = f"from_dataframe() takes a pandas.DataFrame, not {type(df).__name__}"
+            raise InvalidArgument(msg)
+        return cls(
+            df, key=key, description=description, revises=revises, run=run, kind="dataset", **kwargs
+        )
+
+    @classmethod
+    def from_df(cls, df: Any, **kwargs: Any) -> Artifact:
+        """Alias of :meth:`from_dataframe` kept from older lamindb releases."""
+        return cls.from_dataframe(df, **kwargs)
+
+    @classmethod
+    def from_anndata(
+        cls,
+        adata: Any,
+        *,
+        key: str | None = None,
+        description: str | None = None,
+        revises: Artifact | None = None,
+        run: Run | None = None,
+        **kwargs: Any,
+    ) -> Artifact:
+        """An artifact for an ``anndata.AnnData`` (``.h5ad``; ``format=".zarr"`` for zarr)."""
+        if type(adata).__name__ != "AnnData" and not (
+            isinstance(adata, str | Path) and str(adata).endswith((".h5ad", ".zarr"))
+        ):
+            msg = (
+                f"from_anndata() takes an AnnData or a path to .h5ad/.zarr, not "
+                f"{type(adata).__name__}"
+            )
+            raise InvalidArgument(msg)
+        artifact = cls(
+            adata,
+            key=key,
+            description=description,
+            revises=revises,
+            run=run,
+            kind="dataset",
+            **kwargs,
+        )
+        artifact.otype = "AnnData"
+        return artifact
+
+    @classmethod
+    def from_lazy(cls, suffix: str, overwrite_versions: bool, **kwargs: Any) -> LazyArtifact:
+        """A :class:`LazyArtifact`: write to its ``path`` yourself, then ``save()`` it."""
+        return LazyArtifact(suffix, overwrite_versions, **kwargs)
+
+    # --- persistence ----------------------------------------------------------------
+
+    def save(self, *args: Any, upload: bool | None = None, **kwargs: Any) -> Artifact:  # type: ignore[override]
+        """Save the artifact: upload its content (hashed while streaming) and write it.
+
+        If an artifact with the same content hash exists, this record becomes that
+        artifact (a log message says so) and the current run is recorded as one of
+        its ``recreating_runs``; nothing is written twice.
+
+        Returns:
+            The saved artifact (this object).
+        """
+        from ._artifact_save import save_artifact
+
+        if "_lp_source" in self.__dict__:
+            return save_artifact(self)
+        return super().save(*args, **kwargs)
+
+    def replace(self, data: Any, run: Run | None = None, format: str | None = None) -> None:
+        """Replace the content; the next ``save()`` writes it as a new version.
+
+        The record becomes the new version (new ``uid`` and ``id``) when saved; the
+        previous content stays available as the previous version.
+        """
+        from ._artifact_save import prepare_source
+
+        if self.id is None:
+            msg = "replace() works on a saved artifact; for a new one pass the data to Artifact()"
+            raise InvalidArgument(msg)
+        source = prepare_source(data, key=self.key, format=format)
+        if self.key is not None and source.suffix != self.suffix:
+            msg = (
+                f"The new content's suffix {source.suffix!r} does not match the key "
+                f"{self.key!r}; replace with content of the same format ({self.suffix!r})"
+            )
+            raise InvalidArgument(msg)
+        self.__dict__["_lp_source"] = source
+        self.__dict__["_lp_revises"] = self.__dict__.get("_lp_replaced_from") or _detached_copy(
+            self
+        )
+        self.__dict__["_lp_skip_hash_lookup"] = False
+        self.__dict__["_lp_replace_run"] = run
+
+    def delete(  # type: ignore[override]
+        self, permanent: bool | None = None, storage: bool | None = None, **kwargs: Any
+    ) -> None:
+        """Move to the trash; ``permanent=True`` deletes the record and its stored content.
+
+        Deleting the latest version makes the newest remaining version the latest.
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> artifact = ln.Artifact({"a": 1}, key="examples/delete.json").save()
+            >>> artifact.delete()
+            >>> artifact.branch_id
+            -1
+            >>> artifact.restore()
+            >>> artifact.branch_id
+            1
+        """
+        from ._artifact_save import delete_artifact
+
+        delete_artifact(self, permanent=permanent, delete_storage=storage)
+
+    def restore(self) -> None:
+        """Bring the artifact back from the trash (it becomes latest if its family has none)."""
+        from ._artifact_save import restore_artifact
+
+        restore_artifact(self)
+
+    # --- data access ----------------------------------------------------------------
+
+    @property
+    def path(self) -> Any:
+        """Where the content is stored: a ``pathlib.Path`` locally, an ``s3://`` URL else."""
+        from ._artifact_data import artifact_path
+
+        return artifact_path(self)
+
+    def cache(self, is_run_input: bool | None = None) -> Path:
+        """A local path to the content (remote content is downloaded to the cache once)."""
+        from ._artifact_data import cache_artifact
+
+        return cache_artifact(self, is_run_input=is_run_input)
+
+    def load(self, is_run_input: bool | None = None, **kwargs: Any) -> Any:
+        """Load the content into memory as the type it was saved from.
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> ln.Artifact({"lr": 0.1}, key="examples/params.json").save().load()
+            {'lr': 0.1}
+        """
+        from ._artifact_data import load_artifact
+
+        return load_artifact(self, is_run_input=is_run_input, **kwargs)
+
+    def open(
+        self,
+        mode: str = "r",
+        engine: str = "pyarrow",
+        is_run_input: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Open the content for streaming access without loading it.
+
+        Returns a ``pyarrow.dataset.Dataset`` (``engine="polars"``: a ``LazyFrame``) for
+        parquet/csv content and a backed ``AnnData`` for ``.h5ad``/``.zarr``.
+        """
+        from ._artifact_data import open_artifact
+
+        return open_artifact(self, mode=mode, engine=engine, is_run_input=is_run_input, **kwargs)
+
+    # --- display and lineage ----------------------------------------------------------
+
+    def describe(self, return_str: bool = False) -> str | None:
+        """Print (or return) a readable tree of the artifact: content, storage, provenance."""
+        from ._describe import describe_artifact
+
+        text = describe_artifact(self)
+        if return_str:
+            return text
+        print(text)
+        return None
+
+    def view_lineage(self, return_format: str = "text") -> str | None:
+        """Show the runs and artifacts that led to this artifact (``"text"`` or ``"dot"``)."""
+        from ._lineage import view_lineage
+
+        return view_lineage(self, return_format=return_format)
+
+    @property
+    def transform(self) -> Any:
+        """The transform of the creating run (``None`` if not created in a run)."""
+        run = self.run
+        return None if run is None else run.transform
+
+    @property
+    def _storage(self) -> Storage:
+        return self.storage  # type: ignore[no-any-return]
+
+    def _versions_qs(self) -> QuerySet[Any]:
+        return self.versions
+
+
+def _detached_copy(record: Artifact) -> Artifact:
+    """A lightweight stand-in for the saved version a replace() revises."""
+    stand_in = Artifact.__new__(Artifact)
+    for attr in ("id", "uid", "key", "storage_id", "suffix"):
+        stand_in.__dict__[attr] = record.__dict__.get(attr)
+    return stand_in
+
+
+class LazyArtifact:
+    """An artifact whose content you write yourself to an auto-generated path.
+
+    ``path`` is a location inside the storage; write a file or a folder (e.g. a zarr
+    store) there, then ``save()`` registers it and returns the :class:`Artifact`.
+
+    Args:
+        suffix: The suffix of the path, e.g. ``".zarr"``.
+        overwrite_versions: Whether versions of the family share (overwrite) one path.
+        **kwargs: Arguments for the artifact (``key``, ``description``, ``revises``, …).
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> lazy = ln.Artifact.from_lazy(".txt", overwrite_versions=False, key="examples/lazy.txt")
+        >>> _ = lazy.path.write_text("streamed")
+        >>> lazy.save().load()
+        'streamed'
+    """
+
+    def __init__(self, suffix: str, overwrite_versions: bool, **kwargs: Any) -> None:
+        from ._artifact_save import lazy_staging_path
+
+        if not isinstance(suffix, str) or (suffix and not suffix.startswith(".")):
+            msg = f"suffix must be a string starting with '.', e.g. '.zarr'; got {suffix!r}"
+            raise InvalidArgument(msg)
+        key = kwargs.get("key")
+        if key is not None and suffix and not key.endswith(suffix):
+            msg = f"The key {key!r} must end with the suffix {suffix!r}"
+            raise InvalidArgument(msg)
+        self.suffix = suffix
+        self.overwrite_versions = overwrite_versions
+        self.kwargs = kwargs
+        self._path = lazy_staging_path(suffix)
+
+    @property
+    def path(self) -> Path:
+        """The local path to write the content to."""
+        return self._path
+
+    def __repr__(self) -> str:
+        return f"LazyArtifact(path={str(self._path)!r}, suffix={self.suffix!r})"
+
+    def save(self) -> Artifact:
+        """Register what was written to :attr:`path` as an artifact and return it."""
+        if not self._path.exists():
+            msg = f"Nothing was written to {str(self._path)!r}; write the content there first"
+            raise InvalidArgument(msg)
+        artifact = Artifact(self._path, overwrite_versions=self.overwrite_versions, **self.kwargs)
+        artifact.__dict__["_lp_source"].consume = True
+        return artifact.save()
+
+
+family_indexes(Artifact)

@@ -1,0 +1,95 @@
+"""Storage locations: a local directory or an S3 bucket prefix that holds artifacts."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from .. import fields
+from ..core._uid import base62_12
+from .run import TracksRun, TracksUpdates
+from .sqlrecord import SQLRecord
+
+if TYPE_CHECKING:
+    from ..core._instance import Instance
+    from ..storage import Store
+
+_DEFAULT_LOCK = threading.Lock()
+
+
+class Storage(SQLRecord, TracksRun, TracksUpdates):
+    """Storage locations of artifacts: local directories or ``s3://bucket/prefix`` roots.
+
+    The instance's default storage is registered the first time an artifact is saved.
+    Artifact files live at ``{root}/.lamindb/{uid}{suffix}``.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> storage = ln.Storage.default()
+        >>> storage.type, storage.root == ln.settings.storage
+        ('local', True)
+    """
+
+    _name_field = "root"
+
+    uid: str = fields.CharField(
+        max_length=12, unique=True, editable=False, default=base62_12, doc="A universal random id."
+    )
+    root: str = fields.CharField(
+        max_length=767, unique=True, doc="Root path: a local directory or s3://bucket/prefix."
+    )
+    description: str | None = fields.TextField(null=True, doc="A description.")
+    type: str = fields.CharField(max_length=30, db_index=True, doc="'local' or 's3'.")
+    region: str | None = fields.CharField(
+        max_length=64, null=True, db_index=True, doc="The cloud region, if any."
+    )
+    instance_uid: str | None = fields.CharField(
+        max_length=12, null=True, db_index=True, doc="The instance that manages the location."
+    )
+
+    @property
+    def store(self) -> Store:
+        """The object store of this location (local directory or S3)."""
+        from ..storage import open_store
+
+        return open_store(self.root)
+
+    @classmethod
+    def default(cls, instance: Instance | None = None) -> Storage:
+        """The record of the instance's storage root, registered on first use."""
+        from ..core._settings import settings
+
+        inst = instance or settings.instance
+        cache = _DEFAULT_CACHE
+        # Keyed by the Instance object: a reconnect (new Instance) never sees stale rows.
+        cache_key = (inst, inst.storage)
+        found = cache.get(cache_key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        from ..storage import open_store
+
+        store = open_store(inst.storage)
+        root = store.root_uri
+        with _DEFAULT_LOCK:
+            from .query_set import QuerySet
+
+            record = QuerySet(cls, instance=inst).filter(root=root).first()
+            if record is None:
+                try:
+                    record = cls(root=root, type=store.storage_type, region=store.region)
+                    record._lp_instance = inst
+                    record.save()
+                except Exception:
+                    record = QuerySet(cls, instance=inst).filter(root=root).first()
+                    if record is None:
+                        raise
+        cache[cache_key] = record
+        return record  # type: ignore[no-any-return]
+
+
+_DEFAULT_CACHE: dict[tuple[Any, str], Any] = {}
+
+
+def forget_default_storage() -> None:
+    """Drop the cached default storage records (after a reconnect or in tests)."""
+    _DEFAULT_CACHE.clear()
