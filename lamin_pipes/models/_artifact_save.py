@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import bindparam, select, update
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import attributes
 
 from ..core._context import active_run
