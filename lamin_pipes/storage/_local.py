@@ -32,7 +32,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from lamin_pipes.errors import InvalidArgument
 from lamin_pipes.storage._hashing import DirHash, FileHash, StreamingHasher, combine_hashes
@@ -82,10 +82,43 @@ def _copy_hashed(stream: BinaryIO, out: BinaryIO, size: int) -> FileHash:
         InvalidArgument: The stream yields more or fewer bytes than ``size``.
     """
     hasher = StreamingHasher(size)
-    while block := stream.read(_COPY_SIZE):
-        hasher.update(block)
-        out.write(block)
+    bar = progress_bar(size, "copying")
+    try:
+        while block := stream.read(_COPY_SIZE):
+            hasher.update(block)
+            out.write(block)
+            if bar is not None:
+                bar.update(len(block))
+    finally:
+        if bar is not None:
+            bar.close()
     return hasher.result()
+
+
+#: Transfers of at least this many bytes show a progress bar (on stderr).
+PROGRESS_THRESHOLD = 64 * 1024 * 1024
+
+
+def progress_bar(size: int, description: str) -> Any:
+    """A tqdm bar for a transfer of ``size`` bytes, or ``None`` for small ones.
+
+    Set ``LAMIN_PIPES_PROGRESS=0`` to switch bars off (they are off when stderr is not
+    a terminal and ``LAMIN_PIPES_PROGRESS`` is unset, so logs stay clean).
+
+    Examples:
+        >>> progress_bar(10, "copying") is None
+        True
+    """
+    import sys
+
+    setting = os.environ.get("LAMIN_PIPES_PROGRESS")
+    if size < PROGRESS_THRESHOLD or setting == "0":
+        return None
+    if setting is None and not sys.stderr.isatty():
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024, desc=description)
 
 
 def _write_new_file(src: Path, dest: Path) -> FileHash:

@@ -347,6 +347,27 @@ class S3Store:
         self.delete(key, missing_ok=True)
         return _dir_hash(results)
 
+    def _progress(self, key: str) -> dict[str, Any]:
+        """``callback=`` for fsspec showing a progress bar for a large object (else ``{}``)."""
+        from lamin_pipes.storage._local import PROGRESS_THRESHOLD, progress_bar
+
+        size = self.size(key)
+        if size < PROGRESS_THRESHOLD:
+            return {}
+        bar = progress_bar(size, "downloading")
+        if bar is None:
+            return {}
+        from fsspec.callbacks import Callback
+
+        class _Bar(Callback):  # type: ignore[misc]
+            def call(self, *args: Any, **kwargs: Any) -> None:
+                bar.n = self.value
+                bar.refresh()
+                if self.size is not None and self.value >= self.size:
+                    bar.close()
+
+        return {"callback": _Bar(size=size)}
+
     def download(self, key: str, dest: str | os.PathLike[str]) -> Path:
         """Download the object or the tree below ``key/`` to ``dest``, atomically.
 
@@ -365,7 +386,7 @@ class S3Store:
         tmp = _temp_sibling(target)
         try:
             if self.exists(key):
-                fs.get_file(self.fs_path(key), str(tmp))
+                fs.get_file(self.fs_path(key), str(tmp), **self._progress(key))
             else:
                 files = self._list_dir(key)
                 if not files:
