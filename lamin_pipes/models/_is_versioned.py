@@ -52,6 +52,10 @@ class VersionConflict(Exception):
     """Internal: a concurrent writer changed the family; the transaction is retried."""
 
 
+class FamilyExists(Exception):
+    """Internal: ``insert_version(only_new_family=True)`` found a family with the key."""
+
+
 def encode_counter(n: int) -> str:
     """The 4-character base62 version counter for ``n``.
 
@@ -253,6 +257,7 @@ def insert_version(
     revises: Any = None,
     before_commit: Callable[[Any], None] | None = None,
     after_conflict: Callable[[Any], None] | None = None,
+    only_new_family: bool = False,
 ) -> Any:
     """Insert ``record`` as a new version (or a new family) and move ``is_latest``.
 
@@ -267,6 +272,8 @@ def insert_version(
         before_commit: Called with the record after its row is written, inside the
             transaction (e.g. to move the staged file onto the uid's final name).
         after_conflict: Called after a rolled-back attempt, before the retry.
+        only_new_family: Raise :class:`FamilyExists` instead of adding a version when
+            a family with the record's key exists (get-or-create by key).
 
     Returns:
         The previous head as ``(id, uid)`` (``None`` for a new family).
@@ -319,6 +326,8 @@ def insert_version(
                         revises.uid,
                         head.uid,
                     )
+                if head is not None and only_new_family:
+                    raise FamilyExists
                 if head is not None:
                     family_stem = head.uid[:stem_len]
                     _check_version_tag(session, model, family_stem, state.get("version_tag"))
@@ -341,6 +350,9 @@ def insert_version(
             return head
         except VersionConflict:
             pass
+        except FamilyExists:
+            _reset_after_rollback(record)
+            raise
         except sa_exc.IntegrityError as error:
             if not _is_version_conflict(error):
                 _reset_after_rollback(record)

@@ -81,13 +81,54 @@ def _resolve_transform(
             msg = f"Pass either transform or key, not both (got key={key!r})."
             raise InvalidArgument(msg)
         return transform.save() if transform.id is None else transform
+    source = None
     if key is None:
         key = _default_key()
+        source = _main_source()
     with _TRANSFORM_LOCK:
+        return _latest_transform(key, kind=kind or default_kind, source=source)
+
+
+def _main_source() -> str | None:
+    """The source code of the running script (``None`` in notebooks and shells)."""
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _latest_transform(key: str, *, kind: str, source: str | None) -> Transform:
+    """The latest transform with ``key``; a new version when the source code changed.
+
+    Safe against other processes doing the same: the first version of a key is
+    created at most once (a concurrent creator's transform is returned instead).
+    """
+    from ._is_versioned import FamilyExists
+
+    for _ in range(5):
         found = Transform.filter(key=key, is_latest=True).order_by("id").first()
-        if found is not None:
-            return found
-        return Transform(key=key, kind=kind or default_kind).save()
+        if found is None:
+            try:
+                return Transform(key=key, kind=kind, source_code=source)._insert(
+                    only_new_family=True
+                )
+            except FamilyExists:
+                continue
+        if source is None:
+            return found  # type: ignore[no-any-return]
+        new = Transform(key=key, kind=found.kind, source_code=source)
+        if found.hash == new.hash:
+            return found  # type: ignore[no-any-return]
+        if found.hash is None:
+            found.source_code = source
+            found.hash = new.hash
+            return found.save()  # type: ignore[no-any-return]
+        return Transform(key=key, kind=found.kind, source_code=source, revises=found).save()
+    msg = f"Could not resolve the transform {key!r}: it keeps changing concurrently"
+    raise InvalidArgument(msg)
 
 
 def _start_run(

@@ -133,11 +133,20 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
         """Save; a new transform joins its key's family as the next version."""
         if self.__dict__.get("id") is not None:
             return super().save(*args, **kwargs)  # type: ignore[return-value]
+        return self._insert(only_new_family=False)
+
+    def _insert(self, *, only_new_family: bool) -> Transform:
         from ._is_versioned import insert_version
 
         inst = self._check_writable()
         self._prepare_save()
-        insert_version(self, inst, revises=self.__dict__.pop("_lp_revises", None))
+        insert_version(
+            self,
+            inst,
+            revises=self.__dict__.get("_lp_revises"),
+            only_new_family=only_new_family,
+        )
+        self.__dict__.pop("_lp_revises", None)
         self._lp_instance = inst
         return self
 

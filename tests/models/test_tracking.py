@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -265,3 +268,55 @@ def test_threads_started_after_track_see_the_tracked_run(instance):
     ln.finish()
     assert saved[0].run_id == run.id
     assert ln.ULabel(name="after finish").save().run_id is None
+
+
+def _run_script(path: Path, instance: Any) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    subprocess.run([sys.executable, str(path)], check=True, env=env, timeout=120)
+
+
+_SCRIPT = """
+import lamin_pipes as ln
+ln.connect({db!r}, {storage!r})
+ln.track()
+ln.ULabel(name="from script").save()
+ln.finish()
+# {marker}
+"""
+
+
+def test_track_in_a_script_versions_the_transform_by_source(instance: Any, tmp_path: Path) -> None:
+    script = tmp_path / "pipeline.py"
+    for marker in ("first", "first", "second"):
+        script.write_text(_SCRIPT.format(db=instance.db, storage=instance.storage, marker=marker))
+        _run_script(script, instance)
+    versions = ln.Transform.filter(key="pipeline.py").order_by("uid").to_list()
+    assert len(versions) == 2  # unchanged source reuses the transform
+    assert [t.is_latest for t in versions] == [False, True]
+    assert versions[0].stem_uid == versions[1].stem_uid
+    assert "# first" in versions[0].source_code and "# second" in versions[1].source_code
+    assert versions[1].runs.count() == 1 and versions[0].runs.count() == 2
+
+
+_CHILD = """
+import lamin_pipes as ln
+ln.connect({db!r}, {storage!r})
+with ln.context.run(key="shared-step"):
+    pass
+"""
+
+
+def test_concurrent_first_runs_share_one_transform(instance: Any) -> None:
+    import subprocess
+    import sys
+
+    code = _CHILD.format(db=instance.db, storage=instance.storage)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    children = [subprocess.Popen([sys.executable, "-c", code], env=env) for _ in range(4)]
+    assert [child.wait(timeout=120) for child in children] == [0] * 4
+    transforms = ln.Transform.filter(key="shared-step").to_list()
+    assert len(transforms) == 1
+    assert transforms[0].runs.count() == 4
