@@ -25,8 +25,8 @@ VERIFY_HASH_UP_TO = 8 * 1024 * 1024
 _TABULAR = (".parquet", ".csv", ".tsv", ".ipc", ".arrow", ".feather")
 _ANNDATA = (".h5ad", ".zarr")
 
-# (instance url, run id, artifact id) already linked as run inputs in this process.
-_LINKED: set[tuple[Any, int, int]] = set()
+# (instance, run uid, artifact uid) already linked as run inputs in this process.
+_LINKED: set[tuple[Any, str, str]] = set()
 
 
 def _saved(artifact: Any, action: str) -> None:
@@ -65,7 +65,7 @@ def track_input(artifact: Any, is_run_input: bool | None) -> None:
     if artifact.run_id == run.id and is_run_input is not True:
         return  # the run's own output
     inst = record_instance(artifact)
-    marker = (inst, run.id, artifact.id)
+    marker = (inst, run.uid, artifact.uid)  # uids: SQLite may reuse a deleted row's id
     if marker in _LINKED:
         return
     record_link(inst, artifact, "input_of_runs", run)

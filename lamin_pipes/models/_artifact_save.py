@@ -134,8 +134,8 @@ def check_key(key: str, suffix: str) -> None:
         stem = name.split(".", 1)[0] or "name"
         msg = (
             f"Invalid key {key!r}: the data is stored as {suffix!r}, so the key must end "
-            f"with {suffix!r}, e.g. {key.rsplit('/', 1)[0] + '/' if '/' in key else ''}"
-            f"{stem}{suffix!r}"
+            f"with {suffix!r}, e.g. "
+            f"{(key.rsplit('/', 1)[0] + '/' if '/' in key else '') + stem + suffix!r}"
         )
         raise InvalidArgument(msg)
     if not suffix and "." in name and not key.endswith("/"):
@@ -220,12 +220,12 @@ def save_artifact(artifact: Artifact) -> Artifact:
 
         def move_into_place(record: Any) -> None:
             key = storage_key(record)
-            _move(store, staging, key, is_dir=is_dir, overwrite=bool(record._overwrite_versions))
+            _move(store, staging, key, is_dir=is_dir)
             final.append(key)
 
         def move_back(record: Any) -> None:
             if final:
-                _move(store, final.pop(), staging, is_dir=is_dir, overwrite=True)
+                _move(store, final.pop(), staging, is_dir=is_dir)
 
         try:
             insert_version(
@@ -237,7 +237,7 @@ def save_artifact(artifact: Artifact) -> Artifact:
             )
         except BaseException:
             if final:
-                _move(store, final.pop(), staging, is_dir=is_dir, overwrite=True)
+                _move(store, final.pop(), staging, is_dir=is_dir)
             raise
     except BaseException:
         _remove(store, staging, is_dir=is_dir)
@@ -257,10 +257,7 @@ def _prepare_replacement(artifact: Any) -> None:
 
     make_transient(artifact)
     state = artifact.__dict__
-    state.pop("_sa_instance_state", None)
-    for column in ("id",):
-        state.pop(column, None)
-    artifact.id = None
+    state.pop("id", None)
     artifact.version_tag = None
     artifact.n_observations = state["_lp_source"].n_observations
     artifact.otype = state["_lp_source"].otype or artifact.otype
@@ -347,28 +344,32 @@ def _remove(store: Store, key: str, *, is_dir: bool) -> None:
         logger.warning("Could not remove %s: %s", store.uri(key), error)
 
 
-def _move(store: Store, src: str, dst: str, *, is_dir: bool, overwrite: bool) -> None:
-    """Rename ``src`` onto ``dst`` in the store (atomic for local files)."""
+def _move(store: Store, src: str, dst: str, *, is_dir: bool) -> None:
+    """Rename ``src`` onto ``dst`` in the store, replacing what is there.
+
+    Whatever lies at ``dst`` is garbage or obsolete: the caller holds the row that owns
+    the name (a leftover of a crashed save, or the shared content of a family that
+    overwrites versions). Atomic for local files.
+    """
     local_src = store.local_path(src)
     local_dst = store.local_path(dst)
     if local_src is not None and local_dst is not None:
         local_dst.parent.mkdir(parents=True, exist_ok=True)
-        if local_src.is_dir() and local_dst.exists():
-            if not overwrite:
-                msg = f"{str(local_dst)!r} already exists"
-                raise FileExistsError(msg)
+        if local_dst.is_dir() or (local_src.is_dir() and local_dst.exists()):
             old = local_dst.with_name(f".{local_dst.name}.{secrets.token_hex(4)}.old")
             os.replace(local_dst, old)
             os.replace(local_src, local_dst)
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_local(old)
         else:
             os.replace(local_src, local_dst)
         _fsync_dir(local_dst.parent)
         return
     fs = store.filesystem()
     if is_dir:
-        if overwrite:
-            store.delete_dir(dst, missing_ok=True)
+        # Clear the destination first: copying into an existing prefix nests the tree.
+        store.delete_dir(dst, missing_ok=True)
+        if store.exists(dst):
+            store.delete(dst)
         fs.copy(store.fs_path(src), store.fs_path(dst), recursive=True)
         store.delete_dir(src, missing_ok=True)
     else:

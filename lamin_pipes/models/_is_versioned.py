@@ -137,7 +137,8 @@ class IsVersioned:
 
         model = type(self)
         qs: QuerySet[Any] = QuerySet(model)
-        return qs.filter(uid__startswith=self.stem_uid).order_by("uid")  # type: ignore[return-value]
+        family = qs.filter(uid__startswith=self.stem_uid).exclude(branch_id=-1)
+        return family.order_by("uid")  # type: ignore[return-value]
 
     @property
     def overwrite_versions(self) -> bool:

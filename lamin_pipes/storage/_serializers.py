@@ -454,7 +454,12 @@ def _load_h5ad(path: Path) -> Any:
 
 
 def _save_anndata_zarr(adata: Any, path: Path) -> None:
-    adata.write_zarr(path)
+    import warnings
+
+    with warnings.catch_warnings():
+        # anndata announces its future zarr v3 default; the format written is its choice.
+        warnings.filterwarnings("ignore", message="Writing zarr v2 data", category=UserWarning)
+        adata.write_zarr(path)
 
 
 def _load_anndata_zarr(path: Path) -> Any:

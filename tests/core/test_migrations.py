@@ -118,7 +118,9 @@ def _expression_indexes() -> set[tuple[str, str]]:
         for table in Base.metadata.tables.values()
         if table.name.startswith(BUILTIN_PREFIX)
         for index in table.indexes
-        if any(not hasattr(e, "name") or e.__class__.__name__ != "Column" for e in index.expressions)
+        if any(
+            not hasattr(e, "name") or e.__class__.__name__ != "Column" for e in index.expressions
+        )
     }
 
 

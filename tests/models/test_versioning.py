@@ -1,0 +1,313 @@
+"""Version families of artifacts and transforms, also under concurrent writers."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
+
+import lamin_pipes as ln
+from lamin_pipes.errors import InvalidArgument
+from lamin_pipes.models._is_versioned import decode_counter
+from lamin_pipes.storage import hash_file
+
+WORKERS = Path(__file__).with_name("_artifact_workers.py")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _df(value: int) -> pd.DataFrame:
+    return pd.DataFrame({"v": [value]})
+
+
+def _counter(record: Any) -> int:
+    return decode_counter(record.uid[type(record)._len_stem :])
+
+
+def _fresh(record: Any) -> Any:
+    return type(record).filter(id=record.id, branch_id__in=[1, -1]).one()
+
+
+# --- families by key and by revises ---------------------------------------------------------
+
+
+def test_saving_under_a_key_extends_its_family(instance):
+    v1 = ln.Artifact(_df(1), key="family/t.parquet").save()
+    v2 = ln.Artifact(_df(2), key="family/t.parquet").save()
+    v3 = ln.Artifact(_df(3), key="family/t.parquet").save()
+    assert v1.uid.endswith("0000") and v2.uid.endswith("0001") and v3.uid.endswith("0002")
+    assert v1.stem_uid == v2.stem_uid == v3.stem_uid == v1.uid[:16]
+    assert len(v1.stem_uid) == 16
+    assert [v.version for v in (v1, v2, v3)] == ["1", "2", "3"]
+    assert [_fresh(v).is_latest for v in (v1, v2, v3)] == [False, False, True]
+    assert [v.uid for v in v1.versions] == [v1.uid, v2.uid, v3.uid]
+    assert [v.uid for v in v3.versions] == [v1.uid, v2.uid, v3.uid]
+    assert ln.Artifact.get(v1.stem_uid).id == v3.id
+    assert ln.Artifact.get(v1.uid).id == v1.id  # a full uid is that version
+    assert ln.Artifact.filter(key="family/t.parquet", is_latest=True).one().id == v3.id
+    for version, value in ((v1, 1), (v2, 2), (v3, 3)):
+        pd.testing.assert_frame_equal(_fresh(version).load(), _df(value))
+    # another key is another family
+    other = ln.Artifact(_df(4), key="family/other.parquet").save()
+    assert other.stem_uid != v1.stem_uid and other.uid.endswith("0000")
+    assert other.is_latest is True and _fresh(v3).is_latest is True
+
+
+def test_revises(instance):
+    v1 = ln.Artifact(_df(1), key="rev/t.parquet").save()
+    v2 = ln.Artifact(_df(2), revises=v1).save()
+    assert v2.key == "rev/t.parquet"
+    assert v2.stem_uid == v1.stem_uid and v2.uid.endswith("0001")
+    assert _fresh(v1).is_latest is False and v2.is_latest is True
+    # families without a key are made by revises alone
+    n1 = ln.Artifact(_df(10)).save()
+    n2 = ln.Artifact(_df(11), revises=n1).save()
+    n3 = ln.Artifact(_df(12), revises=n2).save()
+    assert n1.key is None and n3.key is None
+    assert n3.stem_uid == n1.stem_uid and [v.version for v in n3.versions] == ["1", "2", "3"]
+    assert ln.Artifact.get(n1.stem_uid).id == n3.id
+    # unkeyed artifacts without revises are separate families
+    lone = ln.Artifact(_df(13)).save()
+    assert lone.stem_uid != n1.stem_uid and lone.is_latest is True
+    with pytest.raises(InvalidArgument, match="revises"):
+        ln.Artifact(_df(14), revises="not an artifact")
+    with pytest.raises(InvalidArgument, match=r"[Ss]ave"):
+        ln.Artifact(_df(15), revises=ln.Artifact(_df(16))).save()
+
+
+def test_version_tags(instance):
+    v1 = ln.Artifact(_df(1), key="tags/t.parquet", version="1.0").save()
+    assert (v1.version_tag, v1.version) == ("1.0", "1.0")
+    v2 = ln.Artifact(_df(2), key="tags/t.parquet").save()
+    assert v2.version_tag is None and v2.version == "2"
+    with pytest.raises(InvalidArgument, match=r"1\.0"):
+        ln.Artifact(_df(3), key="tags/t.parquet", version="1.0").save()
+    with pytest.raises(InvalidArgument, match=r"1\.0"):
+        ln.Artifact(_df(3), revises=v2, version="1.0").save()
+    assert ln.Artifact.filter(key="tags/t.parquet").count() == 2
+    assert ln.Artifact.get(v1.stem_uid).id == v2.id
+    # the same tag in another family is fine
+    other = ln.Artifact(_df(4), key="tags/other.parquet", version="1.0").save()
+    assert other.version == "1.0"
+    v3 = ln.Artifact(_df(3), key="tags/t.parquet", version_tag="2.0").save()
+    assert v3.version == "2.0" and v3.uid.endswith("0002")
+    with pytest.raises(InvalidArgument, match="version"):
+        ln.Artifact(_df(5), version="a", version_tag="b")
+
+
+def test_revising_an_old_version_revises_the_head(instance, caplog):
+    caplog.set_level(logging.WARNING, logger="lamin_pipes")
+    v1 = ln.Artifact(_df(1), key="old/t.parquet").save()
+    v2 = ln.Artifact(_df(2), key="old/t.parquet").save()
+    caplog.clear()
+    v3 = ln.Artifact(_df(3), revises=v1).save()
+    assert v3.stem_uid == v1.stem_uid
+    assert v3.uid.endswith("0002") and v3.version == "3"
+    assert _fresh(v2).is_latest is False and v3.is_latest is True
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "lamin_pipes" and r.levelno == logging.WARNING
+    ]
+    assert any(v1.uid in m and "latest" in m for m in warnings), warnings
+    assert ln.Artifact.filter(is_latest=True).count() == 1
+    # revising the head does not warn
+    caplog.clear()
+    ln.Artifact(_df(4), revises=v3).save()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_exactly_one_head_is_enforced_by_the_database(instance):
+    v1 = ln.Artifact(_df(1), key="db/t.parquet").save()
+    ln.Artifact(_df(2), key="db/t.parquet").save()
+    table = ln.Artifact.__table__.name
+    engine = instance.engine
+    with pytest.raises(sa_exc.IntegrityError), engine.begin() as connection:
+        connection.execute(
+            text(f"UPDATE {table} SET is_latest = :t WHERE id = :id"), {"t": True, "id": v1.id}
+        )
+    assert ln.Artifact.filter(key="db/t.parquet", is_latest=True).count() == 1
+
+
+# --- deleting versions -------------------------------------------------------------------
+
+
+def test_deleting_the_head_promotes_the_newest_remaining(instance):
+    v1 = ln.Artifact(_df(1), key="del/t.parquet").save()
+    v2 = ln.Artifact(_df(2), key="del/t.parquet").save()
+    v3 = ln.Artifact(_df(3), key="del/t.parquet").save()
+    v3.delete()  # to the trash
+    assert v3.is_latest is False
+    assert _fresh(v3).is_latest is False
+    assert _fresh(v2).is_latest is True
+    assert ln.Artifact.get(v1.stem_uid).id == v2.id
+    # a new version continues after the trashed one: uids never repeat
+    v4 = ln.Artifact(_df(4), key="del/t.parquet").save()
+    assert v4.uid.endswith("0003") and v4.stem_uid == v1.stem_uid
+    assert _fresh(v2).is_latest is False
+    # restoring a non-head keeps the current head
+    v3.restore()
+    assert _fresh(v3).is_latest is False and _fresh(v4).is_latest is True
+    # permanently deleting the head promotes too
+    v4.delete(permanent=True)
+    assert _fresh(v3).is_latest is True
+    assert ln.Artifact.get(v1.stem_uid).id == v3.id
+    # deleting a non-head leaves the head alone
+    v1.delete(permanent=True)
+    assert _fresh(v3).is_latest is True
+    assert ln.Artifact.filter(key="del/t.parquet", is_latest=True).count() == 1
+
+
+def test_versions_exclude_the_trash(instance):
+    """``versions`` is documented as "all versions of this record's family, trash excluded"."""
+    v1 = ln.Artifact(_df(1), key="vt/t.parquet").save()
+    v2 = ln.Artifact(_df(2), key="vt/t.parquet").save()
+    v3 = ln.Artifact(_df(3), key="vt/t.parquet").save()
+    v2.delete()
+    assert [v.uid for v in v3.versions] == [v1.uid, v3.uid]
+    v2.restore()
+    assert [v.uid for v in v3.versions] == [v1.uid, v2.uid, v3.uid]
+
+
+def test_restoring_a_lone_trashed_head_makes_it_latest(instance):
+    v1 = ln.Artifact(_df(1), key="restore/t.parquet").save()
+    v1.delete()
+    assert _fresh(v1).is_latest is False
+    v1.restore()
+    assert _fresh(v1).is_latest is True
+    assert ln.Artifact.get(v1.stem_uid).id == v1.id
+
+
+def test_deleting_every_version_then_saving_the_key_again(instance):
+    v1 = ln.Artifact(_df(1), key="again/t.parquet").save()
+    v1.delete(permanent=True)
+    fresh = ln.Artifact(_df(2), key="again/t.parquet").save()
+    assert fresh.is_latest is True and fresh.version == "1"
+
+
+# --- transforms ------------------------------------------------------------------------
+
+
+def test_transform_versions(instance):
+    t1 = ln.Transform(key="pipeline.py", kind="script").save()
+    assert len(t1.uid) == 16 and len(t1.stem_uid) == 12 and t1.uid.endswith("0000")
+    t2 = ln.Transform(key="pipeline.py", kind="script").save()
+    assert t2.stem_uid == t1.stem_uid and t2.uid.endswith("0001") and t2.version == "2"
+    assert _fresh(t1).is_latest is False and t2.is_latest is True
+    t3 = ln.Transform(revises=t2, kind="script", version="3.0").save()
+    assert t3.key == "pipeline.py" and t3.version == "3.0" and t3.uid.endswith("0002")
+    assert [t.uid for t in t1.versions] == [t1.uid, t2.uid, t3.uid]
+    assert ln.Transform.get(t1.stem_uid).id == t3.id
+    with pytest.raises(InvalidArgument, match=r"3\.0"):
+        ln.Transform(key="pipeline.py", version="3.0").save()
+    other = ln.Transform(key="other.py").save()
+    assert other.stem_uid != t1.stem_uid and other.is_latest is True
+    # tracking a key uses the latest transform of the family
+    run = ln.track(key="pipeline.py")
+    ln.finish()
+    assert run.transform.id == t3.id
+    assert ln.Transform.filter(key="pipeline.py").count() == 3
+
+
+# --- concurrent writers ------------------------------------------------------------------
+
+
+def _spawn(instance: Any, key: str, n: int, n_workers: int, tmp_path: Path) -> None:
+    ready = tmp_path / "ready"
+    ready.mkdir()
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(WORKERS),
+                "versions",
+                instance.db,
+                str(instance.storage),
+                key,
+                str(n),
+                f"w{i}",
+                str(ready),
+                str(go),
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(n_workers)
+    ]
+    try:
+        deadline = time.monotonic() + 90
+        while len(list(ready.iterdir())) < n_workers:
+            failed = [p for p in procs if p.poll() not in (None, 0)]
+            if failed or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        go.touch()
+        outputs = [p.communicate(timeout=120) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    problems = [
+        f"worker {i} exited {p.returncode}:\n{err[-3000:]}"
+        for i, (p, (_, err)) in enumerate(zip(procs, outputs, strict=True))
+        if p.returncode != 0
+    ]
+    assert not problems, "\n".join(problems)
+    printed = [uid for out, _ in outputs for uid in out.split()]
+    assert len(printed) == n * n_workers
+    assert len(set(printed)) == len(printed), "two workers got the same uid"
+
+
+def _check_family(key: str, expected: int) -> None:
+    rows = list(ln.Artifact.filter(key=key).order_by("uid"))
+    assert len(rows) == expected
+    uids = [r.uid for r in rows]
+    assert len(set(uids)) == expected
+    assert len({r.stem_uid for r in rows}) == 1, "the key split into several families"
+    counters = sorted(_counter(r) for r in rows)
+    assert counters == list(range(expected)), counters
+    heads = [r for r in rows if r.is_latest]
+    assert len(heads) == 1, [r.uid for r in heads]
+    assert _counter(heads[0]) == expected - 1
+    assert ln.Artifact.get(rows[0].stem_uid).id == heads[0].id
+    for row in rows:
+        path = Path(row.path)
+        assert path.exists(), f"{row.uid}: {path} is missing"
+        assert hash_file(path).hash == row.hash
+
+
+def test_parallel_processes_add_versions(instance, tmp_path):
+    key = "parallel/t.parquet"
+    initial = ln.Artifact(_df(0), key=key).save()
+    _spawn(instance, key, n=10, n_workers=4, tmp_path=tmp_path)
+    _check_family(key, expected=41)
+    assert ln.Artifact.get(initial.id).stem_uid == initial.stem_uid
+    assert ln.Artifact.get(initial.id).uid.endswith("0000")
+    pd.testing.assert_frame_equal(ln.Artifact.get(initial.id).load(), _df(0))
+    written = {
+        (f["worker"][0], int(f["i"][0]))
+        for f in (r.load() for r in ln.Artifact.filter(key=key))
+        if "worker" in f
+    }
+    assert written == {(f"w{w}", i) for w in range(4) for i in range(10)}, "a version was lost"
+    staging = Path(instance.storage) / ".lamindb" / "_staging"
+    assert not staging.exists() or list(staging.iterdir()) == []
+
+
+def test_parallel_processes_create_the_first_version(instance, tmp_path):
+    key = "parallel/new.parquet"
+    _spawn(instance, key, n=1, n_workers=4, tmp_path=tmp_path)
+    _check_family(key, expected=4)
+    written = {f["worker"][0] for f in (r.load() for r in ln.Artifact.filter(key=key))}
+    assert written == {f"w{w}" for w in range(4)}
+    assert ln.Storage.filter().count() == 1
