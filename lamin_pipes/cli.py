@@ -373,8 +373,41 @@ def run_demo(*, db: str | None = None, storage: str | None = None) -> None:
         include=["type__name", "projects__name"], order_by="name"
     )
     _print_frame(df[["uid", "name", "type__name", "projects__name"]])
+
+    print("\n5. Artifacts: versions, dedup, a collection and lineage")
+    import pandas as pd
+
+    raw_df = pd.DataFrame({"sample": list(DEMO_SAMPLES), "organ": ["lung", "heart", "lung"]})
+    with ln.context.run(key="demo: ingest"):
+        raw = ln.Artifact(raw_df, key="demo/raw.parquet", description="demo samples").save()
+    _show("Artifact(df, key='demo/raw.parquet').save()", f"{raw.uid} (v{raw.version})")
+    with ln.context.run(key="demo: clean"):
+        cleaned = raw.load().assign(is_lung=lambda d: d["organ"].eq("lung"))
+        clean_v1 = ln.Artifact(cleaned, key="demo/clean.parquet").save()
+        clean_v2 = ln.Artifact(
+            cleaned[cleaned["is_lung"]].reset_index(drop=True), key="demo/clean.parquet"
+        ).save()
+    _show(
+        "two saves under key 'demo/clean.parquet'",
+        f"versions {clean_v1.version}, {clean_v2.version}; latest {clean_v2.uid}",
+    )
+    again = ln.Artifact(raw_df, key="demo/raw.parquet").save()
+    _show("saving the same content again", f"dedup -> {again.uid == raw.uid}")
+    collection = ln.Collection([raw, clean_v2], key="demo/collection").save()
+    _show("Collection([raw, clean], key='demo/collection')", collection.uid)
+    _show(
+        "Artifact.filter(key__startswith='demo/').count()",
+        ln.Artifact.filter(key__startswith="demo/").count(),
+    )
+    print("\n  clean_v2.view_lineage():")
+    for line in clean_v2.view_lineage().splitlines():
+        print(f"    {line}")
+    print("\n  clean_v2.describe():")
+    for line in clean_v2.describe(return_str=True).splitlines():
+        print(f"    {line}")
     print(
-        "\nDone. Explore further with `lamin-pipes ls record` or `lamin-pipes search ulabel lung`."
+        "\nDone. Explore further with `lamin-pipes ls artifact` or "
+        "`lamin-pipes search ulabel lung`."
     )
 
 
