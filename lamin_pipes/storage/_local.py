@@ -29,13 +29,20 @@ import io
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from lamin_pipes.errors import InvalidArgument
-from lamin_pipes.storage._hashing import DirHash, FileHash, StreamingHasher, combine_hashes
+from lamin_pipes.storage._hashing import (
+    CHUNK_SIZE,
+    DirHash,
+    FileHash,
+    StreamingHasher,
+    combine_hashes,
+)
 from lamin_pipes.storage._keys import validate_key
 
 if TYPE_CHECKING:
@@ -84,15 +91,96 @@ def _copy_hashed(stream: BinaryIO, out: BinaryIO, size: int) -> FileHash:
     hasher = StreamingHasher(size)
     bar = progress_bar(size, "copying")
     try:
-        while block := stream.read(_COPY_SIZE):
-            hasher.update(block)
-            out.write(block)
-            if bar is not None:
-                bar.update(len(block))
+        if not _copy_file_to_file(stream, out, size, hasher, bar):
+            while block := stream.read(_COPY_SIZE):
+                hasher.update(block)
+                out.write(block)
+                if bar is not None:
+                    bar.update(len(block))
     finally:
         if bar is not None:
             bar.close()
     return hasher.result()
+
+
+def _regular_fds(stream: BinaryIO, out: BinaryIO) -> tuple[int, int] | None:
+    try:
+        fds = stream.fileno(), out.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return None
+    if all(stat.S_ISREG(os.fstat(fd).st_mode) for fd in fds):
+        return fds
+    return None
+
+
+def _copy_file_to_file(
+    stream: BinaryIO, out: BinaryIO, size: int, hasher: StreamingHasher, bar: Any
+) -> bool:
+    """Copy a large file to a file; only the hashed head and tail pass through Python.
+
+    For content above two hash chunks (``sha1-fl``) the digest covers the first and
+    last chunk only, so the middle is copied in the kernel (``copy_file_range``) and
+    skipped by the hasher. Returns ``False`` (nothing done) when the fast path does not
+    apply: small content, or a stream that is not a regular file.
+    """
+    if size <= 2 * CHUNK_SIZE or not hasattr(os, "copy_file_range"):
+        return False
+    fds = _regular_fds(stream, out)
+    if fds is None:
+        return False
+    in_fd, out_fd = fds
+    out.flush()
+    src0, dst0 = stream.tell(), out.tell()
+    done = 0
+
+    def pump(n: int) -> None:  # read, hash and write n bytes at the current offset
+        nonlocal done
+        end = done + n
+        while done < end:
+            block = os.pread(in_fd, min(_COPY_SIZE, end - done), src0 + done)
+            if not block:
+                msg = f"the source ended after {done} bytes; {size} were declared"
+                raise InvalidArgument(msg)
+            hasher.update(block)
+            view = memoryview(block)
+            while view:
+                written = os.pwrite(out_fd, view, dst0 + done)
+                view = view[written:]
+                done += written
+            if bar is not None:
+                bar.update(len(block))
+
+    pump(CHUNK_SIZE)
+    middle_end = size - CHUNK_SIZE
+    while done < middle_end:
+        try:
+            copied = os.copy_file_range(in_fd, out_fd, middle_end - done, src0 + done, dst0 + done)
+        except OSError:  # e.g. across file systems on old kernels: copy in user space
+            copied = _copy_range_slowly(in_fd, out_fd, src0 + done, dst0 + done, middle_end - done)
+        if copied == 0:
+            msg = f"the source ended after {done} bytes; {size} were declared"
+            raise InvalidArgument(msg)
+        hasher.skip(copied)
+        done += copied
+        if bar is not None:
+            bar.update(copied)
+    pump(CHUNK_SIZE)
+    if os.pread(in_fd, 1, src0 + size):
+        msg = f"the source holds more than the declared size of {size} bytes"
+        raise InvalidArgument(msg)
+    stream.seek(src0 + size)
+    out.seek(dst0 + size)
+    return True
+
+
+def _copy_range_slowly(in_fd: int, out_fd: int, src: int, dst: int, n: int) -> int:
+    block = os.pread(in_fd, min(_COPY_SIZE, n), src)
+    view = memoryview(block)
+    while view:
+        written = os.pwrite(out_fd, view, dst)
+        view = view[written:]
+        dst += written
+    return len(block)
 
 
 #: Transfers of at least this many bytes show a progress bar (on stderr).
