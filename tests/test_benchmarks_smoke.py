@@ -27,3 +27,38 @@ def test_bench_registry_quick_runs_on_sqlite(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["quick"] is True
     assert set(report["runs"]) == {"lamin_pipes/sqlite"}
+
+
+ARTIFACTS_SCRIPT = SCRIPT.with_name("bench_artifacts.py")
+ARTIFACT_WORKLOADS = (
+    "Artifact(df, key=new).save()",
+    "new version",
+    "load()",
+    "hash_file",
+    "ref: md5sum",
+    "put_file",
+    "ref: cp + sync",
+    "Artifact(64 MiB file",
+)
+
+
+def test_bench_artifacts_quick_runs_on_sqlite(tmp_path: Path) -> None:
+    out = tmp_path / "artifacts.json"
+    command = [
+        sys.executable,
+        str(ARTIFACTS_SCRIPT),
+        "--quick",
+        "--no-postgres",
+        "--json",
+        str(out),
+    ]
+    done = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in ARTIFACT_WORKLOADS:
+        assert name in done.stdout, f"{name!r} missing from the table:\n{done.stdout}"
+    assert "ERR" not in done.stdout, done.stdout
+    report = json.loads(out.read_text())
+    assert report["quick"] is True
+    assert set(report["runs"]) == {"lamin_pipes/sqlite", "reference"}
