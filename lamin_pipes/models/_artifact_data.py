@@ -1,9 +1,10 @@
 """Reading artifacts back: paths, the cache, load and open, and run inputs.
 
-Every read checks what it gets against the record: a file's size always, its content
-hash when it is small enough to hash at no noticeable cost (or when it was just
-downloaded, hashed as it streamed). A mismatch raises instead of returning corrupt
-data.
+Every read checks what it gets against the record: a local file's size always and its
+content hash when it is small enough to hash at no noticeable cost; remote content (a
+file or a folder) is checked against size and hash right after it is downloaded into the
+cache. A mismatch raises :class:`~lamin_pipes.errors.StorageError` instead of returning
+corrupt data.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def cache_artifact(artifact: Any, *, is_run_input: bool | None = None) -> Path:
     if local is None:
         from ..storage._cache import cached
 
-        check = None if artifact._overwrite_versions or artifact.n_files else artifact.hash
+        check = None if artifact._overwrite_versions else artifact.hash
         local = cached(store, key, size=artifact.size if check else None, hash=check)
     else:
         _verify_local(artifact, local)
