@@ -68,6 +68,7 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
     _len_stem = 16
     _family_key = ("storage_id", "key")
     _queryset_mixin = ArtifactSet
+    _delete_one_by_one = True
 
     uid: str = fields.CharField(
         max_length=20,

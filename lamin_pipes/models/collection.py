@@ -51,6 +51,7 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
     _name_field = "key"
     _len_stem = 16
     _family_key = ("key",)
+    _delete_one_by_one = True
 
     uid: str = fields.CharField(
         max_length=20,

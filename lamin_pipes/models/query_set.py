@@ -787,6 +787,12 @@ class BasicQuerySet(Generic[T]):
         """
         from ._query_writes import delete_records
 
+        if getattr(self.model, "_delete_one_by_one", False):
+            # Artifacts and collections: each record's delete() keeps its family's head
+            # and removes stored content.
+            for record in list(self):
+                record.delete(permanent=permanent)  # type: ignore[attr-defined]
+            return
         delete_records(self, permanent)
 
     def create(self, **kwargs: Any) -> T:
@@ -1025,6 +1031,16 @@ class QuerySet(BasicQuerySet[T]):
             raise InvalidArgument(f"get() takes an int id, a uid string or lookups, got {idlike!r}")
         if not expressions:
             return self.one()
+        if "is_latest" in self.model._meta.fields and "is_latest" not in expressions:  # type: ignore[attr-defined]
+            # Versioned registries: the latest version matches (lamindb does the same),
+            # else the newest matching one.
+            try:
+                return self.filter(**expressions, is_latest=True).one()
+            except DoesNotExist:
+                found = self.filter(**expressions).order_by("-created_at", "-id").first()
+                if found is None:
+                    raise
+                return found
         return self.filter(**expressions).one()
 
     def filter(self, *queries: Any, **expressions: Any) -> QuerySet[T]:

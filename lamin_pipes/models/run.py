@@ -80,6 +80,7 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
     _name_field = "key"
     _len_stem = 12
     _family_key = ("key",)
+    _delete_one_by_one = True
 
     uid: str = fields.CharField(
         max_length=16,
@@ -134,6 +135,25 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
         if self.__dict__.get("id") is not None:
             return super().save(*args, **kwargs)  # type: ignore[return-value]
         return self._insert(only_new_family=False)
+
+    def delete(self, permanent: bool | None = None, **kwargs: Any) -> None:  # type: ignore[override]
+        """Trash (or with ``permanent=True`` delete) the transform.
+
+        Deleting the latest version makes the newest remaining one the latest.
+        """
+        from sqlalchemy.orm import attributes
+
+        from ._is_versioned import promote_newest
+        from .sqlrecord import record_instance
+
+        was_latest = self.id is not None and bool(self.is_latest)
+        inst = record_instance(self)
+        with inst.atomic():
+            super().delete(permanent=permanent, **kwargs)
+            if was_latest:
+                promote_newest(inst, Transform, self.stem_uid, exclude_id=self.id)
+        if was_latest:
+            attributes.set_committed_value(self, "is_latest", value=False)
 
     def _insert(self, *, only_new_family: bool) -> Transform:
         from ._is_versioned import insert_version

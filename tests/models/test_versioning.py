@@ -311,3 +311,37 @@ def test_parallel_processes_create_the_first_version(instance, tmp_path):
     written = {f["worker"][0] for f in (r.load() for r in ln.Artifact.filter(key=key))}
     assert written == {f"w{w}" for w in range(4)}
     assert ln.Storage.filter().count() == 1
+
+
+def test_get_by_lookups_returns_the_latest_version(instance):
+    first = ln.Artifact({"v": 1}, key="get/latest.json").save()
+    second = ln.Artifact({"v": 2}, key="get/latest.json").save()
+    assert ln.Artifact.get(key="get/latest.json") == second
+    assert ln.Artifact.get(key="get/latest.json", is_latest=False) == first
+    second.delete()
+    assert ln.Artifact.get(key="get/latest.json") == first
+    first.delete()  # no version left on the main branch: the newest match
+    with pytest.raises(ln.Artifact.DoesNotExist):
+        ln.Artifact.get(key="get/latest.json")
+
+
+def test_queryset_delete_keeps_heads_and_removes_files(instance):
+    versions = [ln.Artifact({"v": i}, key="qs/delete.json").save() for i in range(3)]
+    paths = [Path(a.path) for a in versions]
+    ln.Artifact.filter(uid=versions[2].uid).delete()
+    versions[1].refresh_from_db()
+    assert versions[1].is_latest
+    ln.Artifact.filter(key="qs/delete.json").delete(permanent=True)
+    assert not any(p.exists() for p in paths[:2])
+    assert ln.Artifact.objects.filter(key="qs/delete.json").count() == 1  # the trashed one
+
+
+def test_deleting_the_latest_transform_promotes_the_previous(instance):
+    first = ln.Transform(key="t-delete.py").save()
+    second = ln.Transform(key="t-delete.py").save()
+    second.delete()
+    first.refresh_from_db()
+    assert first.is_latest and not second.is_latest
+    ln.Transform.filter(key="t-delete.py").delete()
+    first.refresh_from_db()
+    assert not first.is_latest and first.branch_id == -1
