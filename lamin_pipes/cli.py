@@ -403,7 +403,7 @@ def run_demo(*, db: str | None = None, storage: str | None = None) -> None:
     for line in clean_v2.view_lineage().splitlines():
         print(f"    {line}")
     print("\n  clean_v2.describe():")
-    for line in clean_v2.describe(return_str=True).splitlines():
+    for line in (clean_v2.describe(return_str=True) or "").splitlines():
         print(f"    {line}")
     print(
         "\nDone. Explore further with `lamin-pipes ls artifact` or "

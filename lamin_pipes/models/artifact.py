@@ -386,7 +386,7 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         print(text)
         return None
 
-    def view_lineage(self, return_format: str = "text") -> str | None:
+    def view_lineage(self, return_format: str = "text") -> str:
         """Show the runs and artifacts that led to this artifact (``"text"`` or ``"dot"``)."""
         from ._lineage import view_lineage
 

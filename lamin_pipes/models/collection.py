@@ -284,7 +284,7 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         print(text)
         return None
 
-    def view_lineage(self, return_format: str = "text") -> str | None:
+    def view_lineage(self, return_format: str = "text") -> str:
         """Show the runs and artifacts that led to this collection."""
         from ._lineage import view_lineage
 
