@@ -33,7 +33,7 @@ from sqlalchemy.orm import attributes
 from ..core._context import active_run
 from ..errors import InvalidArgument
 from ..storage._keys import validate_key
-from ._is_versioned import insert_version, promote_newest
+from ._is_versioned import Duplicate, insert_version, promote_newest
 from .sqlrecord import make_saved, record_instance
 
 if TYPE_CHECKING:
@@ -210,12 +210,15 @@ def save_artifact(artifact: Artifact) -> Artifact:
         artifact.hash = digest.hash
         artifact._hash_type = digest.hash_type
         artifact.n_files = getattr(digest, "n_files", None)
+        model = type(artifact)
+        find_duplicate = None
         if not state.get("_lp_skip_hash_lookup"):
-            existing = _find_by_hash(inst, type(artifact), digest.hash)
-            if existing is not None:
-                _remove(store, staging, is_dir=is_dir)
-                _adopt(artifact, existing, inst)
-                return artifact
+            # Looked up inside the insert's transaction, under a lock on the hash, so
+            # that concurrent saves of the same content return one artifact.
+            def same_hash(session: Any) -> int | None:
+                return _id_by_hash(session, model, digest.hash)
+
+            find_duplicate = (f"{model.__tablename__}:hash:{digest.hash}", same_hash)
         artifact._prepare_save()
 
         def move_into_place(record: Any) -> None:
@@ -234,7 +237,12 @@ def save_artifact(artifact: Artifact) -> Artifact:
                 revises=revises,
                 before_commit=move_into_place,
                 after_conflict=move_back,
+                find_duplicate=find_duplicate,
             )
+        except Duplicate as duplicate:
+            _remove(store, staging, is_dir=is_dir)
+            _adopt(artifact, inst.get_by_id(model, duplicate.record_id), inst)
+            return artifact
         except BaseException:
             if final:
                 _move(store, final.pop(), staging, is_dir=is_dir)
@@ -392,8 +400,8 @@ def _fsync_dir(path: Path) -> None:
 _BY_HASH: dict[Any, Any] = {}
 
 
-def _find_by_hash(inst: Any, model: Any, digest: str) -> Any:
-    """The oldest main-branch record with this content hash (else ``None``)."""
+def _id_by_hash(session: Any, model: Any, digest: str) -> int | None:
+    """The id of the oldest main-branch record with this content hash (else ``None``)."""
     stmt = _BY_HASH.get(model)
     if stmt is None:
         table = model.__table__
@@ -404,15 +412,14 @@ def _find_by_hash(inst: Any, model: Any, digest: str) -> Any:
             .limit(1)
         )
         _BY_HASH[model] = stmt
-    with inst.read_session() as session:
-        found = session.execute(stmt, {"hash": digest}).scalar()
-    return None if found is None else inst.get_by_id(model, found)
+    return session.execute(stmt, {"hash": digest}).scalar()  # type: ignore[no-any-return]
 
 
 def _adopt(artifact: Any, existing: Any, inst: Any) -> None:
     """Make the unsaved ``artifact`` the saved ``existing`` one (same row, same state)."""
     logger.info(
-        "returning the existing artifact with the same hash: %s (key=%r)",
+        "returning the existing %s with the same hash: %s (key=%r)",
+        type(existing).__name__.lower(),
         existing.uid,
         existing.key,
     )

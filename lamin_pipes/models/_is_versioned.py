@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Index, and_, bindparam, func, insert, select, true, update
+from sqlalchemy import Index, and_, bindparam, func, insert, select, text, true, update
 from sqlalchemy import exc as sa_exc
 
 from .. import fields
@@ -54,6 +54,24 @@ class VersionConflict(Exception):
 
 class FamilyExists(Exception):
     """Internal: ``insert_version(only_new_family=True)`` found a family with the key."""
+
+
+class Duplicate(Exception):
+    """Internal: ``insert_version(find_duplicate=...)`` found a record to return instead."""
+
+    def __init__(self, record_id: int) -> None:
+        super().__init__(record_id)
+        self.record_id = record_id
+
+
+def _advisory_lock(session: Any, name: str) -> None:
+    """Serialize transactions on ``name`` (PostgreSQL; SQLite writers are serialized)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    import hashlib
+
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+    session.execute(_ADVISORY_LOCK, {"key": key})
 
 
 def encode_counter(n: int) -> str:
@@ -186,6 +204,7 @@ def _is_version_conflict(error: sa_exc.IntegrityError) -> bool:
 
 
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 def _statement(model: Any, name: str, *extra: str) -> Any:
@@ -259,6 +278,7 @@ def insert_version(
     before_commit: Callable[[Any], None] | None = None,
     after_conflict: Callable[[Any], None] | None = None,
     only_new_family: bool = False,
+    find_duplicate: tuple[str, Callable[[Any], int | None]] | None = None,
 ) -> Any:
     """Insert ``record`` as a new version (or a new family) and move ``is_latest``.
 
@@ -275,6 +295,10 @@ def insert_version(
         after_conflict: Called after a rolled-back attempt, before the retry.
         only_new_family: Raise :class:`FamilyExists` instead of adding a version when
             a family with the record's key exists (get-or-create by key).
+        find_duplicate: ``(lock name, finder)``: inside the transaction, after taking
+            an advisory lock on the name, ``finder(session)`` returns the id of an
+            existing record to use instead (then :class:`Duplicate` is raised and
+            nothing is written), so concurrent saves of the same content dedup.
 
     Returns:
         The previous head as ``(id, uid)`` (``None`` for a new family).
@@ -297,6 +321,12 @@ def insert_version(
     for attempt in range(_MAX_ATTEMPTS):
         try:
             with inst.atomic() as session:
+                if find_duplicate is not None:
+                    lock_name, finder = find_duplicate
+                    _advisory_lock(session, lock_name)
+                    duplicate = finder(session)
+                    if duplicate is not None:
+                        raise Duplicate(duplicate)
                 stem = revises.uid[:stem_len] if revises is not None else None
                 head_is_latest = True
                 head = (
@@ -351,7 +381,7 @@ def insert_version(
             return head
         except VersionConflict:
             pass
-        except FamilyExists:
+        except (FamilyExists, Duplicate):
             _reset_after_rollback(record)
             raise
         except sa_exc.IntegrityError as error:

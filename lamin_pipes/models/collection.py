@@ -156,21 +156,18 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             return super().save(*args, **kwargs)  # type: ignore[return-value]
         inst = self._check_writable()
         members: list[Artifact] = state["_lp_members"]
+        from ._artifact_save import _adopt, _id_by_hash
+        from ._is_versioned import Duplicate
+
         try:
+            find_duplicate = None
             if not state.get("_lp_skip_hash_lookup"):
-                from .query_set import QuerySet
+                digest = self.hash
 
-                existing = (
-                    QuerySet(Collection, instance=inst)
-                    .filter(hash=self.hash)
-                    .order_by("id")
-                    .first()
-                )
-                if existing is not None:
-                    from ._artifact_save import _adopt
+                def same_hash(session: Any) -> int | None:
+                    return _id_by_hash(session, Collection, digest)  # type: ignore[arg-type]
 
-                    _adopt(self, existing, inst)
-                    return self
+                find_duplicate = (f"lamindb_collection:hash:{digest}", same_hash)
             self._prepare_save()
             link = type(self)._meta.fields["artifacts"]
 
@@ -181,7 +178,17 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
                 with inst.session() as session:
                     session.execute(table.insert(), rows)
 
-            insert_version(self, inst, revises=state.get("_lp_revises"), before_commit=link_members)
+            try:
+                insert_version(
+                    self,
+                    inst,
+                    revises=state.get("_lp_revises"),
+                    before_commit=link_members,
+                    find_duplicate=find_duplicate,
+                )
+            except Duplicate as duplicate:
+                _adopt(self, inst.get_by_id(Collection, duplicate.record_id), inst)
+                return self
         finally:
             for name in ("_lp_members", "_lp_revises", "_lp_skip_hash_lookup"):
                 state.pop(name, None)

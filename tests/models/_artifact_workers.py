@@ -10,6 +10,10 @@ Modes:
     the family). Before the first save the worker touches ``READY_DIR/WORKER`` and waits
     for ``GO_FILE`` so that all workers start saving at the same moment.
 
+``same-content DB STORAGE KEY N WORKER READY_DIR GO_FILE``
+    Like ``versions``, but every worker saves the same DataFrame under its own key
+    ``KEY/WORKER.parquet`` (``N`` is ignored): concurrent dedup.
+
 ``crash-after-move DB STORAGE KEY [KIND]``
     Save an artifact (``KIND`` ``frame``, the default: a DataFrame; ``folder``: a
     directory of two files) but exit (``os._exit``) right after its content was moved
@@ -53,6 +57,22 @@ def save_versions(
     for frame in frames:
         artifact = ln.Artifact(frame, key=key).save()
         print(artifact.uid, flush=True)
+
+
+def save_same_content(
+    db: str, storage: str, key: str, worker: str, ready_dir: str, go_file: str
+) -> None:
+    import pandas as pd
+
+    import lamin_pipes as ln
+
+    ln.connect(db, storage)
+    ln.Storage.default()
+    frame = pd.DataFrame({"shared": [1, 2, 3]})
+    (Path(ready_dir) / worker).touch()
+    _wait_for(Path(go_file))
+    artifact = ln.Artifact(frame, key=f"{key}/{worker}.parquet").save()
+    print(artifact.uid, flush=True)
 
 
 def _sample():
@@ -115,6 +135,9 @@ def main(argv: list[str]) -> None:
     if mode == "versions":
         db, storage, key, n, worker, ready_dir, go_file = args
         save_versions(db, storage, key, int(n), worker, ready_dir, go_file)
+    elif mode == "same-content":
+        db, storage, key, _, worker, ready_dir, go_file = args
+        save_same_content(db, storage, key, worker, ready_dir, go_file)
     elif mode == "crash-after-move":
         crash_after_move(*args)
     elif mode == "crash-while-staging":

@@ -219,7 +219,9 @@ def test_transform_versions(instance):
 # --- concurrent writers ------------------------------------------------------------------
 
 
-def _spawn(instance: Any, key: str, n: int, n_workers: int, tmp_path: Path) -> None:
+def _spawn(
+    instance: Any, key: str, n: int, n_workers: int, tmp_path: Path, mode: str = "versions"
+) -> list[str]:
     ready = tmp_path / "ready"
     ready.mkdir()
     go = tmp_path / "go"
@@ -228,7 +230,7 @@ def _spawn(instance: Any, key: str, n: int, n_workers: int, tmp_path: Path) -> N
             [
                 sys.executable,
                 str(WORKERS),
-                "versions",
+                mode,
                 instance.db,
                 str(instance.storage),
                 key,
@@ -264,8 +266,10 @@ def _spawn(instance: Any, key: str, n: int, n_workers: int, tmp_path: Path) -> N
     ]
     assert not problems, "\n".join(problems)
     printed = [uid for out, _ in outputs for uid in out.split()]
-    assert len(printed) == n * n_workers
-    assert len(set(printed)) == len(printed), "two workers got the same uid"
+    if mode == "versions":
+        assert len(printed) == n * n_workers
+        assert len(set(printed)) == len(printed), "two workers got the same uid"
+    return printed
 
 
 def _check_family(key: str, expected: int) -> None:
@@ -345,3 +349,13 @@ def test_deleting_the_latest_transform_promotes_the_previous(instance):
     ln.Transform.filter(key="t-delete.py").delete()
     first.refresh_from_db()
     assert not first.is_latest and first.branch_id == -1
+
+
+def test_parallel_saves_of_the_same_content_return_one_artifact(instance, tmp_path):
+    uids = _spawn(instance, "same", n=1, n_workers=4, tmp_path=tmp_path, mode="same-content")
+    assert len(uids) == 4
+    assert len(set(uids)) == 1, f"concurrent saves of one content made {set(uids)}"
+    [artifact] = ln.Artifact.filter(key__startswith="same/").to_list()
+    assert artifact.uid == uids[0]
+    staging = Path(instance.storage) / ".lamindb" / "_staging"
+    assert not staging.exists() or list(staging.iterdir()) == []
