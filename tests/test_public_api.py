@@ -165,6 +165,28 @@ def test_readme_quickstart_runs(
             instance_module._ENGINES.pop(key).dispose()
 
 
+def test_readme_artifact_example_runs(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    (example,) = _readme_block("python", "Artifacts, versions and lineage")
+    monkeypatch.setenv("LAMIN_PIPES_DB", db_url)
+    monkeypatch.setenv("LAMIN_PIPES_STORAGE", str(tmp_path / "storage"))
+    previous = (settings._instance, settings._user)
+    try:
+        exec(compile(example, "README.md", "exec"), {})
+        latest = ln.Artifact.get(key="data/raw.parquet")
+        assert latest.version == "2"
+        assert latest.run.transform.key == "clean"
+        [raw] = latest.run.input_artifacts.to_list()
+        assert raw.run.transform.key == "ingest"
+        printed = capsys.readouterr().out
+        assert "Transform 'ingest'" in printed and "Artifact: data/raw.parquet (v2)" in printed
+    finally:
+        settings._instance, settings._user = previous
+        for key in [k for k in instance_module._ENGINES if k[1] == normalize_url(db_url)]:
+            instance_module._ENGINES.pop(key).dispose()
+
+
 def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one() -> None:
     (main_job,) = _readme_block("bash", "Run the main job")
     (tests,) = _readme_block("bash", "Run the tests")

@@ -270,6 +270,7 @@ def _prepare_replacement(artifact: Any) -> None:
     artifact.n_observations = state["_lp_source"].n_observations
     artifact.otype = state["_lp_source"].otype or artifact.otype
     artifact.run_id = None
+    artifact.created_by_id = None  # the replacing user, filled in by the save hooks
     for name in ("created_at", "updated_at"):
         state.pop(name, None)
     from ..core._types import utcnow
