@@ -63,6 +63,7 @@ from bench_registry import (  # noqa: E402  (standard library only: runs under e
     WORKER_TIMEOUT_S,
     Goal,
     Target,
+    base_parser,
     engine_meta,
     figure,
     fmt,
@@ -72,9 +73,9 @@ from bench_registry import (  # noqa: E402  (standard library only: runs under e
     open_engine,
     pg_admin_engine,
     pg_server,
+    report,
     run_step,
     timed,
-    versions_line,
 )
 
 DEFAULT_JSON = HERE / "results" / "artifacts.json"
@@ -750,65 +751,25 @@ def orchestrate(args: argparse.Namespace) -> int:
     info["load_average_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     table = render_table(runs, sizes)
     footer = notes(runs, sizes, skipped)
-    print(
+    header = (
         f"Artifact benchmarks{' (--quick)' if args.quick else ''} on {info['platform']}, "
         f"{info['cpus']} CPUs, load average {info['load_average']} at start, "
         f"{info['load_average_end']} at the end. "
         "lp = lamin_pipes; lamindb/lp = lamindb's time over lamin_pipes' on SQLite "
         "(> 1: lamin_pipes is faster)."
     )
-    print("\n".join(versions_line(name, run["meta"]) for name, run in runs.items() if run["meta"]))
-    print()
-    print(table)
-    print()
-    print("\n".join(f"- {line}" for line in footer))
-    report = {
-        "machine": info,
-        "sizes": asdict(sizes),
-        "quick": args.quick,
-        "runs": runs,
-        "table": table.splitlines(),
-        "notes": footer,
-    }
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2, default=str))
-    print(f"\nJSON: {out}")
-    failed = [
-        f"{name}: {key}"
-        for name, run in runs.items()
-        for key, item in run["results"].items()
-        if "error" in item
-    ]
-    if failed:
-        log("failed: " + ", ".join(failed))
-    return 1 if failed else 0
+    return report(header, runs, table, footer, info, asdict(sizes), args)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--lamindb-python",
-        metavar="PATH",
-        help="python of a virtualenv with lamindb; runs its workloads too",
+    parser = base_parser(
+        __doc__.splitlines()[0],
+        quick_help="one round, a 64 MiB file",
+        postgres_help="PostgreSQL server to create a throw-away database on",
+        json_default=DEFAULT_JSON,
     )
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        help=f"PostgreSQL server to create a throw-away database on "
-        f"(default: {DEFAULT_PG} when reachable)",
-    )
-    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
-    parser.add_argument("--quick", action="store_true", help="one round, a 64 MiB file")
-    parser.add_argument("--json", default=str(DEFAULT_JSON), help="where to write the JSON")
-    worker_args = parser.add_argument_group("worker (internal)")
-    worker_args.add_argument("--worker", choices=("lamin_pipes", "lamindb"), help=argparse.SUPPRESS)
-    worker_args.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
-    worker_args.add_argument("--db", help=argparse.SUPPRESS)
-    worker_args.add_argument("--storage", help=argparse.SUPPRESS)
-    worker_args.add_argument("--sizes", help=argparse.SUPPRESS)
-    worker_args.add_argument("--file", help=argparse.SUPPRESS)
-    worker_args.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 

@@ -906,20 +906,34 @@ def orchestrate(args: argparse.Namespace) -> int:
     info["load_average_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     table = render_table(runs, sizes)
     footer = notes(runs, sizes, skipped)
-    print(
+    header = (
         f"Registry benchmarks{' (--quick)' if args.quick else ''} on {info['platform']}, "
         f"{info['cpus']} CPUs, load average {info['load_average']} at start, "
         f"{info['load_average_end']} at the end. "
         "lp = lamin_pipes; lamindb/lp = ratio on SQLite (> 1: lamin_pipes is faster)."
     )
-    print("\n".join(versions_line(name, run["meta"]) for name, run in runs.items()))
+    return report(header, runs, table, footer, info, asdict(sizes), args)
+
+
+def report(
+    header: str,
+    runs: dict[str, Any],
+    table: str,
+    footer: list[str],
+    info: dict[str, Any],
+    sizes: dict[str, Any],
+    args: argparse.Namespace,
+) -> int:
+    """Print the header, versions, table and notes; write the JSON; 1 if a workload failed."""
+    print(header)
+    print("\n".join(versions_line(name, run["meta"]) for name, run in runs.items() if run["meta"]))
     print()
     print(table)
     print()
     print("\n".join(f"- {line}" for line in footer))
-    report = {
+    document = {
         "machine": info,
-        "sizes": asdict(sizes),
+        "sizes": sizes,
         "quick": args.quick,
         "runs": runs,
         "table": table.splitlines(),
@@ -927,7 +941,7 @@ def orchestrate(args: argparse.Namespace) -> int:
     }
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2, default=str))
+    out.write_text(json.dumps(document, indent=2, default=str))
     print(f"\nJSON: {out}")
     failed = [
         f"{name}: {key}"
@@ -940,8 +954,11 @@ def orchestrate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def base_parser(
+    description: str, *, quick_help: str, postgres_help: str, json_default: Path
+) -> argparse.ArgumentParser:
+    """The options every benchmark script shares (worker options included)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--lamindb-python",
         metavar="PATH",
@@ -950,19 +967,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--postgres",
         metavar="URL",
-        help=f"PostgreSQL server to create throw-away databases on "
-        f"(default: {DEFAULT_PG} when reachable)",
+        help=f"{postgres_help} (default: {DEFAULT_PG} when reachable)",
     )
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--json", default=str(DEFAULT_JSON), help="where to write the JSON")
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--json", default=str(json_default), help="where to write the JSON")
     worker_args = parser.add_argument_group("worker (internal)")
     worker_args.add_argument("--worker", choices=("lamin_pipes", "lamindb"), help=argparse.SUPPRESS)
-    worker_args.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     worker_args.add_argument("--db", help=argparse.SUPPRESS)
     worker_args.add_argument("--storage", help=argparse.SUPPRESS)
     worker_args.add_argument("--sizes", help=argparse.SUPPRESS)
     worker_args.add_argument("--out", help=argparse.SUPPRESS)
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = base_parser(
+        __doc__.splitlines()[0],
+        quick_help="small sizes, for a smoke run",
+        postgres_help="PostgreSQL server to create throw-away databases on",
+        json_default=DEFAULT_JSON,
+    )
+    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
