@@ -291,7 +291,36 @@ def _parallel_map(function: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]
             raise
 
 
-class LocalStore:
+class _PutFromStream:
+    """``put_file`` and ``put_bytes`` of a store, in terms of its ``put_stream``."""
+
+    def put_stream(self, stream: BinaryIO, key: str, *, size: int) -> FileHash:
+        raise NotImplementedError  # every store defines it
+
+    def put_file(self, src: str | os.PathLike[str], key: str) -> FileHash:
+        """Store the file ``src`` under ``key``, hashing it in the same pass.
+
+        Returns:
+            Size, content hash and hash type of what was stored.
+
+        Raises:
+            InvalidArgument: ``key`` is invalid, ``src`` is not a regular file, or its
+                size changed while it was read (nothing is then stored under ``key``).
+        """
+        source = Path(src)
+        if not source.is_file():
+            msg = f"{str(source)!r} is not a file; put_file copies one regular file"
+            raise InvalidArgument(msg)
+        with source.open("rb") as stream:
+            return self.put_stream(stream, key, size=os.fstat(stream.fileno()).st_size)
+
+    def put_bytes(self, data: bytes | bytearray | memoryview, key: str) -> FileHash:
+        """Store ``data`` under ``key``."""
+        view = memoryview(data).cast("B")
+        return self.put_stream(io.BytesIO(view), key, size=len(view))
+
+
+class LocalStore(_PutFromStream):
     """Objects stored as files under one root directory, addressed by key.
 
     Satisfies the :class:`~lamin_pipes.storage.Store` protocol.
@@ -413,27 +442,6 @@ class LocalStore:
         trash = _temp_sibling(path, "del")
         os.replace(path, trash)
         shutil.rmtree(trash)
-
-    def put_file(self, src: str | os.PathLike[str], key: str) -> FileHash:
-        """Copy the file ``src`` to ``key``, hashing it in the same pass.
-
-        Returns:
-            Size, content hash and hash type of what was written.
-
-        Raises:
-            InvalidArgument: ``key`` is invalid or ``src`` is not a regular file.
-        """
-        source = Path(src)
-        if not source.is_file():
-            msg = f"{str(source)!r} is not a file; put_file copies one regular file"
-            raise InvalidArgument(msg)
-        with source.open("rb") as stream:
-            return self.put_stream(stream, key, size=os.fstat(stream.fileno()).st_size)
-
-    def put_bytes(self, data: bytes | bytearray | memoryview, key: str) -> FileHash:
-        """Write ``data`` to ``key``."""
-        view = memoryview(data).cast("B")
-        return self.put_stream(io.BytesIO(view), key, size=len(view))
 
     def put_stream(self, stream: BinaryIO, key: str, *, size: int) -> FileHash:
         """Write ``size`` bytes read from ``stream`` to ``key``, atomically.

@@ -34,7 +34,6 @@ Examples:
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import threading
 from pathlib import Path
@@ -47,6 +46,7 @@ from lamin_pipes.storage._local import (
     _copy_hashed,
     _dir_hash,
     _parallel_map,
+    _PutFromStream,
     _remove,
     _replace_path,
     _source_dir_files,
@@ -112,7 +112,7 @@ def _discard(out: Any) -> None:
     out.closed = True  # otherwise close() or __del__ would commit the buffered part
 
 
-class S3Store:
+class S3Store(_PutFromStream):
     """Objects stored under ``s3://bucket/prefix``, addressed by key.
 
     Satisfies the :class:`~lamin_pipes.storage.Store` protocol. The s3fs filesystem is
@@ -262,28 +262,6 @@ class S3Store:
         """A part size that keeps an upload of ``size`` bytes within S3's part limit."""
         needed = -(-size // (_MAX_PARTS - 1))
         return max(self.block_size, needed)
-
-    def put_file(self, src: str | os.PathLike[str], key: str) -> FileHash:
-        """Upload the file ``src`` to ``key``, hashing it in the same read pass.
-
-        Returns:
-            Size, content hash and hash type of what was uploaded.
-
-        Raises:
-            InvalidArgument: ``key`` is invalid, ``src`` is not a regular file, or its size
-                changed while it was read (nothing is then stored under ``key``).
-        """
-        source = Path(src)
-        if not source.is_file():
-            msg = f"{str(source)!r} is not a file; put_file copies one regular file"
-            raise InvalidArgument(msg)
-        with source.open("rb") as stream:
-            return self.put_stream(stream, key, size=os.fstat(stream.fileno()).st_size)
-
-    def put_bytes(self, data: bytes | bytearray | memoryview, key: str) -> FileHash:
-        """Upload ``data`` to ``key``."""
-        view = memoryview(data).cast("B")
-        return self.put_stream(io.BytesIO(view), key, size=len(view))
 
     def put_stream(self, stream: BinaryIO, key: str, *, size: int) -> FileHash:
         """Upload ``size`` bytes read from ``stream`` to ``key``, atomically.
