@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, update
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import select, update
 from sqlalchemy.orm import attributes
 
 from ..core._context import active_run
@@ -211,14 +211,9 @@ def save_artifact(artifact: Artifact) -> Artifact:
         artifact._hash_type = digest.hash_type
         artifact.n_files = getattr(digest, "n_files", None)
         model = type(artifact)
-        find_duplicate = None
-        if not state.get("_lp_skip_hash_lookup"):
-            # Looked up inside the insert's transaction, under a lock on the hash, so
-            # that concurrent saves of the same content return one artifact.
-            def same_hash(session: Any) -> int | None:
-                return _id_by_hash(session, model, digest.hash)
-
-            find_duplicate = (f"{model.__tablename__}:hash:{digest.hash}", same_hash)
+        # Looked up inside the insert's transaction, under a lock on the hash, so that
+        # concurrent saves of the same content return one artifact.
+        dedup_hash = None if state.get("_lp_skip_hash_lookup") else digest.hash
         artifact._prepare_save()
 
         def move_into_place(record: Any) -> None:
@@ -237,7 +232,7 @@ def save_artifact(artifact: Artifact) -> Artifact:
                 revises=revises,
                 before_commit=move_into_place,
                 after_conflict=move_back,
-                find_duplicate=find_duplicate,
+                dedup_hash=dedup_hash,
             )
         except Duplicate as duplicate:
             _remove(store, staging, is_dir=is_dir)
@@ -396,24 +391,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-_BY_HASH: dict[Any, Any] = {}
-
-
-def _id_by_hash(session: Any, model: Any, digest: str) -> int | None:
-    """The id of the oldest main-branch record with this content hash (else ``None``)."""
-    stmt = _BY_HASH.get(model)
-    if stmt is None:
-        table = model.__table__
-        stmt = (
-            select(table.c.id)
-            .where(table.c.hash == bindparam("hash"), table.c.branch_id == 1)
-            .order_by(table.c.id)
-            .limit(1)
-        )
-        _BY_HASH[model] = stmt
-    return session.execute(stmt, {"hash": digest}).scalar()  # type: ignore[no-any-return]
 
 
 def _adopt(artifact: Any, existing: Any, inst: Any) -> None:

@@ -28,9 +28,20 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Index, and_, bindparam, func, insert, select, text, true, update
+from sqlalchemy import (
+    Index,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy import exc as sa_exc
 
 from .. import fields
@@ -226,8 +237,6 @@ def _statement(model: Any, name: str, *extra: str) -> Any:
         for column in extra:
             stmt = stmt.where(table.c[column] == bindparam(column))
         stmt = stmt.limit(1)
-    elif name == "max_uid":
-        stmt = select(func.max(table.c.uid)).where(stem == bindparam("stem"))
     elif name == "demote":
         stmt = (
             update(table)
@@ -242,6 +251,80 @@ def _statement(model: Any, name: str, *extra: str) -> Any:
     return stmt
 
 
+class _Head(NamedTuple):
+    id: int
+    uid: str
+
+
+def _probe(
+    session: Any,
+    model: Any,
+    *,
+    stem: str | None,
+    key: dict[str, Any] | None,
+    dedup_hash: str | None,
+) -> Any:
+    """``(dup_id, head_id, head_uid, max_uid)`` of a save, in one statement.
+
+    ``dup_id``: the oldest main-branch record with ``dedup_hash``; ``head_id``/``head_uid``:
+    the latest version of the family given by ``stem`` or ``key``; ``max_uid``: the
+    family's highest uid (the next counter follows it). Missing parts are ``None``.
+    """
+    mode = "stem" if stem is not None else "key" if key is not None else "none"
+    key_columns = tuple(key) if key is not None and stem is None else ()
+    cache_key = (model, "probe", mode, key_columns, dedup_hash is not None)
+    stmt = _STATEMENTS.get(cache_key)
+    if stmt is None:
+        stmt = _build_probe(model, mode, key_columns, with_dedup=dedup_hash is not None)
+        _STATEMENTS[cache_key] = stmt
+    params: dict[str, Any] = {}
+    if dedup_hash is not None:
+        params["dedup_hash"] = dedup_hash
+    if mode == "stem":
+        params["stem"] = stem
+    elif mode == "key":
+        params.update(key)  # type: ignore[arg-type]
+    return session.execute(stmt, params).one()
+
+
+def _build_probe(model: Any, mode: str, key_columns: tuple[str, ...], *, with_dedup: bool) -> Any:
+    table = model.__table__
+    n = model._len_stem
+    columns: list[Any] = []
+    if with_dedup:
+        columns.append(
+            select(table.c.id)
+            .where(table.c.hash == bindparam("dedup_hash"), table.c.branch_id == 1)
+            .order_by(table.c.id)
+            .limit(1)
+            .scalar_subquery()
+            .label("dup_id")
+        )
+    else:
+        columns.append(literal_column("NULL").label("dup_id"))
+    if mode == "none":
+        columns += [
+            literal_column("NULL").label(name) for name in ("head_id", "head_uid", "max_uid")
+        ]
+        return select(*columns)
+    where = [table.c.is_latest == true()]
+    if mode == "stem":
+        where.append(func.substr(table.c.uid, 1, n) == bindparam("stem"))
+    else:
+        where += [table.c[column] == bindparam(column) for column in key_columns]
+    head_uid = select(table.c.uid).where(*where).limit(1).scalar_subquery()
+    family = table.alias("family")
+    columns += [
+        select(table.c.id).where(*where).limit(1).scalar_subquery().label("head_id"),
+        head_uid.label("head_uid"),
+        select(func.max(family.c.uid))
+        .where(func.substr(family.c.uid, 1, n) == func.substr(head_uid, 1, n))
+        .scalar_subquery()
+        .label("max_uid"),
+    ]
+    return select(*columns)
+
+
 def latest_in_family(
     session: Any, model: Any, *, stem: str | None, key: dict[str, Any] | None
 ) -> Any:
@@ -250,12 +333,6 @@ def latest_in_family(
         return session.execute(_statement(model, "head_by_stem"), {"stem": stem}).first()
     assert key is not None
     return session.execute(_statement(model, "head_by_key", *key), key).first()
-
-
-def _next_uid(session: Any, model: Any, stem: str) -> str:
-    top = session.execute(_statement(model, "max_uid"), {"stem": stem}).scalar()
-    counter = 0 if top is None else decode_counter(top[model._len_stem :]) + 1
-    return stem + encode_counter(counter)
 
 
 def resolve_revises(record: Any, revises: Any) -> Any:
@@ -278,7 +355,7 @@ def insert_version(
     before_commit: Callable[[Any], None] | None = None,
     after_conflict: Callable[[Any], None] | None = None,
     only_new_family: bool = False,
-    find_duplicate: tuple[str, Callable[[Any], int | None]] | None = None,
+    dedup_hash: str | None = None,
 ) -> Any:
     """Insert ``record`` as a new version (or a new family) and move ``is_latest``.
 
@@ -295,10 +372,10 @@ def insert_version(
         after_conflict: Called after a rolled-back attempt, before the retry.
         only_new_family: Raise :class:`FamilyExists` instead of adding a version when
             a family with the record's key exists (get-or-create by key).
-        find_duplicate: ``(lock name, finder)``: inside the transaction, after taking
-            an advisory lock on the name, ``finder(session)`` returns the id of an
-            existing record to use instead (then :class:`Duplicate` is raised and
-            nothing is written), so concurrent saves of the same content dedup.
+        dedup_hash: A content hash: if a main-branch record of the registry has it,
+            :class:`Duplicate` is raised with its id and nothing is written. Looked up
+            inside the transaction under an advisory lock on the hash, so concurrent
+            saves of the same content dedup.
 
     Returns:
         The previous head as ``(id, uid)`` (``None`` for a new family).
@@ -321,29 +398,29 @@ def insert_version(
     for attempt in range(_MAX_ATTEMPTS):
         try:
             with inst.atomic() as session:
-                if find_duplicate is not None:
-                    lock_name, finder = find_duplicate
-                    _advisory_lock(session, lock_name)
-                    duplicate = finder(session)
-                    if duplicate is not None:
-                        raise Duplicate(duplicate)
+                if dedup_hash is not None:
+                    _advisory_lock(session, f"{model.__tablename__}:hash:{dedup_hash}")
                 stem = revises.uid[:stem_len] if revises is not None else None
                 head_is_latest = True
-                head = (
-                    latest_in_family(session, model, stem=stem, key=key)
-                    if stem is not None or key is not None
-                    else None
-                )
+                # One round trip: a duplicate, the family head and its newest uid.
+                probe = _probe(session, model, stem=stem, key=key, dedup_hash=dedup_hash)
+                if probe.dup_id is not None:
+                    raise Duplicate(probe.dup_id)
+                head = None if probe.head_id is None else _Head(probe.head_id, probe.head_uid)
+                newest_uid = probe.max_uid
                 if revises is not None and head is None:
                     # The family has no head (all versions trashed and demoted): the
                     # newest one takes the role.
                     head_is_latest = False
-                    head = session.execute(
+                    newest = session.execute(
                         select(model.__table__.c.id, model.__table__.c.uid)
                         .where(func.substr(model.__table__.c.uid, 1, stem_len) == stem)
                         .order_by(model.__table__.c.uid.desc())
                         .limit(1)
                     ).first()
+                    if newest is not None:
+                        head = _Head(newest.id, newest.uid)
+                        newest_uid = newest.uid
                 if (
                     revises is not None
                     and head is not None
@@ -362,7 +439,8 @@ def insert_version(
                 if head is not None:
                     family_stem = head.uid[:stem_len]
                     _check_version_tag(session, model, family_stem, state.get("version_tag"))
-                    state["uid"] = _next_uid(session, model, family_stem)
+                    counter = 0 if newest_uid is None else decode_counter(newest_uid[stem_len:])
+                    state["uid"] = family_stem + encode_counter(counter + 1)
                     moved = session.execute(_statement(model, "demote"), {"head_id": head.id})
                     if moved.rowcount == 0 and head_is_latest:  # type: ignore[attr-defined]
                         raise VersionConflict

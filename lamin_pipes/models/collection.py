@@ -156,18 +156,11 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             return super().save(*args, **kwargs)  # type: ignore[return-value]
         inst = self._check_writable()
         members: list[Artifact] = state["_lp_members"]
-        from ._artifact_save import _adopt, _id_by_hash
+        from ._artifact_save import _adopt
         from ._is_versioned import Duplicate
 
         try:
-            find_duplicate = None
-            if not state.get("_lp_skip_hash_lookup"):
-                digest = self.hash
-
-                def same_hash(session: Any) -> int | None:
-                    return _id_by_hash(session, Collection, digest)  # type: ignore[arg-type]
-
-                find_duplicate = (f"lamindb_collection:hash:{digest}", same_hash)
+            dedup_hash = None if state.get("_lp_skip_hash_lookup") else self.hash
             self._prepare_save()
             link = type(self)._meta.fields["artifacts"]
 
@@ -184,7 +177,7 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
                     inst,
                     revises=state.get("_lp_revises"),
                     before_commit=link_members,
-                    find_duplicate=find_duplicate,
+                    dedup_hash=dedup_hash,
                 )
             except Duplicate as duplicate:
                 _adopt(self, inst.get_by_id(Collection, duplicate.record_id), inst)
