@@ -682,9 +682,11 @@ def notes(runs: dict[str, Any], sizes: Sizes, skipped: list[str]) -> list[str]:
     )
     if "lamindb/sqlite" in runs:
         lines.append(
-            "Copies into storage: lamin_pipes copies in Python, hashing as it goes, and fsyncs "
-            "the file and its directory (also on every DataFrame save); lamindb hashes first, "
-            "then copies with shutil.copyfile (in-kernel), without fsync."
+            "Copies into storage: lamin_pipes hashes while it copies in one pass (above two "
+            "hash chunks only the hashed first and last 50 MiB go through Python, the middle "
+            "is copied in the kernel) and fsyncs the file and its directory (also on every "
+            "DataFrame save); lamindb hashes first, then copies with shutil.copyfile "
+            "(in-kernel), without fsync."
         )
     lines.append("lamindb runs with settings.verbosity='error', offline, on SQLite.")
     lines.extend(skipped)
