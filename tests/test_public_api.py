@@ -68,7 +68,26 @@ LAMINDB_ERRORS = (
     "InstanceNotSetupError",
     "MigrationError",
 )
-HEAVY_MODULES = ("pandas", "torch", "dagster", "anndata", "rapidfuzz")
+HEAVY_MODULES = (
+    "pandas",
+    "torch",
+    "dagster",
+    "anndata",
+    "rapidfuzz",
+    "pyarrow",
+    "numpy",
+    "polars",
+    "zarr",
+    "h5py",
+    "s3fs",
+    "fsspec",
+    "boto3",
+    "tqdm",
+    "alembic",
+    # Dialects load with the first engine; declaring partial indexes would load all.
+    "sqlalchemy.dialects.postgresql",
+    "sqlalchemy.dialects.sqlite",
+)
 
 
 def _is_sorted(names: list[str]) -> bool:

@@ -175,8 +175,28 @@ class IsVersioned:
         return bool(self.__dict__.get("_overwrite_versions"))
 
 
+_UNDECLARED: list[Any] = []
+
+
 def family_indexes(model: Any) -> None:
-    """Add the version-family indexes (see the module docstring) to ``model``'s table."""
+    """Register the version-family indexes (see the module docstring) of ``model``.
+
+    They are added to the table metadata by :func:`declare_family_indexes`, not here:
+    their partial-index clauses (``sqlite_where``, ``postgresql_where``) make
+    SQLAlchemy import every dialect, about 40 ms of ``import lamin_pipes``, and nothing
+    at run time needs them in the metadata (migrations create them). Whatever builds or
+    compares schemas from the metadata calls :func:`declare_family_indexes` first.
+    """
+    _UNDECLARED.append(model)
+
+
+def declare_family_indexes() -> None:
+    """Add the registered version-family indexes to the table metadata (idempotent)."""
+    while _UNDECLARED:
+        _declare_family_indexes(_UNDECLARED.pop(0))
+
+
+def _declare_family_indexes(model: Any) -> None:
     table = model.__table__
     name = table.name
     stem = func.substr(table.c.uid, 1, model._len_stem)

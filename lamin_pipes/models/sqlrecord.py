@@ -54,6 +54,18 @@ class Base(DeclarativeBase, metaclass=Registry):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def schema_metadata() -> MetaData:
+    """The complete table metadata of all registries, for schema work (migrations, tests).
+
+    Some indexes are only declared on demand (see
+    :func:`~lamin_pipes.models._is_versioned.family_indexes`); this declares them.
+    """
+    from ._is_versioned import declare_family_indexes
+
+    declare_family_indexes()
+    return Base.metadata
+
+
 @event.listens_for(Base, "load", propagate=True)
 def _remember_instance(target: Any, context: Any) -> None:
     target._lp_instance = context.session.info.get("instance")

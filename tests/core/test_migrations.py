@@ -20,7 +20,7 @@ from lamin_pipes.core._migrate import (
     upgrade,
 )
 from lamin_pipes.errors import LaminPipesError, MigrationError
-from lamin_pipes.models.sqlrecord import Base
+from lamin_pipes.models.sqlrecord import schema_metadata
 
 BUILTIN_PREFIX = "lamindb_"
 
@@ -37,7 +37,7 @@ def _dispose_new_engines() -> Iterator[None]:
 
 
 def _builtin_tables() -> set[str]:
-    return {name for name in Base.metadata.tables if name.startswith(BUILTIN_PREFIX)}
+    return {name for name in schema_metadata().tables if name.startswith(BUILTIN_PREFIX)}
 
 
 def _table_names(instance: Instance) -> set[str]:
@@ -105,7 +105,7 @@ def test_migrations_match_the_models_exactly(db_url: str) -> None:
         with warnings.catch_warnings():
             # Expression indexes cannot be reflected; the next test checks them by name.
             warnings.filterwarnings("ignore", message=".*expression-based index.*")
-            differences = compare_metadata(context, Base.metadata)
+            differences = compare_metadata(context, schema_metadata())
     assert differences == [], (
         "The models differ from the schema the shipped migrations create; add a migration:\n"
         + "\n".join(map(str, differences))
@@ -115,7 +115,7 @@ def test_migrations_match_the_models_exactly(db_url: str) -> None:
 def _expression_indexes() -> set[tuple[str, str]]:
     return {
         (table.name, index.name)
-        for table in Base.metadata.tables.values()
+        for table in schema_metadata().tables.values()
         if table.name.startswith(BUILTIN_PREFIX)
         for index in table.indexes
         if any(
