@@ -202,10 +202,13 @@ def save_artifact(artifact: Artifact) -> Artifact:
         storage = _storage_by_id(inst, state["storage_id"])
     store = storage.store
     staging = f"{STAGING_DIR}/{secrets.token_hex(8)}{source.suffix}"
-    is_dir = source.kind == "dir" or (source.kind == "object" and source.format == ".zarr")
+    # source.suffix is normalized (format="zarr" gives ".zarr"); the staged digest says
+    # for sure below.
+    is_dir = source.kind == "dir" or (source.kind == "object" and source.suffix == ".zarr")
     final: list[str] = []  # the final key once the content was moved there
     try:
         digest = _stage(store, source, staging)
+        is_dir = hasattr(digest, "n_files")
         artifact.size = digest.size
         artifact.hash = digest.hash
         artifact._hash_type = digest.hash_type

@@ -224,3 +224,17 @@ def test_failed_save_leaves_no_staged_object(s3_instance, bucket):
     assert ln.Artifact.filter().count() == 1
     assert _stored(bucket) == [_object_key(bucket, first)]
     assert _objects(bucket, ".lamindb/_staging/") == []
+
+
+@pytest.mark.parametrize("fmt", ["zarr", ".zarr"])
+def test_anndata_as_zarr_folder_on_s3(s3_instance, fmt):
+    adata = ad.AnnData(
+        X=np.arange(6, dtype="float32").reshape(3, 2),
+        obs=pd.DataFrame({"cell": ["a", "b", "c"]}, index=["c1", "c2", "c3"]),
+    )
+    artifact = ln.Artifact(adata, key=f"s3/adata-{fmt.strip('.')}.zarr", format=fmt).save()
+    assert artifact.suffix == ".zarr" and artifact.n_files and artifact.n_files > 1
+    assert str(artifact.path).startswith("s3://")
+    loaded = ln.Artifact.get(artifact.id).load()
+    np.testing.assert_array_equal(np.asarray(loaded.X), adata.X)
+    assert list(loaded.obs["cell"]) == ["a", "b", "c"]
