@@ -109,7 +109,13 @@ def prepare_source(data: Any, *, key: str | None, format: str | None) -> Source:
             path=path,
         )
     else:
-        serializer_suffix = _serializers.suffix_for(data, format)
+        try:
+            serializer_suffix = _serializers.suffix_for(data, format)
+        except InvalidArgument as error:
+            if format is not None:
+                raise
+            msg = f"{error}; or pass the path of a file or folder"
+            raise InvalidArgument(msg) from None
         source = Source(
             kind="object",
             suffix=serializer_suffix,
