@@ -41,6 +41,18 @@ def _store(artifact: Any) -> Any:
     return _storage_by_id(inst, artifact.storage_id).store
 
 
+def remote_open_kwargs(store: Any, engine: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Reader options for streaming from a remote store: polars reads S3 itself.
+
+    polars cannot use an fsspec filesystem; given ``storage_options`` it streams the
+    objects with range requests instead of downloading them whole.
+    """
+    options = getattr(store, "polars_storage_options", None)
+    if engine == "polars" and options is not None and "storage_options" not in kwargs:
+        return {**kwargs, "storage_options": options()}
+    return kwargs
+
+
 def artifact_path(artifact: Any) -> Any:
     """A local ``Path`` for local storage, else the object's URL."""
     _saved(artifact, "path")
@@ -157,7 +169,7 @@ def open_artifact(
                 suffix,
                 engine=engine,  # type: ignore[arg-type]
                 filesystem=store.filesystem(),
-                **kwargs,
+                **remote_open_kwargs(store, engine, kwargs),
             )
         track_input(artifact, is_run_input)
         return result

@@ -50,7 +50,7 @@ class ArtifactSet:
         All artifacts must share one suffix and one storage location.
         """
         from ..storage import _open
-        from ._artifact_data import _store, _verify_local, track_input
+        from ._artifact_data import _store, _verify_local, remote_open_kwargs, track_input
         from ._artifact_save import storage_key
 
         artifacts = self._artifact_list()
@@ -83,7 +83,7 @@ class ArtifactSet:
                 suffixes[0],
                 engine=engine,  # type: ignore[arg-type]
                 filesystem=store.filesystem(),
-                **kwargs,
+                **remote_open_kwargs(store, engine, kwargs),
             )
         for artifact in artifacts:
             track_input(artifact, is_run_input)

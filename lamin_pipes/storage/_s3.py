@@ -179,6 +179,19 @@ class S3Store(_PutFromStream):
         validate_key(key)
         return None
 
+    def polars_storage_options(self) -> dict[str, str]:
+        """``storage_options`` for polars' own S3 reader (endpoint and region of the store).
+
+        Credentials are not included: polars reads them from the usual ``AWS_*``
+        environment variables, as boto does.
+        """
+        options = {"aws_region": self.region or "us-east-1"}
+        if self.endpoint_url:
+            options["aws_endpoint_url"] = self.endpoint_url
+            if self.endpoint_url.startswith("http://"):
+                options["aws_allow_http"] = "true"
+        return options
+
     def filesystem(self) -> AbstractFileSystem:
         """The s3fs filesystem of this store, created on first use."""
         if self._fs is None:

@@ -238,3 +238,20 @@ def test_anndata_as_zarr_folder_on_s3(s3_instance, fmt):
     loaded = ln.Artifact.get(artifact.id).load()
     np.testing.assert_array_equal(np.asarray(loaded.X), adata.X)
     assert list(loaded.obs["cell"]) == ["a", "b", "c"]
+
+
+def test_polars_streams_s3_objects_itself(s3_instance, monkeypatch):
+    import polars as pl
+    import s3fs
+
+    def no_whole_file_reads(*args, **kwargs):
+        raise AssertionError("polars open() must not read whole objects through fsspec")
+
+    monkeypatch.setattr(s3fs.S3FileSystem, "cat_file", no_whole_file_reads)
+    first = ln.Artifact(_df(3), key="s3/polars-a.parquet").save()
+    second = ln.Artifact(_df(2), key="s3/polars-b.parquet").save()
+    lazy = first.open(engine="polars")
+    assert isinstance(lazy, pl.LazyFrame)
+    assert lazy.collect().height == 3
+    both = ln.Artifact.filter(id__in=[first.id, second.id]).open(engine="polars")
+    assert both.collect().height == 5
