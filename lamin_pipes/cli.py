@@ -8,6 +8,7 @@ Subcommands::
     lamin-pipes ls      REGISTRY [--limit N]         show the newest records of a registry
     lamin-pipes search  REGISTRY QUERY [--limit N]   search a registry, best matches first
     lamin-pipes demo    [--db URL] [--storage DIR]   save, query and search example records
+    lamin-pipes clean   [--min-age S] [--dry-run]    remove leftovers of interrupted saves
 
 ``--db`` and ``--storage`` default to ``LAMIN_PIPES_DB`` and ``LAMIN_PIPES_STORAGE``,
 else to the embedded instance in ``./.lamin_pipes/``. Errors of
@@ -210,6 +211,18 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         )
     else:
         print(f"Migrated instance {instance.name!r} from {before or '<empty>'} to {after}.")
+    return 0
+
+
+def _cmd_clean(args: argparse.Namespace) -> int:
+    """Run :meth:`Storage.clean` on the instance's storage and list what it removed."""
+    from .models.storage import Storage
+
+    instance = _connect_existing(args.db, args.storage)
+    report = Storage.default(instance).clean(min_age=args.min_age, dry_run=args.dry_run)
+    for key in report.removed:
+        print(f"  {key}")
+    print(f"{instance.storage}: {report}")
     return 0
 
 
@@ -472,6 +485,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_instance_options(sub)
     sub = command("demo", _cmd_demo, "Save, query and search example records (safe to re-run).")
+    _add_instance_options(sub)
+    sub = command(
+        "clean",
+        _cmd_clean,
+        "Remove what interrupted saves left in the storage (objects no artifact references).",
+    )
+    sub.add_argument(
+        "--min-age",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="only remove objects unchanged this long (default: 3600)",
+    )
+    sub.add_argument("--dry-run", action="store_true", help="list, remove nothing")
     _add_instance_options(sub)
     return parser
 

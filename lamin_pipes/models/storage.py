@@ -13,6 +13,7 @@ from .sqlrecord import SQLRecord
 if TYPE_CHECKING:
     from ..core._instance import Instance
     from ..storage import Store
+    from ._storage_clean import CleanReport
 
 _DEFAULT_LOCK = threading.Lock()
 
@@ -53,6 +54,26 @@ class Storage(SQLRecord, TracksRun, TracksUpdates):
         from ..storage import open_store
 
         return open_store(self.root)
+
+    def clean(self, *, min_age: float = 3600.0, dry_run: bool = False) -> CleanReport:
+        """Remove what interrupted saves left here (objects no artifact row references).
+
+        Removes staged objects in ``.lamindb/_staging/``, objects under a final name
+        whose row never committed, and leftover temporary files, all only when
+        unchanged for ``min_age`` seconds (a save in flight is never disturbed).
+
+        Args:
+            min_age: Minimum age in seconds of what is removed.
+            dry_run: Only report what would be removed.
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> print(ln.Storage.default().clean(dry_run=True))
+            would remove 0 objects (0 staged, 0 unreferenced, 0 temporary)
+        """
+        from ._storage_clean import clean_storage
+
+        return clean_storage(self, min_age=min_age, dry_run=dry_run)
 
     @classmethod
     def default(cls, instance: Instance | None = None) -> Storage:
