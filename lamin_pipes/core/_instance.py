@@ -207,14 +207,21 @@ class Instance:
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
-        """A session for one operation, closed afterwards (its records are detached).
+        """A session for one writing operation, closed afterwards (records are detached).
 
         Inside ``ln.atomic()`` it works in a savepoint of the block's transaction
         (released on success, rolled back on error; the block commits at its end);
-        otherwise in a transaction of its own, committed on success.
+        otherwise in a transaction of its own, committed on success. On SQLite that
+        transaction takes the write lock when it begins: an operation that reads and
+        then writes would otherwise fail at once ("database is locked") when another
+        connection wrote in between, instead of waiting its turn.
         """
         outer = self.atomic_session()
-        session = self.new_session() if outer is None else self._joined_session(outer, write=True)
+        session = (
+            self.new_session(write=True)
+            if outer is None
+            else self._joined_session(outer, write=True)
+        )
         try:
             yield session
             session.commit()

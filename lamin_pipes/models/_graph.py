@@ -238,7 +238,7 @@ def build_graph(record: Any, field_name: str, *, up: int | None, down: int | Non
     nodes = {record.id}
     more_up: set[int] = set()
     more_down: set[int] = set()
-    with record_instance(record).session() as session:
+    with record_instance(record).read_session() as session:
         if up is not None:
             found, reached, more_up = _walk(session, model, record.id, up, "up")
             edges |= found

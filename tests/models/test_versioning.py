@@ -359,3 +359,32 @@ def test_parallel_saves_of_the_same_content_return_one_artifact(instance, tmp_pa
     assert artifact.uid == uids[0]
     staging = Path(instance.storage) / ".lamindb" / "_staging"
     assert not staging.exists() or list(staging.iterdir()) == []
+
+
+def test_threads_save_versions_and_shared_content(instance):
+    import threading
+    import traceback
+
+    errors: list[str] = []
+
+    def work(worker: int) -> None:
+        try:
+            for i in range(5):
+                frame = pd.DataFrame({"worker": [worker], "i": [i]})
+                ln.Artifact(frame, key="threads/v.parquet").save()
+            with ln.context.run(key=f"thread-{worker}"):
+                shared = pd.DataFrame({"same": [1, 2]})
+                ln.Artifact(shared, key=f"threads/same-{worker}.parquet").save()
+        except Exception:
+            errors.append(traceback.format_exc())
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == [], errors[0]
+    _check_family("threads/v.parquet", expected=20)
+    [shared] = ln.Artifact.filter(key__startswith="threads/same-").to_list()
+    # the first thread's run created it; the others re-created it
+    assert shared.recreating_runs.count() == 3
