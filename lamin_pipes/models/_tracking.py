@@ -67,7 +67,12 @@ def _default_kind() -> str:
 
 
 def _resolve_transform(
-    transform: Any, *, key: str | None, kind: str | None, default_kind: str
+    transform: Any,
+    *,
+    key: str | None,
+    kind: str | None,
+    default_kind: str,
+    source: str | None = None,
 ) -> Transform:
     """A saved transform: the one given, else the latest one with ``key`` (created if none)."""
     if transform is not None:
@@ -81,7 +86,6 @@ def _resolve_transform(
             msg = f"Pass either transform or key, not both (got key={key!r})."
             raise InvalidArgument(msg)
         return transform.save() if transform.id is None else transform
-    source = None
     if key is None:
         key = _default_key()
         source = _main_source()
@@ -97,6 +101,14 @@ def _main_source() -> str | None:
     try:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _function_source(func: Any) -> str | None:
+    """The source code of ``func`` (``None`` where Python cannot find it)."""
+    try:
+        return inspect.getsource(func)
+    except (OSError, TypeError):
         return None
 
 
@@ -270,6 +282,7 @@ class RunScope:
         self._kind = kind
         self._reference = reference
         self._reference_type = reference_type
+        self._source: str | None = None
         self._active: tuple[Run, contextvars.Token[Any]] | None = None
 
     def __enter__(self) -> Run:
@@ -277,7 +290,11 @@ class RunScope:
             msg = "This run scope is already active; call ln.context.run(...) for each block."
             raise InvalidArgument(msg)
         transform = _resolve_transform(
-            self._transform, key=self._key, kind=self._kind, default_kind="function"
+            self._transform,
+            key=self._key,
+            kind=self._kind,
+            default_kind="function",
+            source=self._source,
         )
         run = _start_run(
             transform,
@@ -312,7 +329,7 @@ class RunScope:
         self.__exit__(exc_type, exc, traceback)
 
     def _fresh(self) -> RunScope:
-        return RunScope(
+        scope = RunScope(
             self._transform,
             params=self._params,
             key=self._key,
@@ -320,9 +337,15 @@ class RunScope:
             reference=self._reference,
             reference_type=self._reference_type,
         )
+        scope._source = self._source
+        return scope
 
     def __call__(self, func: F) -> F:
-        """Decorate ``func``: each call runs in a new run (key: ``module.qualname``)."""
+        """Decorate ``func``: each call runs in a new run (key: ``module.qualname``).
+
+        The function's source code is stored with its transform; when it changes, the
+        next call makes a new version of the transform.
+        """
         if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
             msg = f"Cannot track generator function {func!r}; use `with ln.context.run(...)`."
             raise InvalidArgument(msg)
@@ -331,6 +354,9 @@ class RunScope:
             raise InvalidArgument(msg)
         if self._transform is None and self._key is None:
             self._key = f"{func.__module__}.{func.__qualname__}"
+        if self._transform is None:
+            # The function's source versions its transform, as a script's does.
+            self._source = _function_source(func)
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)

@@ -320,3 +320,30 @@ def test_concurrent_first_runs_share_one_transform(instance: Any) -> None:
     transforms = ln.Transform.filter(key="shared-step").to_list()
     assert len(transforms) == 1
     assert transforms[0].runs.count() == 4
+
+
+def _load_step(path: Path, body: str) -> Any:
+    import importlib.util
+
+    path.write_text(
+        "import lamin_pipes as ln\n\n\n"
+        '@ln.context.run(key="versioned-step")\n'
+        f"def step(x):\n    {body}\n"
+    )
+    spec = importlib.util.spec_from_file_location(f"step_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.step
+
+
+def test_decorated_function_versions_its_transform_by_source(instance: Any, tmp_path: Path) -> None:
+    first = _load_step(tmp_path / "a.py", "return x + 1")
+    same = _load_step(tmp_path / "b.py", "return x + 1")
+    changed = _load_step(tmp_path / "c.py", "return x + 2")
+    assert (first(1), same(1), changed(1)) == (2, 2, 3)
+    versions = ln.Transform.filter(key="versioned-step").order_by("uid").to_list()
+    assert len(versions) == 2
+    assert "x + 1" in versions[0].source_code and "x + 2" in versions[1].source_code
+    assert [v.runs.count() for v in versions] == [2, 1]
+    assert versions[1].is_latest and versions[0].stem_uid == versions[1].stem_uid
