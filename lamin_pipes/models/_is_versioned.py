@@ -376,6 +376,7 @@ def insert_version(
     after_conflict: Callable[[Any], None] | None = None,
     only_new_family: bool = False,
     dedup_hash: str | None = None,
+    strict_revises: bool = False,
 ) -> Any:
     """Insert ``record`` as a new version (or a new family) and move ``is_latest``.
 
@@ -392,6 +393,8 @@ def insert_version(
         after_conflict: Called after a rolled-back attempt, before the retry.
         only_new_family: Raise :class:`FamilyExists` instead of adding a version when
             a family with the record's key exists (get-or-create by key).
+        strict_revises: Raise :class:`FamilyExists` instead of revising the head when
+            ``revises`` is no longer the head (another writer added a version).
         dedup_hash: A content hash: if a main-branch record of the registry has it,
             :class:`Duplicate` is raised with its id and nothing is written. Looked up
             inside the transaction under an advisory lock on the hash, so concurrent
@@ -455,6 +458,8 @@ def insert_version(
                         head.uid,
                     )
                 if head is not None and only_new_family:
+                    raise FamilyExists
+                if strict_revises and (head is None or head.id != revises.id):
                     raise FamilyExists
                 if head is not None:
                     family_stem = head.uid[:stem_len]

@@ -115,8 +115,9 @@ def _function_source(func: Any) -> str | None:
 def _latest_transform(key: str, *, kind: str, source: str | None) -> Transform:
     """The latest transform with ``key``; a new version when the source code changed.
 
-    Safe against other processes doing the same: the first version of a key is
-    created at most once (a concurrent creator's transform is returned instead).
+    Safe against other processes doing the same: the first version of a key, and a
+    new version for a changed source, is created at most once (a concurrent
+    creator's transform is returned instead).
     """
     from ._is_versioned import FamilyExists
 
@@ -138,7 +139,14 @@ def _latest_transform(key: str, *, kind: str, source: str | None) -> Transform:
             found.source_code = source
             found.hash = new.hash
             return found.save()  # type: ignore[no-any-return]
-        return Transform(key=key, kind=found.kind, source_code=source, revises=found).save()
+        try:
+            # Only if `found` is still the head: a concurrent process may have made the
+            # same new version meanwhile (then the next round returns it).
+            return Transform(key=key, kind=found.kind, source_code=source, revises=found)._insert(
+                only_new_family=False, strict_revises=True
+            )
+        except FamilyExists:
+            continue
     msg = f"Could not resolve the transform {key!r}: it keeps changing concurrently"
     raise InvalidArgument(msg)
 

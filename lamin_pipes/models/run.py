@@ -155,7 +155,7 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
         if was_latest:
             attributes.set_committed_value(self, "is_latest", value=False)
 
-    def _insert(self, *, only_new_family: bool) -> Transform:
+    def _insert(self, *, only_new_family: bool, strict_revises: bool = False) -> Transform:
         from ._is_versioned import insert_version
 
         inst = self._check_writable()
@@ -165,6 +165,7 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
             inst,
             revises=self.__dict__.get("_lp_revises"),
             only_new_family=only_new_family,
+            strict_revises=strict_revises,
         )
         self.__dict__.pop("_lp_revises", None)
         self._lp_instance = inst

@@ -347,3 +347,21 @@ def test_decorated_function_versions_its_transform_by_source(instance: Any, tmp_
     assert "x + 1" in versions[0].source_code and "x + 2" in versions[1].source_code
     assert [v.runs.count() for v in versions] == [2, 1]
     assert versions[1].is_latest and versions[0].stem_uid == versions[1].stem_uid
+
+
+def test_concurrent_runs_of_a_changed_script_make_one_new_version(
+    instance: Any, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path / "parallel_pipeline.py"
+    script.write_text(_SCRIPT.format(db=instance.db, storage=instance.storage, marker="v1"))
+    _run_script(script, instance)
+    script.write_text(_SCRIPT.format(db=instance.db, storage=instance.storage, marker="v2"))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    children = [subprocess.Popen([sys.executable, str(script)], env=env) for _ in range(4)]
+    assert [child.wait(timeout=120) for child in children] == [0] * 4
+    versions = ln.Transform.filter(key="parallel_pipeline.py").order_by("uid").to_list()
+    assert len(versions) == 2, [v.uid for v in versions]
+    assert versions[1].runs.count() == 4
