@@ -54,12 +54,15 @@ def remote_open_kwargs(store: Any, engine: str, kwargs: dict[str, Any]) -> dict[
 
 
 def artifact_path(artifact: Any) -> Any:
-    """A local ``Path`` for local storage, else the object's URL."""
+    """A ``pathlib.Path`` for local storage, else a ``upath.UPath`` (as lamindb returns)."""
     _saved(artifact, "path")
     store = _store(artifact)
     key = storage_key(artifact)
     local = store.local_path(key)
-    return local if local is not None else store.uri(key)
+    if local is not None:
+        return local
+    upath = getattr(store, "upath", None)
+    return upath(key) if upath is not None else store.uri(key)
 
 
 def track_input(artifact: Any, is_run_input: bool | None) -> None:

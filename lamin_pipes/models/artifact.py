@@ -335,7 +335,11 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
 
     @property
     def path(self) -> Any:
-        """Where the content is stored: a ``pathlib.Path`` locally, an ``s3://`` URL else."""
+        """Where the content is stored: a ``pathlib.Path`` locally, else a ``upath.UPath``.
+
+        A ``UPath`` works like a ``Path`` on the object store (``exists()``,
+        ``read_bytes()``, ``open()``, ``name``, ``suffix``); ``str(path)`` is its URL.
+        """
         from ._artifact_data import artifact_path
 
         return artifact_path(self)

@@ -179,6 +179,21 @@ class S3Store(_PutFromStream):
         validate_key(key)
         return None
 
+    def fsspec_options(self) -> dict[str, Any]:
+        """The s3fs options of this store (endpoint, region), e.g. for ``UPath``."""
+        options: dict[str, Any] = {}
+        if self.endpoint_url:
+            options["endpoint_url"] = self.endpoint_url
+        if self.region:
+            options["client_kwargs"] = {"region_name": self.region}
+        return options
+
+    def upath(self, key: str) -> Any:
+        """``key`` as a ``upath.UPath``: a pathlib-like object for the S3 object."""
+        from upath import UPath
+
+        return UPath(self.uri(key), **self.fsspec_options())
+
     def polars_storage_options(self) -> dict[str, str]:
         """``storage_options`` for polars' own S3 reader (endpoint and region of the store).
 

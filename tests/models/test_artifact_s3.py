@@ -83,8 +83,10 @@ def test_save_and_load_dataframe(s3_instance, s3_root, bucket, tmp_path):
     artifact = ln.Artifact(df, key="s3/table.parquet").save()
     storage = artifact.storage
     assert (storage.type, storage.root) == ("s3", s3_root)
-    assert artifact.path == f"{s3_root}/.lamindb/{artifact.uid}.parquet"
-    assert isinstance(artifact.path, str)
+    path = artifact.path
+    assert str(path) == f"{s3_root}/.lamindb/{artifact.uid}.parquet"
+    assert path.exists() and path.suffix == ".parquet"
+    assert len(path.read_bytes()) == artifact.size
     key = _object_key(bucket, artifact)
     assert _stored(bucket) == [key]
     assert _objects(bucket, ".lamindb/_staging/") == []
