@@ -245,6 +245,7 @@ def save_artifact(artifact: Artifact) -> Artifact:
             )
         except Duplicate as duplicate:
             _remove(store, staging, is_dir=is_dir)
+            _forget_source(state)
             _adopt(artifact, inst.get_by_id(model, duplicate.record_id), inst)
             return artifact
         except BaseException:
@@ -252,15 +253,33 @@ def save_artifact(artifact: Artifact) -> Artifact:
                 _move(store, final.pop(), staging, is_dir=is_dir)
             raise
     except BaseException:
-        _remove(store, staging, is_dir=is_dir)
+        # Nothing was written. Keep what save() needs so that calling it again retries
+        # the whole save (never a bare row), and give back what was taken.
+        # A failed replacement stays the unsaved next version of its family.
+        _unstage(store, staging, source, is_dir=is_dir)
         raise
-    finally:
-        for name in ("_lp_source", "_lp_revises", "_lp_skip_hash_lookup", "_lp_replace_run"):
-            state.pop(name, None)
+    _forget_source(state)
     artifact._lp_instance = inst
     if source.consume and source.path is not None and source.path.exists():
         _remove_local(source.path)
     return artifact
+
+
+def _forget_source(state: dict[str, Any]) -> None:
+    for name in ("_lp_source", "_lp_revises", "_lp_skip_hash_lookup", "_lp_replace_run"):
+        state.pop(name, None)
+
+
+def _unstage(store: Store, staging: str, source: Source, *, is_dir: bool) -> None:
+    """Remove the staged content; content moved in from a LazyArtifact path goes back."""
+    local = store.local_path(staging)
+    if source.consume and source.path is not None and local is not None and local.exists():
+        try:
+            os.replace(local, source.path)
+            return
+        except OSError as error:
+            logger.warning("Could not move %s back to %s: %s", local, source.path, error)
+    _remove(store, staging, is_dir=is_dir)
 
 
 def _prepare_replacement(artifact: Any) -> None:
@@ -270,7 +289,6 @@ def _prepare_replacement(artifact: Any) -> None:
     make_transient(artifact)
     state = artifact.__dict__
     state.pop("id", None)
-    artifact.version_tag = None
     artifact.n_observations = state["_lp_source"].n_observations
     artifact.otype = state["_lp_source"].otype or artifact.otype
     artifact.run_id = None

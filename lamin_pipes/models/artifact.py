@@ -282,8 +282,10 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
     def replace(self, data: Any, run: Run | None = None, format: str | None = None) -> None:
         """Replace the content; the next ``save()`` writes it as a new version.
 
-        The record becomes the new version (new ``uid`` and ``id``) when saved; the
-        previous content stays available as the previous version.
+        The object becomes the family's next version: ``save()`` gives it a new ``uid``
+        and ``id``, and the previous version stays as it was. Its ``version_tag`` is
+        cleared (set one before saving if you like). If the save fails, the object
+        stays the unsaved next version and ``save()`` can be called again.
         """
         from ._artifact_save import prepare_source
 
@@ -303,6 +305,7 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         )
         self.__dict__["_lp_skip_hash_lookup"] = False
         self.__dict__["_lp_replace_run"] = run
+        self.version_tag = None  # a tag names one version; the new one has none yet
 
     def delete(  # type: ignore[override]
         self, permanent: bool | None = None, storage: bool | None = None, **kwargs: Any

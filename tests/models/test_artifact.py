@@ -723,3 +723,46 @@ def test_input_recorded_after_an_id_is_reused(instance):
         second.load()
     assert [r.id for r in ln.Artifact.get(second.id).input_of_runs.all()] == [run.id]
     assert [a.uid for a in run.input_artifacts.all()] == [second.uid]
+
+
+def test_a_failed_save_can_be_retried_and_never_writes_a_bare_row(instance):
+    ln.Artifact({"v": 1}, key="retry/a.json", version="1.0").save()
+    artifact = ln.Artifact({"v": 2}, key="retry/a.json", version="1.0")
+    with pytest.raises(InvalidArgument, match="already exists"):
+        artifact.save()
+    assert artifact.id is None
+    artifact.version_tag = "2.0"
+    artifact.save()  # the whole save again: content staged, hashed, moved into place
+    assert artifact.id is not None and artifact.hash is not None
+    assert ln.Artifact.get(artifact.id).load() == {"v": 2}
+    assert ln.Artifact.filter(key="retry/a.json").count() == 2
+
+
+def test_a_failed_replace_can_be_retried(instance):
+    first = ln.Artifact({"v": 1}, key="retry/r.json", version="a").save()
+    current = ln.Artifact({"v": 2}, key="retry/r.json", version="b").save()
+    uid, row_id = current.uid, current.id
+    current.replace({"v": 3})
+    current.version_tag = "a"  # taken by the first version: the save fails
+    with pytest.raises(InvalidArgument, match="already exists"):
+        current.save()
+    assert current.id is None  # still the unsaved next version of the family
+    previous = ln.Artifact.get(uid)
+    assert (previous.id, previous.version_tag, previous.is_latest) == (row_id, "b", True)
+    assert previous.load() == {"v": 2}
+    current.version_tag = "c"
+    current.save()  # the pending replacement is saved on retry
+    assert current.id != row_id and current.version == "c" and current.stem_uid == first.stem_uid
+    assert current.load() == {"v": 3}
+    assert first.versions.count() == 3
+
+
+def test_a_failed_lazy_save_keeps_what_was_written(instance):
+    ln.Artifact({"v": 1}, key="retry/lazy.json", version="x").save()
+    lazy = ln.Artifact.from_lazy(
+        ".json", overwrite_versions=False, key="retry/lazy.json", version="x"
+    )
+    lazy.path.write_text('{"v": 2}')
+    with pytest.raises(InvalidArgument, match="already exists"):
+        lazy.save()
+    assert lazy.path.read_text() == '{"v": 2}'
