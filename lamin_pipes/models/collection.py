@@ -159,32 +159,32 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         from ._artifact_save import _adopt
         from ._is_versioned import Duplicate
 
+        dedup_hash = None if state.get("_lp_skip_hash_lookup") else self.hash
+        self._prepare_save()
+        link = type(self)._meta.fields["artifacts"]
+
+        def link_members(record: Any) -> None:
+            table = link.link_table
+            assert table is not None
+            rows = [{link.source_column: record.id, link.target_column: a.id} for a in members]
+            with inst.session() as session:
+                session.execute(table.insert(), rows)
+
+        # On failure the members stay pending, so that save() can be called again
+        # (never a collection row without its links).
         try:
-            dedup_hash = None if state.get("_lp_skip_hash_lookup") else self.hash
-            self._prepare_save()
-            link = type(self)._meta.fields["artifacts"]
-
-            def link_members(record: Any) -> None:
-                table = link.link_table
-                assert table is not None
-                rows = [{link.source_column: record.id, link.target_column: a.id} for a in members]
-                with inst.session() as session:
-                    session.execute(table.insert(), rows)
-
-            try:
-                insert_version(
-                    self,
-                    inst,
-                    revises=state.get("_lp_revises"),
-                    before_commit=link_members,
-                    dedup_hash=dedup_hash,
-                )
-            except Duplicate as duplicate:
-                _adopt(self, inst.get_by_id(Collection, duplicate.record_id), inst)
-                return self
-        finally:
-            for name in ("_lp_members", "_lp_revises", "_lp_skip_hash_lookup"):
-                state.pop(name, None)
+            insert_version(
+                self,
+                inst,
+                revises=state.get("_lp_revises"),
+                before_commit=link_members,
+                dedup_hash=dedup_hash,
+            )
+        except Duplicate as duplicate:
+            _forget_members(state)
+            _adopt(self, inst.get_by_id(Collection, duplicate.record_id), inst)
+            return self
+        _forget_members(state)
         self._lp_instance = inst
         return self
 
@@ -305,6 +305,11 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             attributes.set_committed_value(self, "is_latest", value=False)
             return
         super().delete(permanent=permanent)
+
+
+def _forget_members(state: dict[str, Any]) -> None:
+    for name in ("_lp_members", "_lp_revises", "_lp_skip_hash_lookup"):
+        state.pop(name, None)
 
 
 def _members(artifacts: Any) -> list[Artifact]:

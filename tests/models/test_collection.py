@@ -214,3 +214,16 @@ def test_delete(instance):
     # the members stay
     assert ln.Artifact.filter(id__in=[a.id, b.id]).count() == 2
     assert Path(a.path).exists()
+
+
+def test_a_failed_collection_save_can_be_retried(instance):
+    a = ln.Artifact(pd.DataFrame({"x": [1]}), key="retry-c/a.parquet").save()
+    b = ln.Artifact(pd.DataFrame({"x": [2]}), key="retry-c/b.parquet").save()
+    ln.Collection([a], key="retry-c", version="1").save()
+    collection = ln.Collection([a, b], key="retry-c", version="1")
+    with pytest.raises(InvalidArgument, match="already exists"):
+        collection.save()
+    assert collection.id is None
+    collection.version_tag = "2"
+    collection.save()
+    assert [x.id for x in collection.ordered_artifacts] == [a.id, b.id]
