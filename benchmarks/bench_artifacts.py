@@ -45,7 +45,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -59,8 +58,6 @@ if str(HERE) not in sys.path:
 from bench_registry import (  # noqa: E402  (standard library only: runs under either python)
     COLUMNS,
     DEFAULT_PG,
-    PROGRESS,
-    WORKER_TIMEOUT_S,
     Goal,
     Target,
     base_parser,
@@ -76,6 +73,9 @@ from bench_registry import (  # noqa: E402  (standard library only: runs under e
     report,
     run_step,
     timed,
+)
+from bench_registry import (  # noqa: E402  (standard library only: runs under either python)
+    run_worker as run_registry_worker,
 )
 
 DEFAULT_JSON = HERE / "results" / "artifacts.json"
@@ -455,52 +455,9 @@ def lamin_pipes_target(backend: str, tmp: Path, pg_url: str | None) -> Target:
 
 def run_worker(target: Target, phase: str, sizes: Sizes, file: Path) -> dict[str, Any]:
     """Run one phase in a worker process, relaying its progress; returns its figures."""
-    out = target.root / f"{phase}.json"
-    command = [
-        target.python,
-        str(Path(__file__).resolve()),
-        "--worker",
-        target.engine,
-        "--phase",
-        phase,
-        "--db",
-        target.db[phase],
-        "--storage",
-        target.storage[phase],
-        "--sizes",
-        json.dumps(asdict(sizes)),
-        "--file",
-        str(file),
-        "--out",
-        str(out),
-    ]
-    log(f"[{target.name}] {phase} phase")
-    output: list[str] = []
-    with subprocess.Popen(
-        command,
-        cwd=target.cwd(phase),
-        env=target.env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    ) as process:
-        timer = threading.Timer(WORKER_TIMEOUT_S, process.kill)
-        timer.start()
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith(PROGRESS):
-                log(f"[{target.name}]   {line[len(PROGRESS) :].strip()}")
-            else:
-                output.append(line.rstrip())
-        returncode = process.wait()
-        timer.cancel()
-    tail = "\n".join(output[-30:])
-    if returncode != 0 or not out.exists():
-        return {"error": f"worker exited with {returncode}:\n{tail}"}
-    payload: dict[str, Any] = json.loads(out.read_text())
-    if any("error" in item for item in payload["results"].values()):
-        log(f"[{target.name}] worker output:\n{tail}")
-    return payload
+    return run_registry_worker(
+        target, phase, sizes, script=Path(__file__), extra=["--file", str(file)]
+    )
 
 
 def run_phase(target: Target, phase: str, sizes: Sizes, file: Path, run: dict[str, Any]) -> None:

@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -560,12 +560,22 @@ def lamin_pipes_target(backend: str, tmp: Path, pg_urls: dict[str, str] | None) 
     return target
 
 
-def run_worker(target: Target, phase: str, sizes: Sizes) -> dict[str, Any]:
-    """Run one phase in a worker process, relaying its progress; returns its figures."""
+def run_worker(
+    target: Target,
+    phase: str,
+    sizes: Any,
+    *,
+    script: Path | None = None,
+    extra: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Run one phase of ``script`` (default: this one) in a worker process.
+
+    The worker's progress lines are relayed to stderr; returns the figures it wrote.
+    """
     out = target.root / f"{phase}.json"
     command = [
         target.python,
-        str(Path(__file__).resolve()),
+        str((script or Path(__file__)).resolve()),
         "--worker",
         target.engine,
         "--phase",
@@ -576,6 +586,7 @@ def run_worker(target: Target, phase: str, sizes: Sizes) -> dict[str, Any]:
         target.storage[phase],
         "--sizes",
         json.dumps(asdict(sizes)),
+        *extra,
         "--out",
         str(out),
     ]

@@ -33,6 +33,7 @@ from sqlalchemy.orm import attributes
 from ..core._context import active_run
 from ..errors import InvalidArgument
 from ..storage._keys import validate_key
+from ..storage._local import _fsync_dir
 from ._is_versioned import Duplicate, insert_version, promote_newest
 from .sqlrecord import make_saved, record_instance
 
@@ -408,16 +409,6 @@ def _move(store: Store, src: str, dst: str, *, is_dir: bool) -> None:
         store.delete(src, missing_ok=True)
     with contextlib.suppress(Exception):
         fs.invalidate_cache()
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _adopt(artifact: Any, existing: Any, inst: Any) -> None:
