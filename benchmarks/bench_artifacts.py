@@ -57,7 +57,6 @@ if str(HERE) not in sys.path:
 
 from bench_registry import (  # noqa: E402  (standard library only: runs under either python)
     COLUMNS,
-    DEFAULT_PG,
     Goal,
     Target,
     base_parser,
@@ -69,7 +68,7 @@ from bench_registry import (  # noqa: E402  (standard library only: runs under e
     measurement,
     open_engine,
     pg_admin_engine,
-    pg_server,
+    postgres_url,
     report,
     run_step,
     timed,
@@ -657,16 +656,9 @@ def run_targets(
     runs: dict[str, dict[str, Any]] = {}
     skipped: list[str] = []
     targets = [lamin_pipes_target("sqlite", tmp, None)]
-    pg_url = None if args.no_postgres else (args.postgres or DEFAULT_PG)
-    pg_version = None
-    if pg_url:
-        pg_version, reason = pg_server(pg_url)
-        if pg_version is None and args.postgres:
-            raise SystemExit(f"PostgreSQL at {args.postgres} is unreachable: {reason}")
-        if pg_version is None:
-            skipped.append(f"PostgreSQL skipped: {DEFAULT_PG} is unreachable ({reason})")
+    pg_url, pg_version = postgres_url(args, skipped)
     with contextlib.ExitStack() as stack:
-        if pg_url and pg_version:
+        if pg_url:
             url = stack.enter_context(pg_database(pg_url))
             targets.append(lamin_pipes_target("postgresql", tmp, url))
         if args.lamindb_python:

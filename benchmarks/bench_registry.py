@@ -871,21 +871,34 @@ def machine() -> dict[str, Any]:
     }
 
 
+def postgres_url(args: argparse.Namespace, skipped: list[str]) -> tuple[str | None, str | None]:
+    """The PostgreSQL server to benchmark on and its version, or ``(None, None)``.
+
+    Why it is skipped goes to ``skipped``.
+
+    Raises:
+        SystemExit: ``--postgres`` names a server that cannot be reached.
+    """
+    if args.no_postgres:
+        return None, None
+    url: str = args.postgres or DEFAULT_PG
+    version, reason = pg_server(url)
+    if version is not None:
+        return url, version
+    if args.postgres:
+        raise SystemExit(f"PostgreSQL at {args.postgres} is unreachable: {reason}")
+    skipped.append(f"PostgreSQL skipped: {DEFAULT_PG} is unreachable ({reason})")
+    return None, None
+
+
 def run_targets(args: argparse.Namespace, sizes: Sizes, tmp: Path) -> dict[str, dict[str, Any]]:
     """Set up every engine and backend asked for, and run the workloads on each in turn."""
     runs: dict[str, dict[str, Any]] = {}
     skipped: list[str] = []
     targets = [lamin_pipes_target("sqlite", tmp, None)]
-    pg_url = None if args.no_postgres else (args.postgres or DEFAULT_PG)
-    pg_version = None
-    if pg_url:
-        pg_version, reason = pg_server(pg_url)
-        if pg_version is None and args.postgres:
-            raise SystemExit(f"PostgreSQL at {args.postgres} is unreachable: {reason}")
-        if pg_version is None:
-            skipped.append(f"PostgreSQL skipped: {DEFAULT_PG} is unreachable ({reason})")
+    pg_url, pg_version = postgres_url(args, skipped)
     with contextlib.ExitStack() as stack:
-        if pg_url and pg_version:
+        if pg_url:
             urls = stack.enter_context(pg_databases(pg_url))
             targets.append(lamin_pipes_target("postgresql", tmp, urls))
         if args.lamindb_python:
