@@ -56,13 +56,13 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from bench_registry import (  # noqa: E402  (standard library only: runs under either python)
-    COLUMNS,
     Goal,
     Target,
     base_parser,
     engine_meta,
     figure,
     fmt,
+    format_table,
     log,
     machine,
     measurement,
@@ -535,25 +535,7 @@ def render_table(runs: dict[str, dict[str, Any]], sizes: Sizes) -> str:
                 goal.status(figure(lp_pg, row.key), sizes) if goal and lp_pg else "",
             ]
         )
-    hidden = set()
-    if lp_pg is None:
-        hidden |= {"lp Postgres", "Postgres"}
-    if lamindb is None:
-        hidden |= {"lamindb SQLite", "lamindb/lp"}
-    keep = [i for i, (header, _) in enumerate(COLUMNS) if header not in hidden]
-    table = [[COLUMNS[i][0] for i in keep], *([r[i] for i in keep] for r in rows)]
-    left = [COLUMNS[i][1] for i in keep]
-    widths = [max(len(r[i]) for r in table) for i in range(len(keep))]
-    lines = []
-    for n, cells in enumerate(table):
-        padded = [
-            c.ljust(w) if is_left else c.rjust(w)
-            for c, w, is_left in zip(cells, widths, left, strict=True)
-        ]
-        lines.append("  ".join(padded).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return format_table(rows, with_postgres=lp_pg is not None, with_lamindb=lamindb is not None)
 
 
 def result(runs: dict[str, Any], name: str, key: str) -> dict[str, Any]:

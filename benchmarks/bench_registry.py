@@ -776,6 +776,30 @@ COLUMNS = (
 )
 
 
+def format_table(rows: list[list[str]], *, with_postgres: bool, with_lamindb: bool) -> str:
+    """Align ``rows`` (cells in :data:`COLUMNS` order) under a header, dropping the
+    columns of engines that did not run."""
+    hidden = set()
+    if not with_postgres:
+        hidden |= {"lp Postgres", "Postgres"}
+    if not with_lamindb:
+        hidden |= {"lamindb SQLite", "lamindb/lp"}
+    keep = [i for i, (header, _) in enumerate(COLUMNS) if header not in hidden]
+    table = [[COLUMNS[i][0] for i in keep], *([r[i] for i in keep] for r in rows)]
+    left = [COLUMNS[i][1] for i in keep]
+    widths = [max(len(r[i]) for r in table) for i in range(len(keep))]
+    lines = []
+    for n, cells in enumerate(table):
+        padded = [
+            c.ljust(w) if is_left else c.rjust(w)
+            for c, w, is_left in zip(cells, widths, left, strict=True)
+        ]
+        lines.append("  ".join(padded).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 def render_table(runs: dict[str, dict[str, Any]], sizes: Sizes) -> str:
     """The plain-text table; columns and rows of engines that did not run are left out."""
     lp_sqlite = runs.get("lamin_pipes/sqlite")
@@ -802,25 +826,7 @@ def render_table(runs: dict[str, dict[str, Any]], sizes: Sizes) -> str:
                 goal.status(figure(lp_pg, row.key), sizes) if goal and lp_pg else "",
             ]
         )
-    hidden = set()
-    if lp_pg is None:
-        hidden |= {"lp Postgres", "Postgres"}
-    if lamindb is None:
-        hidden |= {"lamindb SQLite", "lamindb/lp"}
-    keep = [i for i, (header, _) in enumerate(COLUMNS) if header not in hidden]
-    table = [[COLUMNS[i][0] for i in keep], *([r[i] for i in keep] for r in rows)]
-    left = [COLUMNS[i][1] for i in keep]
-    widths = [max(len(r[i]) for r in table) for i in range(len(keep))]
-    lines = []
-    for n, cells in enumerate(table):
-        padded = [
-            c.ljust(w) if is_left else c.rjust(w)
-            for c, w, is_left in zip(cells, widths, left, strict=True)
-        ]
-        lines.append("  ".join(padded).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return format_table(rows, with_postgres=lp_pg is not None, with_lamindb=lamindb is not None)
 
 
 def notes(runs: dict[str, dict[str, Any]], sizes: Sizes, skipped: list[str]) -> list[str]:
