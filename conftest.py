@@ -204,3 +204,23 @@ def s3_root(s3_server: str) -> Iterator[str]:
     for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
         client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
     client.delete_bucket(Bucket=bucket)
+
+
+@pytest.fixture
+def s3_instance(
+    db_url: str, s3_root: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[object]:
+    """A fresh current instance whose storage is ``s3_root``; the cache is in tmp_path."""
+    import lamin_pipes as ln
+    from lamin_pipes.core import _instance as instance_module
+    from lamin_pipes.core._settings import settings
+    from lamin_pipes.storage import _cache
+
+    monkeypatch.setenv("LAMIN_PIPES_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(_cache, "_override", None)
+    previous = (settings._instance, settings._user)
+    inst = ln.connect(db_url, s3_root)
+    yield inst
+    settings._instance, settings._user = previous
+    for key in [k for k in instance_module._ENGINES if k[1] == inst.db]:
+        instance_module._ENGINES.pop(key).dispose()

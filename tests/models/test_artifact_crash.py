@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytest
 
 import lamin_pipes as ln
 from lamin_pipes.storage import hash_dir, hash_file
@@ -145,25 +143,6 @@ def test_crash_while_staging(instance):
     pd.testing.assert_frame_equal(artifact.load(), _sample())
     assert hash_file(artifact.path).hash == artifact.hash
     _assert_every_row_has_its_file()
-
-
-@pytest.fixture
-def s3_instance(
-    db_url: str, s3_root: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Any]:
-    """A fresh current instance whose storage is ``s3_root``; the cache is in tmp_path."""
-    from lamin_pipes.core import _instance as instance_module
-    from lamin_pipes.core._settings import settings
-    from lamin_pipes.storage import _cache
-
-    monkeypatch.setenv("LAMIN_PIPES_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(_cache, "_override", None)
-    previous = (settings._instance, settings._user)
-    inst = ln.connect(db_url, s3_root)
-    yield inst
-    settings._instance, settings._user = previous
-    for key in [k for k in instance_module._ENGINES if k[1] == inst.db]:
-        instance_module._ENGINES.pop(key).dispose()
 
 
 def test_crash_after_move_of_a_new_folder_version_on_s3(s3_instance, s3_server, tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,25 +14,7 @@ from botocore.exceptions import ClientError
 
 import lamin_pipes as ln
 from lamin_pipes.errors import InvalidArgument, StorageError
-from lamin_pipes.storage import S3Store, _cache, hash_dir, hash_file
-
-
-@pytest.fixture
-def s3_instance(
-    db_url: str, s3_root: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Any]:
-    """A fresh current instance whose storage is ``s3_root``; the cache is in tmp_path."""
-    from lamin_pipes.core import _instance as instance_module
-    from lamin_pipes.core._settings import settings
-
-    monkeypatch.setenv("LAMIN_PIPES_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(_cache, "_override", None)
-    previous = (settings._instance, settings._user)
-    inst = ln.connect(db_url, s3_root)
-    yield inst
-    settings._instance, settings._user = previous
-    for key in [k for k in instance_module._ENGINES if k[1] == inst.db]:
-        instance_module._ENGINES.pop(key).dispose()
+from lamin_pipes.storage import S3Store, hash_dir, hash_file
 
 
 @pytest.fixture

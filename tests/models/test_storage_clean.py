@@ -103,25 +103,18 @@ def test_clean_command(instance: Any, capsys: pytest.CaptureFixture[str]) -> Non
     assert "removed 1 objects" in capsys.readouterr().out
 
 
-def test_clean_on_s3(db_url: str, s3_root: str, tmp_path: Path) -> None:
+def test_clean_on_s3(s3_instance: Any, s3_root: str) -> None:
     import boto3
 
-    from lamin_pipes.core._settings import settings
-
-    previous = (settings._instance, settings._user)
-    try:
-        ln.connect(db_url, s3_root)
-        kept = ln.Artifact(pd.DataFrame({"k": [1]}), key="s3clean/kept.parquet").save()
-        bucket, prefix = s3_root.removeprefix("s3://").split("/", 1)
-        client = boto3.client("s3")
-        orphan = f"{prefix}/.lamindb/AAAAAAAAAAAAAAAA0000.parquet"
-        client.put_object(Bucket=bucket, Key=orphan, Body=b"orphan")
-        assert ln.Storage.default().clean().removed == []  # just written
-        report = ln.Storage.default().clean(min_age=0)
-        assert report.unreferenced == [".lamindb/AAAAAAAAAAAAAAAA0000.parquet"]
-        listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/.lamindb/")
-        keys = [o["Key"] for o in listed.get("Contents", [])]
-        assert orphan not in keys
-        assert any(key.endswith(kept.uid + ".parquet") for key in keys)
-    finally:
-        settings._instance, settings._user = previous
+    kept = ln.Artifact(pd.DataFrame({"k": [1]}), key="s3clean/kept.parquet").save()
+    bucket, prefix = s3_root.removeprefix("s3://").split("/", 1)
+    client = boto3.client("s3")
+    orphan = f"{prefix}/.lamindb/AAAAAAAAAAAAAAAA0000.parquet"
+    client.put_object(Bucket=bucket, Key=orphan, Body=b"orphan")
+    assert ln.Storage.default().clean().removed == []  # just written
+    report = ln.Storage.default().clean(min_age=0)
+    assert report.unreferenced == [".lamindb/AAAAAAAAAAAAAAAA0000.parquet"]
+    listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/.lamindb/")
+    keys = [o["Key"] for o in listed.get("Contents", [])]
+    assert orphan not in keys
+    assert any(key.endswith(kept.uid + ".parquet") for key in keys)
