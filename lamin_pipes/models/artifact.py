@@ -21,13 +21,9 @@ from .run import Run, TracksRun, TracksUpdates
 from .sqlrecord import SQLRecord
 
 if TYPE_CHECKING:
-    from .query_set import QuerySet
-    from .storage import Storage
+    pass
 
 logger = logging.getLogger("lamin_pipes")
-
-#: ``kind`` values lamindb knows; other strings are accepted too.
-ARTIFACT_KINDS = ("dataset", "model", "__lamindb_run__", "__lamindb_config__")
 
 
 class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
@@ -404,13 +400,6 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         """The transform of the creating run (``None`` if not created in a run)."""
         run = self.run
         return None if run is None else run.transform
-
-    @property
-    def _storage(self) -> Storage:
-        return self.storage  # type: ignore[no-any-return]
-
-    def _versions_qs(self) -> QuerySet[Any]:
-        return self.versions
 
 
 def _detached_copy(record: Artifact) -> Artifact:

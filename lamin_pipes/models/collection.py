@@ -127,7 +127,7 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         if meta is not None and (not isinstance(meta, Artifact) or meta.id is None):
             msg = f"meta must be a saved Artifact, got {meta!r}"
             raise InvalidArgument(msg)
-        digest = combine_hashes(sorted(a.hash or a.uid for a in members))
+        digest = combine_hashes(a.hash or a.uid for a in members)  # order-independent
         super().__init__(
             key=key,
             description=description,

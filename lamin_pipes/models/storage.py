@@ -109,8 +109,3 @@ class Storage(SQLRecord, TracksRun, TracksUpdates):
 
 
 _DEFAULT_CACHE: dict[tuple[Any, str], Any] = {}
-
-
-def forget_default_storage() -> None:
-    """Drop the cached default storage records (after a reconnect or in tests)."""
-    _DEFAULT_CACHE.clear()
