@@ -15,7 +15,7 @@ from typing import Any
 
 from ..core._context import active_run
 from ..errors import InvalidArgument, StorageError
-from ._artifact_save import _storage_by_id, record_link, storage_key
+from ._artifact_save import _storage_by_id, record_links, storage_key
 from .sqlrecord import record_instance
 
 logger = logging.getLogger("lamin_pipes")
@@ -65,9 +65,18 @@ def artifact_path(artifact: Any) -> Any:
     return upath(key) if upath is not None else store.uri(key)
 
 
-def track_input(artifact: Any, is_run_input: bool | None) -> None:
-    """Link the current run as a consumer of ``artifact`` (see ``is_run_input``)."""
-    if is_run_input is False:
+def track_input(record: Any, is_run_input: bool | None) -> None:
+    """Link the current run as a consumer of ``record`` (see :func:`track_inputs`)."""
+    track_inputs([record], is_run_input)
+
+
+def track_inputs(records: list[Any], is_run_input: bool | None) -> None:
+    """Link the current run as a consumer of artifacts or collections, in one write.
+
+    ``is_run_input``: ``None`` links when a run is current (except a run's own
+    outputs), ``True`` requires a run, ``False`` links nothing.
+    """
+    if is_run_input is False or not records:
         return
     run = active_run()
     if run is None or run.id is None:
@@ -78,14 +87,15 @@ def track_input(artifact: Any, is_run_input: bool | None) -> None:
             )
             raise InvalidArgument(msg)
         return
-    if artifact.run_id == run.id and is_run_input is not True:
-        return  # the run's own output
-    inst = record_instance(artifact)
-    marker = (inst, run.uid, artifact.uid)  # uids: SQLite may reuse a deleted row's id
-    if marker in _LINKED:
-        return
-    record_link(inst, artifact, "input_of_runs", run)
-    _LINKED.add(marker)
+    inst = record_instance(records[0])
+    # Keyed by uids: SQLite may reuse a deleted row's id.
+    todo = [
+        r
+        for r in records
+        if (r.run_id != run.id or is_run_input is True) and (inst, run.uid, r.uid) not in _LINKED
+    ]
+    record_links(inst, todo, "input_of_runs", run)
+    _LINKED.update((inst, run.uid, r.uid) for r in todo)
 
 
 def _verify_local(artifact: Any, path: Path) -> None:

@@ -428,25 +428,32 @@ def _adopt(artifact: Any, existing: Any, inst: Any) -> None:
         record_link(inst, artifact, "recreating_runs", run)
 
 
-def record_link(inst: Any, artifact: Any, field: str, run: Any) -> None:
-    """Link ``run`` to ``artifact`` through ``field`` (a no-op if already linked)."""
-    info = type(artifact)._meta.fields[field]
+def record_link(inst: Any, record: Any, field: str, run: Any) -> None:
+    """Link ``run`` to ``record`` through ``field`` (a no-op if already linked)."""
+    record_links(inst, [record], field, run)
+
+
+def record_links(inst: Any, records: list[Any], field: str, run: Any) -> None:
+    """Link ``run`` to every record through ``field``: one transaction, missing links only."""
+    if not records:
+        return
+    info = type(records[0])._meta.fields[field]
     link = info.link_table
     source, target = link.c[info.source_column], link.c[info.target_column]
+    ids = list({r.id for r in records})
     with inst.session() as session:
-        found = session.execute(
-            select(link.c.id).where(source == artifact.id, target == run.id)
-        ).first()
-        if found is None:
+        linked = set(
+            session.execute(select(source).where(source.in_(ids), target == run.id)).scalars()
+        )
+        rows = [{info.source_column: i, info.target_column: run.id} for i in ids if i not in linked]
+        if rows:
             try:
                 with session.begin_nested():
-                    session.execute(
-                        link.insert().values(
-                            {info.source_column: artifact.id, info.target_column: run.id}
-                        )
-                    )
-            except sa_exc.IntegrityError:
-                pass  # a concurrent writer linked it first
+                    session.execute(link.insert(), rows)
+            except sa_exc.IntegrityError:  # a concurrent writer linked some first
+                for row in rows:
+                    with contextlib.suppress(sa_exc.IntegrityError), session.begin_nested():
+                        session.execute(link.insert(), [row])
 
 
 _STORAGE_CACHE: dict[tuple[Any, int], Any] = {}

@@ -36,12 +36,14 @@ class ArtifactSet:
                 when a run is current).
         """
         from ..storage._concat import concat_objects
+        from ._artifact_data import track_inputs
 
         artifacts = self._artifact_list()
         if not artifacts:
             msg = "The query set is empty: there is nothing to load"
             raise InvalidArgument(msg)
-        objects = [a.load(is_run_input=is_run_input) for a in artifacts]
+        track_inputs(artifacts, is_run_input)
+        objects = [a.load(is_run_input=False) for a in artifacts]
         return concat_objects(objects, join=join, **kwargs)  # type: ignore[arg-type]
 
     def open(self, engine: str = "pyarrow", is_run_input: bool | None = None, **kwargs: Any) -> Any:
@@ -50,7 +52,7 @@ class ArtifactSet:
         All artifacts must share one suffix and one storage location.
         """
         from ..storage import _open
-        from ._artifact_data import _store, _verify_local, remote_open_kwargs, track_input
+        from ._artifact_data import _store, _verify_local, remote_open_kwargs, track_inputs
         from ._artifact_save import storage_key
 
         artifacts = self._artifact_list()
@@ -85,6 +87,5 @@ class ArtifactSet:
                 filesystem=store.filesystem(),
                 **remote_open_kwargs(store, engine, kwargs),
             )
-        for artifact in artifacts:
-            track_input(artifact, is_run_input)
+        track_inputs(artifacts, is_run_input)
         return result

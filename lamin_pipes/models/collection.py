@@ -242,17 +242,7 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
     def _track(self, is_run_input: bool | None) -> None:
         from ._artifact_data import track_input
 
-        if is_run_input is False:
-            return
-        from ..core._context import active_run
-        from ._artifact_save import record_link
-
-        run = active_run()
-        if run is None or run.id is None:
-            track_input(self, is_run_input)  # raises if is_run_input=True
-            return
-        if self.run_id != run.id:
-            record_link(record_instance(self), self, "input_of_runs", run)
+        track_input(self, is_run_input)
 
     def load(self, join: str = "outer", is_run_input: bool | None = None, **kwargs: Any) -> Any:
         """Load the members and concatenate them (DataFrames or AnnData objects)."""
