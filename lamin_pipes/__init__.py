@@ -20,7 +20,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from . import errors, fields, models, setup
+from . import errors, models, setup
 from .core._connect import connect
 from .core._settings import settings
 from .models import (
@@ -39,6 +39,7 @@ from .models import (
     User,
 )
 from .models._tracking import context, finish, track
+from .orm import fields
 
 __version__ = "0.1.0"
 

@@ -98,7 +98,7 @@ def _connect_existing(db: str | None, storage: str | None) -> Instance:
 def _registries() -> dict[str, Any]:
     """The built-in registries by lower-case class name (``record``, ``ulabel``, …)."""
     from . import models
-    from .models._registry import Registry
+    from .orm._registry import Registry
 
     found = {}
     for name in models.__all__:

@@ -16,7 +16,7 @@ from typing import Any
 from ..core._context import active_run
 from ..errors import InvalidArgument, StorageError
 from ._artifact_save import _storage_by_id, record_links, storage_key
-from .sqlrecord import record_instance
+from ..orm.sqlrecord import record_instance
 
 logger = logging.getLogger("lamin_pipes")
 

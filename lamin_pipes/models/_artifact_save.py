@@ -35,7 +35,7 @@ from ..errors import InvalidArgument
 from ..storage._keys import validate_key
 from ..storage._local import _fsync_dir
 from ._is_versioned import Duplicate, insert_version, promote_newest
-from .sqlrecord import make_saved, record_instance
+from ..orm.sqlrecord import make_saved, record_instance
 
 if TYPE_CHECKING:
     from ..storage import Store
@@ -506,7 +506,7 @@ def delete_artifact(artifact: Any, *, permanent: bool | None, delete_storage: bo
 
 
 def _family_size(inst: Any, model: Any, stem: str) -> int:
-    from .query_set import QuerySet
+    from ..orm.query_set import QuerySet
 
     return QuerySet(model, instance=inst, include_trash=True).filter(uid__startswith=stem).count()
 

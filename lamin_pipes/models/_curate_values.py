@@ -66,7 +66,7 @@ def str_field(model: Any, field: Any = None) -> str:
 
 def column_field(model: Any, field: Any) -> str:
     """Resolve ``field`` to the attribute name of a column or foreign key (``type_id``)."""
-    from ._options import COLUMN, FOREIGN_KEY
+    from ..orm._options import COLUMN, FOREIGN_KEY
 
     name = field_name_of(field)
     info = model._meta.get_field(name)

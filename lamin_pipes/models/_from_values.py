@@ -18,7 +18,7 @@ from ._curate_match import IN_CHUNK, map_values, restrict
 from ._curate_values import as_list, str_field, unique_strings
 
 if TYPE_CHECKING:
-    from .sqlrecord_list import SQLRecordList
+    from ..orm.sqlrecord_list import SQLRecordList
 
 
 def new_records(model: Any, field: str, values: list[str]) -> list[Any]:
@@ -36,7 +36,7 @@ def new_records(model: Any, field: str, values: list[str]) -> list[Any]:
         >>> [r.name for r in records], [len(r.uid) for r in records], records[0].id
         (['a', 'b'], [8, 8], None)
     """
-    from .sqlrecord import BaseSQLRecord
+    from ..orm.sqlrecord import BaseSQLRecord
 
     manager = model._sa_class_manager
     if manager.original_init is not BaseSQLRecord.__init__:
@@ -85,8 +85,8 @@ def records_from_values(
     mute: bool = False,
 ) -> SQLRecordList[Any]:
     """The records for ``values`` in input order; see ``CanCurate.from_values``."""
-    from .query_set import QuerySet
-    from .sqlrecord_list import SQLRecordList
+    from ..orm.query_set import QuerySet
+    from ..orm.sqlrecord_list import SQLRecordList
 
     name = str_field(model, field)
     items = as_list(values)

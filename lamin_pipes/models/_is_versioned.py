@@ -44,13 +44,13 @@ from sqlalchemy import (
 )
 from sqlalchemy import exc as sa_exc
 
-from .. import fields
+from ..orm import fields
 from ..core._uid import base62
 from ..errors import IntegrityError, InvalidArgument
 
 if TYPE_CHECKING:
     from ..core._instance import Instance
-    from .query_set import QuerySet
+    from ..orm.query_set import QuerySet
 
 logger = logging.getLogger("lamin_pipes")
 
@@ -162,7 +162,7 @@ class IsVersioned:
     @property
     def versions(self) -> QuerySet[Any]:
         """All versions of this record's family, oldest first (trash excluded)."""
-        from .query_set import QuerySet
+        from ..orm.query_set import QuerySet
 
         model = type(self)
         qs: QuerySet[Any] = QuerySet(model)
@@ -407,7 +407,7 @@ def insert_version(
         InvalidArgument: The family already holds ``record.version_tag``.
         IntegrityError: The database refused the row for another reason.
     """
-    from .sqlrecord import _convert_integrity_error, make_saved
+    from ..orm.sqlrecord import _convert_integrity_error, make_saved
 
     model = type(record)
     stem_len = model._len_stem

@@ -27,7 +27,7 @@ from ._graph import _NODE_COLOR, _NODE_FILL, _ROOT_FILL, _dot_string
 from .artifact import Artifact
 from .collection import Collection
 from .run import Run, Transform
-from .sqlrecord import format_field_value, record_instance
+from ..orm.sqlrecord import format_field_value, record_instance
 
 #: How many levels (links) the walk goes upstream at most.
 MAX_DEPTH = 50
@@ -273,7 +273,7 @@ class _Walker:
     # --- loading --------------------------------------------------------------------
 
     def _load(self, model: Any, ids: Iterable[int]) -> list[Any]:
-        from .query_set import QuerySet
+        from ..orm.query_set import QuerySet
 
         found: list[Any] = []
         for chunk in _chunks(ids):

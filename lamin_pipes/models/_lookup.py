@@ -21,7 +21,7 @@ from ._curate_values import check_keep, column_field, str_field
 
 if TYPE_CHECKING:
     from ._curate_values import Keep
-    from .query_set import BasicQuerySet
+    from ..orm.query_set import BasicQuerySet
 
 logger = logging.getLogger("lamin_pipes")
 
@@ -191,7 +191,7 @@ class Lookup:
         missing = list(dict.fromkeys(i for i in ids if i not in self._records))
         if not missing:
             return
-        from .query_set import QuerySet
+        from ..orm.query_set import QuerySet
 
         model = self._qs.model
         table = model.__table__

@@ -46,13 +46,13 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InvalidArgument
 from ._curate_match import SYNONYM_SEP, fetch, in_values, read_session, select_from
 from ._curate_values import str_field
-from .query_set import QuerySet
+from ..orm.query_set import QuerySet
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from .query_set import BasicQuerySet
+    from ..orm.query_set import BasicQuerySet
 
 #: Least rapidfuzz ``ratio`` (0-100) for a value to count as a fuzzy match.
 FUZZY_CUTOFF = 75

@@ -100,7 +100,7 @@ def clean_storage(storage: Any, *, min_age: float = 3600.0, dry_run: bool = Fals
     """
     from ._artifact_save import _remove
     from .artifact import Artifact
-    from .sqlrecord import record_instance
+    from ..orm.sqlrecord import record_instance
 
     if min_age < 0:
         msg = f"min_age must be >= 0 seconds, got {min_age!r}"

@@ -45,8 +45,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from .query_set import BasicQuerySet
-    from .sqlrecord_list import SQLRecordList
+    from ..orm.query_set import BasicQuerySet
+    from ..orm.sqlrecord_list import SQLRecordList
 
 
 # --- results -------------------------------------------------------------------------
@@ -361,7 +361,7 @@ class CanCurate:
             >>> result.non_validated
             ['FANCD1', 'FANCD20']
         """
-        from .query_set import QuerySet
+        from ..orm.query_set import QuerySet
 
         return _inspect(
             QuerySet(cls),
@@ -410,7 +410,7 @@ class CanCurate:
             >>> ln.ULabel.validate(["A1CF", "A1BG", "FANCD1", "FANCD20"], mute=True)
             array([ True,  True, False, False])
         """
-        from .query_set import QuerySet
+        from ..orm.query_set import QuerySet
 
         return _validate(
             QuerySet(cls),
@@ -522,7 +522,7 @@ class CanCurate:
             >>> ln.ULabel.standardize(["a1bg", "FANCD1", "A1CF"], return_mapper=True, mute=True)
             {'a1bg': 'A1BG', 'FANCD1': 'BRCA2'}
         """
-        from .query_set import QuerySet
+        from ..orm.query_set import QuerySet
 
         return _standardize(
             QuerySet(cls),

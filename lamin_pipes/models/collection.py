@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .. import fields
+from ..orm import fields
 from ..errors import InvalidArgument
 from ._is_versioned import IsVersioned, family_indexes, insert_version, new_uid_16
 from .artifact import Artifact
 from .run import Run, TracksRun, TracksUpdates
-from .sqlrecord import SQLRecord, record_instance
+from ..orm.sqlrecord import SQLRecord, record_instance
 
 logger = logging.getLogger("lamin_pipes")
 
@@ -203,7 +203,7 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
                     .order_by(table.c.id)
                 ).scalars()
             )
-        from .query_set import QuerySet
+        from ..orm.query_set import QuerySet
 
         by_id = {
             a.id: a
@@ -230,7 +230,7 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         )
 
     def _member_set(self) -> Any:
-        from .query_set import QuerySet
+        from ..orm.query_set import QuerySet
 
         ordered = self.ordered_artifacts
         qs = QuerySet(Artifact, instance=record_instance(self)).filter(

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy import CTE
 
     from ._graph import Graph
-    from .query_set import QuerySet
+    from ..orm.query_set import QuerySet
 
 #: The branch that default queries show.
 _MAIN_BRANCH = 1
@@ -50,8 +50,8 @@ def field_name(field: Any, model: Any) -> str:
         >>> field_name(None, ln.ULabel)
         'name'
     """
-    from ._options import COLUMN, FOREIGN_KEY
-    from ._query_compiler import get_field
+    from ..orm._options import COLUMN, FOREIGN_KEY
+    from ..orm._query_compiler import get_field
 
     meta = model._meta
     if field is None:
@@ -138,8 +138,8 @@ class HasParents:
     def _relatives_qs(self, direction: str) -> QuerySet[Any]:
         from sqlalchemy import select
 
-        from .query_set import QuerySet
-        from .sqlrecord import record_instance
+        from ..orm.query_set import QuerySet
+        from ..orm.sqlrecord import record_instance
 
         what = "parents" if direction == "up" else "children"
         own_id = self._own_id(f"querying its {what}")
@@ -186,7 +186,7 @@ class HasParents:
         """The targets that are this record or lie ``direction`` of it (any branch)."""
         from sqlalchemy import select
 
-        from .sqlrecord import record_instance
+        from ..orm.sqlrecord import record_instance
 
         own_id = self.__dict__.get("id")
         ids = {t.id for t in targets}

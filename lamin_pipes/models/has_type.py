@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from sqlalchemy import CTE
 
     from ..core._instance import Instance
-    from .query_set import QuerySet
-    from .sqlrecord_list import SQLRecordList
+    from ..orm.query_set import QuerySet
+    from ..orm.sqlrecord_list import SQLRecordList
 
 #: The branch that default queries show.
 _MAIN_BRANCH = 1
@@ -114,7 +114,7 @@ def _check_type(record: Any, value: Any) -> None:
             f"{type(value).__name__}(name=..., is_type=True)."
         )
         raise FieldValidationError(msg)
-    from .sqlrecord import record_instance
+    from ..orm.sqlrecord import record_instance
 
     inst = record_instance(record)
     if value.id is not None and record_instance(value).db != inst.db:
@@ -185,7 +185,7 @@ class HasType:
             and not attributes.get_history(self, "type_id").has_changes()
         ):
             return
-        from .sqlrecord import record_instance
+        from ..orm.sqlrecord import record_instance
 
         value = record_instance(self).get_by_id(type(self), type_id)
         if value is None:
@@ -218,8 +218,8 @@ class HasType:
         """
         from sqlalchemy import select
 
-        from .sqlrecord import record_instance
-        from .sqlrecord_list import SQLRecordList
+        from ..orm.sqlrecord import record_instance
+        from ..orm.sqlrecord_list import SQLRecordList
 
         model = type(self)
         start = self.__dict__.get("type_id")
@@ -265,8 +265,8 @@ class HasType:
         """
         from sqlalchemy import select
 
-        from .query_set import QuerySet
-        from .sqlrecord import record_instance
+        from ..orm.query_set import QuerySet
+        from ..orm.sqlrecord import record_instance
 
         if depth is not None and (
             isinstance(depth, bool) or not isinstance(depth, int) or depth < 0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import fields
+from ..orm import fields
 from ..core._uid import base62_12
-from .sqlrecord import BaseSQLRecord
+from ..orm.sqlrecord import BaseSQLRecord
 
 #: Ids of the built-in branches.
 MAIN_BRANCH, ARCHIVE_BRANCH, TRASH_BRANCH = 1, 0, -1

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from .. import fields
+from ..orm import fields
 from ..core._uid import base62_12
 from .run import TracksRun, TracksUpdates
-from .sqlrecord import SQLRecord
+from ..orm.sqlrecord import SQLRecord
 
 if TYPE_CHECKING:
     from ..core._instance import Instance
@@ -92,7 +92,7 @@ class Storage(SQLRecord, TracksRun, TracksUpdates):
         store = open_store(inst.storage)
         root = store.root_uri
         with _DEFAULT_LOCK:
-            from .query_set import QuerySet
+            from ..orm.query_set import QuerySet
 
             record = QuerySet(cls, instance=inst).filter(root=root).first()
             if record is None:

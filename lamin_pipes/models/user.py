@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import fields
+from ..orm import fields
 from ..core._uid import base62_8
 from .can_curate import CanCurate
-from .sqlrecord import BaseSQLRecord
+from ..orm.sqlrecord import BaseSQLRecord
 
 
 class User(BaseSQLRecord, CanCurate):

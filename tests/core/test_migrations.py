@@ -20,7 +20,7 @@ from lamin_pipes.core._migrate import (
     upgrade,
 )
 from lamin_pipes.errors import LaminPipesError, MigrationError
-from lamin_pipes.models.sqlrecord import schema_metadata
+from lamin_pipes.orm.sqlrecord import schema_metadata
 
 BUILTIN_PREFIX = "lamindb_"
 

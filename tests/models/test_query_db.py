@@ -19,7 +19,7 @@ from lamin_pipes.errors import (
     InvalidArgument,
     ReadOnlyInstanceError,
 )
-from lamin_pipes.models import query_db
+from lamin_pipes.orm import query_db
 
 PG_ADMIN_URL = os.environ.get(
     "LAMIN_PIPES_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -1,7 +1,7 @@
 """The registry base classes: ``BaseSQLRecord`` and ``SQLRecord``.
 
 A registry is a SQLAlchemy declarative class whose fields are declared with
-:mod:`lamin_pipes.fields`. The :class:`Registry` metaclass turns field specifications
+:mod:`lamin_pipes.orm.fields`. The :class:`Registry` metaclass turns field specifications
 into columns, foreign keys and link tables, records them in ``cls._meta`` and carries
 the class-level query API (``filter``, ``get``, ``to_dataframe``, ``search``,
 ``lookup``, ``connect``).
@@ -21,7 +21,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import DeclarativeBase, attributes
 from sqlalchemy.orm import make_transient_to_detached as _make_detached
 
-from .. import fields as _fields
+from . import fields as _fields
 from ..errors import (
     DoesNotExist,
     FieldValidationError,
@@ -60,7 +60,7 @@ def schema_metadata() -> MetaData:
     Some indexes are only declared on demand (see
     :func:`~lamin_pipes.models._is_versioned.family_indexes`); this declares them.
     """
-    from ._is_versioned import declare_family_indexes
+    from ..models._is_versioned import declare_family_indexes
 
     declare_family_indexes()
     return Base.metadata
@@ -462,7 +462,7 @@ class SQLRecord(BaseSQLRecord):
         if permanent is True or (permanent is None and self.branch_id == -1):  # type: ignore[attr-defined]
             with inst.atomic():
                 if is_type:
-                    from .has_type import delete_type_tree
+                    from ..models.has_type import delete_type_tree
 
                     delete_type_tree(self)
                 self._hard_delete()

@@ -64,7 +64,7 @@ def ensure_registry_table(inst: Instance, model: Any) -> None:
             for f in related._meta.fields.values()
             if f.kind == MANY_TO_MANY and f.link_table is not None
         )
-    from ._is_versioned import declare_family_indexes
+    from ..models._is_versioned import declare_family_indexes
 
     declare_family_indexes()  # a user registry may be versioned
     model.metadata.create_all(inst.engine, tables=tables, checkfirst=True)

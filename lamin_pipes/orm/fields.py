@@ -65,7 +65,7 @@ class ColumnSpec:
     def sa_type(self) -> Any:
         from sqlalchemy import BigInteger, Boolean, Date, Float, Integer, String, Text
 
-        from .core._types import JSONType, UTCDateTime
+        from ..core._types import JSONType, UTCDateTime
 
         kind = self.kind
         if kind == "char":
@@ -247,7 +247,7 @@ def DateTimeField(
     """
     del blank
     if auto_now_add:
-        from .core._types import utcnow
+        from ..core._types import utcnow
 
         default = utcnow
     return _column(

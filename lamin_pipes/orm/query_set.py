@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Select
 
     from ..core._instance import Instance
-    from .can_curate import InspectResult
+    from ..models.can_curate import InspectResult
 
 T = TypeVar("T")
 
@@ -913,31 +913,31 @@ class BasicQuerySet(Generic[T]):
             >>> ln.ULabel.search("lable2").first().name
             'Label2'
         """
-        from ._search import search
+        from ..models._search import search
 
         return search(self, string, field=field, limit=limit, case_sensitive=case_sensitive)
 
     def lookup(self, field: Any = None, return_field: Any = None, keep: Any = "first") -> Any:
         """An auto-complete object of the field's values (see :func:`lookup`)."""
-        from ._lookup import lookup
+        from ..models._lookup import lookup
 
         return lookup(self, field=field, return_field=return_field, keep=keep)
 
     def validate(self, values: Any, field: Any = None, **kwargs: Any) -> np.ndarray:
         """Which ``values`` exist in this query set's field (a boolean array)."""
-        from .can_curate import _validate
+        from ..models.can_curate import _validate
 
         return _validate(self, values, field, **kwargs)
 
     def inspect(self, values: Any, field: Any = None, **kwargs: Any) -> InspectResult:
         """Inspect which ``values`` are validated against this query set's field."""
-        from .can_curate import _inspect
+        from ..models.can_curate import _inspect
 
         return _inspect(self, values, field, **kwargs)
 
     def standardize(self, values: Iterable[Any], field: Any = None, **kwargs: Any) -> Any:
         """Map synonyms in ``values`` to the standardized names of this query set."""
-        from .can_curate import _standardize
+        from ..models.can_curate import _standardize
 
         return _standardize(self, values, field, **kwargs)
 

@@ -195,7 +195,7 @@ def save(records: Iterable[Any], *, batch_size: int | None = None) -> None:
 
     Examples:
         >>> import lamin_pipes as ln
-        >>> from lamin_pipes.models.save import save
+        >>> from lamin_pipes.orm.save import save
         >>> labels = [ln.ULabel(name=f"bulk-{i}") for i in range(3)]
         >>> save(labels)
         >>> all(label.id is not None for label in labels)

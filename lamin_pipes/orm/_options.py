@@ -14,7 +14,7 @@ from ..errors import FieldError
 if TYPE_CHECKING:
     from sqlalchemy import Column, Table
 
-    from ..fields import ColumnSpec
+    from .fields import ColumnSpec
     from .sqlrecord import BaseSQLRecord
 
 COLUMN = "column"
