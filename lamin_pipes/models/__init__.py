@@ -7,9 +7,14 @@ Examples:
 """
 
 from ..orm._aggregates import Avg, Count, Max, Min, Sum
-from ._is_versioned import IsVersioned
 from ..orm._query_compiler import Q
 from ..orm._registry import Registry
+from ..orm.query_db import QueryDB
+from ..orm.query_manager import QueryManager
+from ..orm.query_set import BasicQuerySet, QuerySet
+from ..orm.sqlrecord import BaseSQLRecord, SQLRecord
+from ..orm.sqlrecord_list import SQLRecordList
+from ._is_versioned import IsVersioned
 from .artifact import Artifact, LazyArtifact
 from .artifact_set import ArtifactSet
 from .can_curate import CanCurate, InspectResult, ValidateFields
@@ -17,14 +22,9 @@ from .collection import Collection
 from .has_parents import HasParents
 from .has_type import HasType
 from .project import Project
-from ..orm.query_db import QueryDB
-from ..orm.query_manager import QueryManager
-from ..orm.query_set import BasicQuerySet, QuerySet
 from .record import Record
 from .run import Run, TracksRun, TracksUpdates, Transform
 from .space import Branch, Space
-from ..orm.sqlrecord import BaseSQLRecord, SQLRecord
-from ..orm.sqlrecord_list import SQLRecordList
 from .storage import Storage
 from .ulabel import ULabel
 from .user import User

@@ -44,9 +44,9 @@ from sqlalchemy import (
 )
 from sqlalchemy import exc as sa_exc
 
-from ..orm import fields
 from ..core._uid import base62
 from ..errors import IntegrityError, InvalidArgument
+from ..orm import fields
 
 if TYPE_CHECKING:
     from ..core._instance import Instance

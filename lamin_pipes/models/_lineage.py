@@ -23,11 +23,11 @@ from typing import Any
 from sqlalchemy import select
 
 from ..errors import InvalidArgument
+from ..orm.sqlrecord import format_field_value, record_instance
 from ._graph import _NODE_COLOR, _NODE_FILL, _ROOT_FILL, _dot_string
 from .artifact import Artifact
 from .collection import Collection
 from .run import Run, Transform
-from ..orm.sqlrecord import format_field_value, record_instance
 
 #: How many levels (links) the walk goes upstream at most.
 MAX_DEPTH = 50

@@ -20,8 +20,8 @@ from ._curate_match import IN_CHUNK, fetch, select_from
 from ._curate_values import check_keep, column_field, str_field
 
 if TYPE_CHECKING:
-    from ._curate_values import Keep
     from ..orm.query_set import BasicQuerySet
+    from ._curate_values import Keep
 
 logger = logging.getLogger("lamin_pipes")
 

@@ -44,9 +44,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgument
+from ..orm.query_set import QuerySet
 from ._curate_match import SYNONYM_SEP, fetch, in_values, read_session, select_from
 from ._curate_values import str_field
-from ..orm.query_set import QuerySet
 
 if TYPE_CHECKING:
     import numpy as np

@@ -98,9 +98,9 @@ def clean_storage(storage: Any, *, min_age: float = 3600.0, dry_run: bool = Fals
     Raises:
         InvalidArgument: ``min_age`` is negative.
     """
+    from ..orm.sqlrecord import record_instance
     from ._artifact_save import _remove
     from .artifact import Artifact
-    from ..orm.sqlrecord import record_instance
 
     if min_age < 0:
         msg = f"min_age must be >= 0 seconds, got {min_age!r}"

@@ -13,12 +13,12 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..orm import fields
 from ..errors import InvalidArgument
+from ..orm import fields
+from ..orm.sqlrecord import SQLRecord
 from ._is_versioned import IsVersioned, family_indexes, new_uid_16
 from .artifact_set import ArtifactSet
 from .run import Run, TracksRun, TracksUpdates
-from ..orm.sqlrecord import SQLRecord
 
 if TYPE_CHECKING:
     pass

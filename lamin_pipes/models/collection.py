@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..orm import fields
 from ..errors import InvalidArgument
+from ..orm import fields
+from ..orm.sqlrecord import SQLRecord, record_instance
 from ._is_versioned import IsVersioned, family_indexes, insert_version, new_uid_16
 from .artifact import Artifact
 from .run import Run, TracksRun, TracksUpdates
-from ..orm.sqlrecord import SQLRecord, record_instance
 
 logger = logging.getLogger("lamin_pipes")
 

@@ -23,8 +23,8 @@ from ..errors import FieldError, InvalidArgument
 if TYPE_CHECKING:
     from sqlalchemy import CTE
 
-    from ._graph import Graph
     from ..orm.query_set import QuerySet
+    from ._graph import Graph
 
 #: The branch that default queries show.
 _MAIN_BRANCH = 1

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..orm import fields
 from ..core._uid import base62_16
+from ..orm import fields
+from ..orm.sqlrecord import SQLRecord
 from .can_curate import CanCurate
 from .has_parents import HasParents
 from .has_type import HasType
 from .run import TracksRun, TracksUpdates
-from ..orm.sqlrecord import SQLRecord
 
 
 class Record(SQLRecord, HasType, HasParents, CanCurate, TracksRun, TracksUpdates):

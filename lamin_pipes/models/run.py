@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..orm import fields
 from ..core._context import active_run
 from ..core._settings import settings
 from ..core._types import utcnow
 from ..core._uid import base62_20
 from ..errors import InvalidArgument
-from ._is_versioned import IsVersioned, family_indexes, new_uid_12
+from ..orm import fields
 from ..orm.sqlrecord import SQLRecord
+from ._is_versioned import IsVersioned, family_indexes, new_uid_12
 
 
 class TracksRun:
@@ -143,8 +143,8 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
         """
         from sqlalchemy.orm import attributes
 
-        from ._is_versioned import promote_newest
         from ..orm.sqlrecord import record_instance
+        from ._is_versioned import promote_newest
 
         was_latest = self.id is not None and bool(self.is_latest)
         inst = record_instance(self)

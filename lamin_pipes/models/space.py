@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..orm import fields
 from ..core._uid import base62_12
+from ..orm import fields
 from ..orm.sqlrecord import BaseSQLRecord
 
 #: Ids of the built-in branches.

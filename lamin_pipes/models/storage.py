@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ..orm import fields
 from ..core._uid import base62_12
-from .run import TracksRun, TracksUpdates
+from ..orm import fields
 from ..orm.sqlrecord import SQLRecord
+from .run import TracksRun, TracksUpdates
 
 if TYPE_CHECKING:
     from ..core._instance import Instance

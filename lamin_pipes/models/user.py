@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..orm import fields
 from ..core._uid import base62_8
-from .can_curate import CanCurate
+from ..orm import fields
 from ..orm.sqlrecord import BaseSQLRecord
+from .can_curate import CanCurate
 
 
 class User(BaseSQLRecord, CanCurate):

@@ -18,9 +18,9 @@ from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.orm.decl_api import DeclarativeAttributeIntercept
 from sqlalchemy.orm.instrumentation import manager_of_class
 
-from . import fields as _fields
 from ..core._types import BigIntPK
 from ..errors import FieldError
+from . import fields as _fields
 from ._loading import load_expired_attributes
 from ._options import (
     COLUMN,

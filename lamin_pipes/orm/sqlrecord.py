@@ -21,7 +21,6 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import DeclarativeBase, attributes
 from sqlalchemy.orm import make_transient_to_detached as _make_detached
 
-from . import fields as _fields
 from ..errors import (
     DoesNotExist,
     FieldValidationError,
@@ -31,6 +30,7 @@ from ..errors import (
     ReadOnlyInstanceError,
     RecordLockedError,
 )
+from . import fields as _fields
 from ._options import (
     COLUMN,
     FOREIGN_KEY,
