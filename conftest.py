@@ -214,10 +214,9 @@ def s3_instance(
     import lamin_pipes as ln
     from lamin_pipes.core import _instance as instance_module
     from lamin_pipes.core._settings import settings
-    from lamin_pipes.storage import _cache
 
     monkeypatch.setenv("LAMIN_PIPES_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(_cache, "_override", None)
+    monkeypatch.setattr(settings, "_cache_dir", None)
     previous = (settings._instance, settings._user)
     inst = ln.connect(db_url, s3_root)
     yield inst

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
 from ..errors import InstanceNotSetupError, InvalidArgument
 from ._instance import Instance, forget_engine, normalize_url
-from ._settings import default_db, default_storage, default_user_handle, settings
+from ._migrate import ensure_schema
+from ._settings import default_db, default_storage, settings
+
+#: Finds or creates the current user's record; set by the registry layer.
+_user_loader: Callable[[Instance], Any] | None = None
 
 
 def _prepare_location(url: str, storage: str) -> None:
-    from sqlalchemy.engine import make_url
-
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
@@ -38,8 +44,6 @@ def connect(db: str | None = None, storage: str | None = None) -> Instance:
         >>> instance is ln.settings.instance
         True
     """
-    from ._migrate import ensure_schema
-
     url = normalize_url(db or default_db())
     storage = (
         str(Path(storage).expanduser().resolve())
@@ -51,39 +55,26 @@ def connect(db: str | None = None, storage: str | None = None) -> Instance:
     try:
         ensure_schema(instance)
     except Exception as error:
-        from sqlalchemy.exc import OperationalError
-
         forget_engine(url)
         if isinstance(error, OperationalError):
             msg = f"Cannot open the database {instance.name!r} ({url}): {error.orig}"
             raise InstanceNotSetupError(msg) from None
         raise
-    user = _ensure_user(instance)
+    user = _user_loader(instance) if _user_loader is not None else None
     settings._instance = instance
     settings._user = user
     return instance
 
 
-def _ensure_user(instance: Instance) -> Any:
-    from sqlalchemy import select
+def set_user_loader(loader: Callable[[Instance], Any] | None) -> None:
+    """Name the function that finds (or creates) the current user on connect.
 
-    from ..models.user import User
-
-    handle = default_user_handle()
-    with instance.session() as session:
-        user = session.scalars(select(User).where(User.__table__.c.handle == handle)).first()
-    if user is None:
-        from sqlalchemy.exc import IntegrityError
-
-        try:
-            user = User(handle=handle, name=handle)
-            with instance.session() as session:
-                session.add(user)
-        except IntegrityError:  # created concurrently by another process
-            with instance.session() as session:
-                user = session.scalars(select(User).where(User.__table__.c.handle == handle)).one()
-    user._lp_instance = instance
-    return user
+    The user is a record of a registry, a layer above this one: that layer hands its
+    loader down here when it is imported. :func:`connect` calls it with the new
+    instance and keeps the result as ``settings.user``.
+    """
+    global _user_loader
+    _user_loader = loader
 
 
 def init(*, storage: str | None = None, db: str | None = None, **kwargs: Any) -> Instance:

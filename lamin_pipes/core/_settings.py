@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.engine import make_url
+
 from ..errors import InstanceNotSetupError
 
 if TYPE_CHECKING:
@@ -55,6 +57,7 @@ class Settings:
         self._instance: Instance | None = None
         self._user: Any = None
         self._auto_connecting = False
+        self._cache_dir: Path | None = None
 
     @property
     def instance(self) -> Instance:
@@ -95,15 +98,14 @@ class Settings:
         The value set here, else ``LAMIN_PIPES_CACHE_DIR``, else ``~/.cache/lamin_pipes``.
         Set it to a str or path; ``None`` restores the default.
         """
-        from ..storage._cache import cache_dir
-
-        return cache_dir()
+        if self._cache_dir is not None:
+            return self._cache_dir
+        env = os.environ.get("LAMIN_PIPES_CACHE_DIR")
+        return Path(env or "~/.cache/lamin_pipes").expanduser().absolute()
 
     @cache_dir.setter
     def cache_dir(self, value: str | os.PathLike[str] | None) -> None:
-        from ..storage._cache import set_cache_dir
-
-        set_cache_dir(value)
+        self._cache_dir = None if value is None else Path(value).expanduser().absolute()
 
     def __repr__(self) -> str:
         if self._instance is None:
@@ -121,8 +123,6 @@ class Settings:
 
 
 def _redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..core._context import active_run
 from ..errors import InvalidArgument, StorageError
-from ..orm.sqlrecord import record_instance
+from ..orm._records import record_instance
 from ._artifact_save import _storage_by_id, record_links, storage_key
 
 logger = logging.getLogger("lamin_pipes")

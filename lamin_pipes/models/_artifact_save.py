@@ -32,7 +32,7 @@ from sqlalchemy.orm import attributes
 
 from ..core._context import active_run
 from ..errors import InvalidArgument
-from ..orm.sqlrecord import make_saved, record_instance
+from ..orm._records import make_saved, record_instance
 from ..storage._keys import validate_key
 from ..storage._local import _fsync_dir
 from ._is_versioned import Duplicate, insert_version, promote_newest

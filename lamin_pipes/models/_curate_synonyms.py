@@ -48,8 +48,8 @@ def require_field(record: Any, name: str, method: str) -> None:
 
 def check_synonym_owners(record: Any, synonyms: list[str]) -> None:
     """Raise if another record of the registry already has one of ``synonyms``."""
+    from ..orm._records import record_instance
     from ..orm.query_set import QuerySet
-    from ..orm.sqlrecord import record_instance
 
     model = type(record)
     qs: Any = QuerySet(model, instance=record_instance(record))

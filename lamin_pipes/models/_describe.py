@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..orm.sqlrecord import format_field_value
+from ..orm._records import format_field_value
 
 #: Branch ids with well-known names.
 _BRANCHES = {1: "main", 0: "archive", -1: "trash"}

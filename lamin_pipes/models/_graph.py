@@ -231,7 +231,7 @@ def build_graph(record: Any, field_name: str, *, up: int | None, down: int | Non
         up: Levels of parents to collect; ``None`` leaves the parents out.
         down: Levels of children to collect; ``None`` leaves the children out.
     """
-    from ..orm.sqlrecord import record_instance
+    from ..orm._records import record_instance
 
     model = type(record)
     edges: set[tuple[int, int]] = set()

@@ -24,6 +24,8 @@ insert retried against the new head.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import random
 import time
@@ -47,10 +49,12 @@ from sqlalchemy import exc as sa_exc
 from ..core._uid import base62
 from ..errors import IntegrityError, InvalidArgument
 from ..orm import fields
+from ..orm._indexes import declare_later
+from ..orm._records import convert_integrity_error, make_saved
+from ..orm.query_set import QuerySet
 
 if TYPE_CHECKING:
     from ..core._instance import Instance
-    from ..orm.query_set import QuerySet
 
 logger = logging.getLogger("lamin_pipes")
 
@@ -79,8 +83,6 @@ def _advisory_lock(session: Any, name: str) -> None:
     """Serialize transactions on ``name`` (PostgreSQL; SQLite writers are serialized)."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    import hashlib
-
     key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
     session.execute(_ADVISORY_LOCK, {"key": key})
 
@@ -162,8 +164,6 @@ class IsVersioned:
     @property
     def versions(self) -> QuerySet[Any]:
         """All versions of this record's family, oldest first (trash excluded)."""
-        from ..orm.query_set import QuerySet
-
         model = type(self)
         qs: QuerySet[Any] = QuerySet(model)
         family = qs.filter(uid__startswith=self.stem_uid).exclude(branch_id=-1)
@@ -175,25 +175,14 @@ class IsVersioned:
         return bool(self.__dict__.get("_overwrite_versions"))
 
 
-_UNDECLARED: list[Any] = []
-
-
 def family_indexes(model: Any) -> None:
-    """Register the version-family indexes (see the module docstring) of ``model``.
+    """Have the version-family indexes (see the module docstring) of ``model`` declared.
 
-    They are added to the table metadata by :func:`declare_family_indexes`, not here:
-    their partial-index clauses (``sqlite_where``, ``postgresql_where``) make
-    SQLAlchemy import every dialect, about 40 ms of ``import lamin_pipes``, and nothing
-    at run time needs them in the metadata (migrations create them). Whatever builds or
-    compares schemas from the metadata calls :func:`declare_family_indexes` first.
+    They are declared on demand (:mod:`lamin_pipes.orm._indexes`), not at import: their
+    partial-index clauses cost about 40 ms of ``import lamin_pipes``, and nothing at run
+    time needs them in the metadata (migrations create them).
     """
-    _UNDECLARED.append(model)
-
-
-def declare_family_indexes() -> None:
-    """Add the registered version-family indexes to the table metadata (idempotent)."""
-    while _UNDECLARED:
-        _declare_family_indexes(_UNDECLARED.pop(0))
+    declare_later(functools.partial(_declare_family_indexes, model))
 
 
 def _declare_family_indexes(model: Any) -> None:
@@ -407,8 +396,6 @@ def insert_version(
         InvalidArgument: The family already holds ``record.version_tag``.
         IntegrityError: The database refused the row for another reason.
     """
-    from ..orm.sqlrecord import _convert_integrity_error, make_saved
-
     model = type(record)
     stem_len = model._len_stem
     state = record.__dict__
@@ -490,10 +477,10 @@ def insert_version(
         except sa_exc.IntegrityError as error:
             if not _is_version_conflict(error):
                 _reset_after_rollback(record)
-                raise _convert_integrity_error(error, record) from None
+                raise convert_integrity_error(error, record) from None
             if attempt == _MAX_ATTEMPTS - 1:
                 _reset_after_rollback(record)
-                raise _convert_integrity_error(error, record) from None
+                raise convert_integrity_error(error, record) from None
         except BaseException:
             _reset_after_rollback(record)
             raise

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..errors import InvalidArgument
-from ..orm.sqlrecord import format_field_value, record_instance
+from ..orm._records import format_field_value, record_instance
 from ._graph import _NODE_COLOR, _NODE_FILL, _ROOT_FILL, _dot_string
 from .artifact import Artifact
 from .collection import Collection

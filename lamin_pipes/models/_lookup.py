@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DoesNotExist
+from ..orm._extensions import implements
 from ._curate_match import IN_CHUNK, fetch, select_from
 from ._curate_values import check_keep, column_field, str_field
 
@@ -209,6 +210,7 @@ class Lookup:
             raise DoesNotExist(msg)
 
 
+@implements("lookup")
 def lookup(
     qs: BasicQuerySet[Any], field: Any = None, return_field: Any = None, keep: Keep = "first"
 ) -> Lookup:

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgument
+from ..orm._extensions import implements
 from ..orm.query_set import QuerySet
 from ._curate_match import SYNONYM_SEP, fetch, in_values, read_session, select_from
 from ._curate_values import str_field
@@ -392,6 +393,7 @@ def _score(key: int) -> float:
     return round(60 + (rank - _CONTAINS) * 5 + similarity * 0.05, 1)
 
 
+@implements("search")
 def search(
     qs: BasicQuerySet[Any],
     string: str,

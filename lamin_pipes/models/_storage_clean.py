@@ -98,7 +98,7 @@ def clean_storage(storage: Any, *, min_age: float = 3600.0, dry_run: bool = Fals
     Raises:
         InvalidArgument: ``min_age`` is negative.
     """
-    from ..orm.sqlrecord import record_instance
+    from ..orm._records import record_instance
     from ._artifact_save import _remove
     from .artifact import Artifact
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..orm._extensions import implements
 from . import _curate_synonyms
 from ._curate_log import log_inspect_hints, log_standardized, log_stats, warn_if_empty
 from ._curate_match import map_values, match_field, restrict, return_field_converter
@@ -171,6 +172,7 @@ def _stats(items: list[Any], matches: list[bool]) -> InspectResult:
 # --- the query-set level functions ---------------------------------------------------
 
 
+@implements("validate")
 def _validate(
     qs: BasicQuerySet[Any],
     values: Any,
@@ -206,6 +208,7 @@ def _validate(
     return matches
 
 
+@implements("inspect")
 def _inspect(
     qs: BasicQuerySet[Any],
     values: Any,
@@ -243,6 +246,7 @@ def _inspect(
     return result
 
 
+@implements("standardize")
 def _standardize(
     qs: BasicQuerySet[Any],
     values: Any,

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from ..errors import InvalidArgument
 from ..orm import fields
-from ..orm.sqlrecord import SQLRecord, record_instance
+from ..orm._records import record_instance
+from ..orm.sqlrecord import SQLRecord
 from ._is_versioned import IsVersioned, family_indexes, insert_version, new_uid_16
 from .artifact import Artifact
 from .run import Run, TracksRun, TracksUpdates

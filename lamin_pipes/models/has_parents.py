@@ -138,8 +138,8 @@ class HasParents:
     def _relatives_qs(self, direction: str) -> QuerySet[Any]:
         from sqlalchemy import select
 
+        from ..orm._records import record_instance
         from ..orm.query_set import QuerySet
-        from ..orm.sqlrecord import record_instance
 
         what = "parents" if direction == "up" else "children"
         own_id = self._own_id(f"querying its {what}")
@@ -186,7 +186,7 @@ class HasParents:
         """The targets that are this record or lie ``direction`` of it (any branch)."""
         from sqlalchemy import select
 
-        from ..orm.sqlrecord import record_instance
+        from ..orm._records import record_instance
 
         own_id = self.__dict__.get("id")
         ids = {t.id for t in targets}

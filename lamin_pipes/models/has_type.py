@@ -25,14 +25,19 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from ..errors import FieldValidationError, InvalidArgument
+from sqlalchemy import delete, literal, select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import attributes
+
+from ..errors import FieldValidationError, IntegrityError, InvalidArgument, RecordLockedError
+from ..orm._records import record_instance
+from ..orm.query_set import QuerySet
+from ..orm.sqlrecord_list import SQLRecordList
 
 if TYPE_CHECKING:
     from sqlalchemy import CTE
 
     from ..core._instance import Instance
-    from ..orm.query_set import QuerySet
-    from ..orm.sqlrecord_list import SQLRecordList
 
 #: The branch that default queries show.
 _MAIN_BRANCH = 1
@@ -46,8 +51,6 @@ def _type_chain(model: Any, start_id: int, *, main_only: bool) -> CTE:
     ``start_id`` itself has depth 1. The depth bound makes the walk end even if the
     database already holds a loop written by other means.
     """
-    from sqlalchemy import literal, select
-
     table = model.__table__.alias()
     seed = select(table.c.id, table.c.type_id, literal(1).label("depth")).where(
         table.c.id == start_id
@@ -70,8 +73,6 @@ def _type_tree(model: Any, type_id: int, *, depth: int | None, main_only: bool) 
     With ``depth=None`` the walk has no depth column and uses ``UNION``, so it ends on
     any graph; with a depth it stops after ``depth`` type hops.
     """
-    from sqlalchemy import literal, select
-
     name = f"type_tree_{next(_CTE_NAMES)}"
     table = model.__table__.alias()
     child = model.__table__.alias()
@@ -98,8 +99,6 @@ def _type_tree(model: Any, type_id: int, *, depth: int | None, main_only: bool) 
 
 def _ancestor_ids(model: Any, inst: Instance, start_id: int) -> set[int]:
     """Ids of ``start_id`` and of every type above it, on any branch."""
-    from sqlalchemy import select
-
     chain = _type_chain(model, start_id, main_only=False)
     with inst.session() as session:
         return set(session.scalars(select(chain.c.id)))
@@ -114,8 +113,6 @@ def _check_type(record: Any, value: Any) -> None:
             f"{type(value).__name__}(name=..., is_type=True)."
         )
         raise FieldValidationError(msg)
-    from ..orm.sqlrecord import record_instance
-
     inst = record_instance(record)
     if value.id is not None and record_instance(value).db != inst.db:
         msg = (
@@ -144,8 +141,8 @@ class HasType:
     itself raises :class:`~lamin_pipes.errors.InvalidArgument`. Both checks also run
     on save when the type is given by id (``type_id=...``).
 
-    Deleting a type moves the records below it to the trash, too; restoring a type
-    does not restore them.
+    Deleting a type moves the records below it to the trash, too (deleting it
+    permanently deletes them permanently); restoring a type does not restore them.
 
     Examples:
         >>> import lamin_pipes as ln
@@ -170,9 +167,16 @@ class HasType:
         """Check a type given by id (``type_id=...``) before the record is written."""
         self._check_type_id()
 
-    def _check_type_id(self) -> None:
-        from sqlalchemy.orm import attributes
+    def _before_delete(self, *, permanent: bool) -> None:
+        """Take the records below a type along: to the trash, or for good."""
+        if not self.__dict__.get("is_type") or self.__dict__.get("id") is None:
+            return
+        if permanent:
+            delete_type_tree(self)
+        else:
+            self.query_records().update(branch_id=-1)
 
+    def _check_type_id(self) -> None:
         state = self.__dict__
         type_id = state.get("type_id")
         if type_id is None:
@@ -185,8 +189,6 @@ class HasType:
             and not attributes.get_history(self, "type_id").has_changes()
         ):
             return
-        from ..orm.sqlrecord import record_instance
-
         value = record_instance(self).get_by_id(type(self), type_id)
         if value is None:
             msg = (
@@ -216,11 +218,6 @@ class HasType:
             >>> [t.name for t in label.query_types()]
             ['Type3', 'Type2', 'Type1']
         """
-        from sqlalchemy import select
-
-        from ..orm.sqlrecord import record_instance
-        from ..orm.sqlrecord_list import SQLRecordList
-
         model = type(self)
         start = self.__dict__.get("type_id")
         if start is None:
@@ -263,11 +260,6 @@ class HasType:
             >>> assays.query_records(depth=1).to_list("name")
             ['Screens']
         """
-        from sqlalchemy import select
-
-        from ..orm.query_set import QuerySet
-        from ..orm.sqlrecord import record_instance
-
         if depth is not None and (
             isinstance(depth, bool) or not isinstance(depth, int) or depth < 0
         ):
@@ -288,8 +280,6 @@ class HasType:
 
 def _subtree_levels(session: Any, table: Any, type_id: int) -> list[list[int]]:
     """Ids below the type ``type_id`` on any branch, grouped by depth (nearest first)."""
-    from sqlalchemy import select
-
     levels: list[list[int]] = []
     seen: set[int] = set()
     frontier = [type_id]
@@ -337,11 +327,6 @@ def delete_type_tree(type_record: Any) -> int:
         >>> ln.ULabel.objects.filter(name__in=["Organ", "lung"]).count()
         0
     """
-    from sqlalchemy import delete, select
-    from sqlalchemy import exc as sa_exc
-
-    from ..errors import IntegrityError, RecordLockedError
-
     inst = type_record._check_writable()
     table = type(type_record).__table__
     try:

@@ -143,7 +143,7 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
         """
         from sqlalchemy.orm import attributes
 
-        from ..orm.sqlrecord import record_instance
+        from ..orm._records import record_instance
         from ._is_versioned import promote_newest
 
         was_latest = self.id is not None and bool(self.is_latest)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..core._connect import set_user_loader
+from ..core._settings import default_user_handle
 from ..core._uid import base62_8
 from ..orm import fields
 from ..orm.sqlrecord import BaseSQLRecord
 from .can_curate import CanCurate
+
+if TYPE_CHECKING:
+    from ..core._instance import Instance
 
 
 class User(BaseSQLRecord, CanCurate):
@@ -36,3 +44,28 @@ class User(BaseSQLRecord, CanCurate):
     updated_at: Any = fields.DateTimeField(
         auto_now_add=True, db_index=True, editable=False, doc="Time of last update."
     )
+
+
+def current_user(instance: Instance) -> User:
+    """The record of the current user (``LAMIN_PIPES_USER`` or the OS user) in ``instance``.
+
+    Created on first connect; a user created concurrently by another process is found
+    instead of duplicated.
+    """
+    handle = default_user_handle()
+    query = select(User).where(User.__table__.c.handle == handle)
+    with instance.session() as session:
+        user = session.scalars(query).first()
+    if user is None:
+        try:
+            user = User(handle=handle, name=handle)
+            with instance.session() as session:
+                session.add(user)
+        except IntegrityError:  # created concurrently by another process
+            with instance.session() as session:
+                user = session.scalars(query).one()
+    user._lp_instance = instance
+    return user
+
+
+set_user_loader(current_user)

@@ -24,7 +24,7 @@ def load_expired_attributes(state: Any, attribute_names: Any, passive: Any) -> N
 
     table = type(record).__table__
     names = sorted(attribute_names)
-    from .sqlrecord import record_instance
+    from ._records import record_instance
 
     with record_instance(record).read_session() as session:
         row = session.execute(

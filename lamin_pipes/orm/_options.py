@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import FieldError
+from ._catalog import resolve_model
 
 if TYPE_CHECKING:
     from sqlalchemy import Column, Table
@@ -76,8 +77,6 @@ class FieldInfo:
 
     @property
     def related_model(self) -> type[BaseSQLRecord]:
-        from ._registry import resolve_model
-
         if not isinstance(self.target, type):
             self.target = resolve_model(self.target, self.model)
         return self.target  # type: ignore[no-any-return]

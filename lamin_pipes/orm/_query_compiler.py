@@ -28,6 +28,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from ..errors import FieldError
 from ._options import COLUMN, FOREIGN_KEY, MANY_TO_MANY, REVERSE_FK, REVERSE_M2M, FieldInfo
+from ._records import is_query_set, is_record
 
 
 class _Unindexed(ColumnElement[Any]):
@@ -210,26 +211,20 @@ def get_field(model: Any, name: str) -> FieldInfo:
 
 
 def _to_id(value: Any) -> Any:
-    from .sqlrecord import BaseSQLRecord
-
-    if isinstance(value, BaseSQLRecord):
+    if is_record(value):
         return value.id
     return value
 
 
 def _ids(value: Any) -> Any:
-    from .query_set import BasicQuerySet
-
-    if isinstance(value, BasicQuerySet):
+    if is_query_set(value):
         return value.id_subquery()
     return [_to_id(v) for v in value]
 
 
 def _column_values(op: str, value: Any) -> Any:
-    from .query_set import BasicQuerySet
-
     if op == "in":
-        if isinstance(value, BasicQuerySet):
+        if is_query_set(value):
             return value.values_subquery()
         if isinstance(value, str) or not isinstance(value, Iterable):
             msg = f"The 'in' lookup takes a list of values, got {value!r}"

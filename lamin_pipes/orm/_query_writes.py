@@ -49,7 +49,7 @@ def update_records(qs: BasicQuerySet[Any], kwargs: dict[str, Any]) -> int:
 
 def delete_records(qs: BasicQuerySet[Any], permanent: bool | None) -> None:
     """Move the records of ``qs`` to the trash, or delete them with ``permanent=True``."""
-    from .sqlrecord import life_cycle_values
+    from ._records import life_cycle_values
 
     inst = qs._writable()
     qs._refuse_locked("delete")

@@ -18,9 +18,10 @@ from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.orm.decl_api import DeclarativeAttributeIntercept
 from sqlalchemy.orm.instrumentation import manager_of_class
 
+from ..core._open import open_instance
 from ..core._types import BigIntPK
-from ..errors import FieldError
 from . import fields as _fields
+from ._catalog import model_named, register, resolve_model
 from ._loading import load_expired_attributes
 from ._options import (
     COLUMN,
@@ -37,13 +38,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .query_set import QuerySet
-    from .sqlrecord import BaseSQLRecord
 
 _SPEC_TYPES = (_fields.ColumnSpec, _fields.ForeignKeySpec, _fields.ManyToManySpec)
 FKType = BigInteger().with_variant(Integer(), "sqlite")
 
-#: Registries by class name and by table name.
-_MODELS: dict[str, type[BaseSQLRecord]] = {}
 #: Relations whose target registry was not defined yet when they were declared.
 _PENDING: list[FieldInfo] = []
 
@@ -66,27 +64,14 @@ def _target_table(target: Any, own_name: str, own_table: str, *, builtin: bool) 
         return target._meta.table_name  # type: ignore[no-any-return, attr-defined]
     if target == "self" or target == own_name:
         return own_table
+    found = model_named(target)
+    if found is not None:
+        return found._meta.table_name  # type: ignore[no-any-return]
     name = target.rsplit(".", 1)[-1]
-    if name in _MODELS:
-        return _MODELS[name]._meta.table_name
     # A registry defined further down: built-in registries only point to built-in
     # ones (lamindb_<name>); user registries are defined after all built-in ones, so
     # a forward reference from them names another user registry (<name>).
     return _table_name_for(name, "lamindb" if builtin else None)
-
-
-def resolve_model(target: Any, owner: Any) -> type[BaseSQLRecord]:
-    """Return the registry class that ``target`` (a class, its name or ``"self"``) names."""
-    if isinstance(target, type):
-        return target
-    if target == "self":
-        return owner  # type: ignore[no-any-return]
-    name = target.rsplit(".", 1)[-1]
-    try:
-        return _MODELS[name]
-    except KeyError:
-        msg = f"Registry {target!r} (referenced by {owner.__name__}) is not defined."
-        raise FieldError(msg) from None
 
 
 class Registry(DeclarativeAttributeIntercept):
@@ -137,7 +122,7 @@ class Registry(DeclarativeAttributeIntercept):
         cls: Any = super().__new__(mcs, name, bases, new_ns, **kw)
         cls._meta = _build_options(cls, table, specs, m2m)
         manager_of_class(cls).expired_attribute_loader = load_expired_attributes  # type: ignore[assignment]
-        _MODELS[name] = cls
+        register(cls)
         _resolve_pending()
         return cls
 
@@ -239,7 +224,6 @@ class Registry(DeclarativeAttributeIntercept):
             >>> qs.count() >= 0
             True
         """
-        from .query_db import open_instance
         from .query_set import QuerySet
 
         return QuerySet(cls, instance=open_instance(instance))
@@ -373,7 +357,7 @@ def _resolve_pending() -> None:
         target = info.target
         if not isinstance(target, type):
             name = "self" if target in ("self", info.model.__name__) else target
-            if name != "self" and name not in _MODELS:
+            if name != "self" and model_named(name) is None:
                 continue
             info.target = resolve_model(name, info.model)
         _PENDING.remove(info)

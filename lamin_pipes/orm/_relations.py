@@ -39,7 +39,7 @@ class ForeignKeyDescriptor:
                 return None
         if fk_id is None:
             return None
-        from .sqlrecord import record_instance
+        from ._records import record_instance
 
         related = record_instance(obj).get_by_id(info.related_model, fk_id)
         obj.__dict__[_cache_key(info.name)] = related

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from ..errors import FieldError
+from ._indexes import declare_pending
 from ._options import MANY_TO_MANY
 
 if TYPE_CHECKING:
@@ -47,8 +49,6 @@ def ensure_registry_table(inst: Instance, model: Any) -> None:
     tables and those of the user registries it relates to here, once per process and
     database. Read-only instances are never written to.
     """
-    import os
-
     if not _is_user_registry(model):
         return
     key = (inst.db, os.getpid())
@@ -64,8 +64,6 @@ def ensure_registry_table(inst: Instance, model: Any) -> None:
             for f in related._meta.fields.values()
             if f.kind == MANY_TO_MANY and f.link_table is not None
         )
-    from ..models._is_versioned import declare_family_indexes
-
-    declare_family_indexes()  # a user registry may be versioned
+    declare_pending()  # a user registry may have indexes declared on demand
     model.metadata.create_all(inst.engine, tables=tables, checkfirst=True)
     done.update(models)

@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, select, update
 
 from ..errors import FieldValidationError, InvalidArgument
 from ._options import MANY_TO_MANY, REVERSE_FK, REVERSE_M2M, FieldInfo
-from .sqlrecord import table_of
+from ._records import table_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,7 +48,7 @@ class QueryManager:
         return self.owner.id
 
     def _instance(self) -> Any:
-        from .sqlrecord import record_instance
+        from ._records import record_instance
 
         return record_instance(self.owner)
 

@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import defer as sa_defer
 from sqlalchemy.orm import load_only
 
+from ..core._open import open_instance
 from ..errors import (
     DoesNotExist,
     FieldError,
@@ -27,6 +28,7 @@ from ..errors import (
 )
 from ._aggregates import Aggregate
 from ._dates import order_values, truncate
+from ._extensions import implementation
 from ._options import FOREIGN_KEY
 from ._prefetch import expire_unloaded, fill_foreign_keys, prefetch_many
 from ._query_compiler import (
@@ -44,7 +46,6 @@ if TYPE_CHECKING:
     from sqlalchemy import Select
 
     from ..core._instance import Instance
-    from ..models.can_curate import InspectResult
 
 T = TypeVar("T")
 
@@ -298,7 +299,6 @@ class BasicQuerySet(Generic[T]):
 
     def using(self, alias: Any) -> BasicQuerySet[T]:
         """Run this query against another instance (a URL, path or Instance)."""
-        from .query_db import open_instance
 
         new = self._clone()
         new._instance = open_instance(alias)
@@ -913,33 +913,28 @@ class BasicQuerySet(Generic[T]):
             >>> ln.ULabel.search("lable2").first().name
             'Label2'
         """
-        from ..models._search import search
-
-        return search(self, string, field=field, limit=limit, case_sensitive=case_sensitive)
+        search = implementation("search")
+        return search(self, string, field=field, limit=limit, case_sensitive=case_sensitive)  # type: ignore[no-any-return]
 
     def lookup(self, field: Any = None, return_field: Any = None, keep: Any = "first") -> Any:
         """An auto-complete object of the field's values (see :func:`lookup`)."""
-        from ..models._lookup import lookup
-
-        return lookup(self, field=field, return_field=return_field, keep=keep)
+        return implementation("lookup")(self, field=field, return_field=return_field, keep=keep)
 
     def validate(self, values: Any, field: Any = None, **kwargs: Any) -> np.ndarray:
         """Which ``values`` exist in this query set's field (a boolean array)."""
-        from ..models.can_curate import _validate
+        return implementation("validate")(self, values, field, **kwargs)  # type: ignore[no-any-return]
 
-        return _validate(self, values, field, **kwargs)
+    def inspect(self, values: Any, field: Any = None, **kwargs: Any) -> Any:
+        """Inspect which ``values`` are validated against this query set's field.
 
-    def inspect(self, values: Any, field: Any = None, **kwargs: Any) -> InspectResult:
-        """Inspect which ``values`` are validated against this query set's field."""
-        from ..models.can_curate import _inspect
-
-        return _inspect(self, values, field, **kwargs)
+        Returns:
+            An :class:`~lamin_pipes.models.InspectResult`.
+        """
+        return implementation("inspect")(self, values, field, **kwargs)  # type: ignore[no-any-return]
 
     def standardize(self, values: Iterable[Any], field: Any = None, **kwargs: Any) -> Any:
         """Map synonyms in ``values`` to the standardized names of this query set."""
-        from ..models.can_curate import _standardize
-
-        return _standardize(self, values, field, **kwargs)
+        return implementation("standardize")(self, values, field, **kwargs)
 
     # --- async twins ----------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import attributes
 
 from ..errors import IntegrityError, InvalidArgument
-from .sqlrecord import _convert_integrity_error, make_saved, record_instance
+from ._records import convert_integrity_error, make_saved, record_instance
 
 if TYPE_CHECKING:
     from ..core._instance import Instance
@@ -55,7 +55,7 @@ def bulk_insert(
         for record in records:
             if record.__dict__.get("_lp_instance") is None:
                 record.__dict__["id"] = None
-        raise _convert_integrity_error(error) from None
+        raise convert_integrity_error(error) from None
     for record in records:
         if record.__dict__.get("id") is not None:
             make_saved(record, instance)
@@ -183,7 +183,7 @@ def bulk_update(
             for start in range(0, len(rows), size):
                 connection.execute(stmt, rows[start : start + size])
     except sa_exc.IntegrityError as error:
-        raise _convert_integrity_error(error) from None
+        raise convert_integrity_error(error) from None
     for record in records:
         for a in attnames:
             attributes.set_committed_value(record, a, getattr(record, a))

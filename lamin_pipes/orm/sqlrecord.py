@@ -13,13 +13,14 @@ any session, so unsaved edits never leak into another record's save.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import MetaData, Table, event
+from sqlalchemy import MetaData, event, select, update
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import DeclarativeBase, attributes
-from sqlalchemy.orm import make_transient_to_detached as _make_detached
 
 from ..errors import (
     DoesNotExist,
@@ -31,12 +32,20 @@ from ..errors import (
     RecordLockedError,
 )
 from . import fields as _fields
+from ._indexes import declare_pending
 from ._options import (
     COLUMN,
     FOREIGN_KEY,
     MANY_TO_MANY,
     REVERSE_FK,
     REVERSE_M2M,
+)
+from ._records import (
+    convert_integrity_error,
+    format_field_value,
+    life_cycle_values,
+    record_instance,
+    table_of,
 )
 from ._registry import NAMING_CONVENTION, Registry
 from ._relations import pending_related
@@ -57,66 +66,16 @@ class Base(DeclarativeBase, metaclass=Registry):
 def schema_metadata() -> MetaData:
     """The complete table metadata of all registries, for schema work (migrations, tests).
 
-    Some indexes are only declared on demand (see
-    :func:`~lamin_pipes.models._is_versioned.family_indexes`); this declares them.
+    Some indexes are only declared on demand (see :mod:`lamin_pipes.orm._indexes`);
+    this declares them.
     """
-    from ..models._is_versioned import declare_family_indexes
-
-    declare_family_indexes()
+    declare_pending()
     return Base.metadata
 
 
 @event.listens_for(Base, "load", propagate=True)
 def _remember_instance(target: Any, context: Any) -> None:
     target._lp_instance = context.session.info.get("instance")
-
-
-def life_cycle_values(model: Any, branch_id: int) -> dict[str, Any]:
-    """Column values that move records to another branch (and stamp ``updated_at``)."""
-    values: dict[str, Any] = {"branch_id": branch_id}
-    if "updated_at" in model._meta.fields:
-        from ..core._types import utcnow
-
-        values["updated_at"] = utcnow()
-    return values
-
-
-def table_of(model: Any) -> Table:
-    """The :class:`~sqlalchemy.Table` of a registry (typed for mypy)."""
-    return model.__table__  # type: ignore[no-any-return]
-
-
-def record_instance(record: Any) -> Instance:
-    """The instance a record was loaded from or saved to (else the current one)."""
-    inst = record.__dict__.get("_lp_instance")
-    if inst is None:
-        from ..core._settings import settings
-
-        inst = settings.instance
-    from ._user_tables import ensure_registry_table
-
-    ensure_registry_table(inst, type(record))
-    return inst  # type: ignore[no-any-return]
-
-
-def _convert_integrity_error(error: sa_exc.IntegrityError, record: Any = None) -> IntegrityError:
-    detail = str(error.orig) if error.orig is not None else str(error)
-    what = f" {type(record).__name__}" if record is not None else ""
-    msg = f"The database refused to write{what}: {detail.strip()}"
-    return IntegrityError(msg)
-
-
-def format_field_value(value: Any) -> str | None:
-    """Format a field value for ``__repr__`` as lamindb does."""
-    import datetime as dt
-
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
-    if isinstance(value, str):
-        return f"'{value}'"
-    if value is None:
-        return None
-    return str(value)
 
 
 _REPR_LAST = ("created_at", "is_locked", "created_on", "version_tag", "is_latest")
@@ -233,7 +192,7 @@ class BaseSQLRecord(Base):
         state = self.__dict__
         if state.get("_lp_fk_assigned"):
             self._prepare_foreign_keys()
-        for hook in _save_hooks(type(self)):
+        for hook in _hooks(type(self), "_before_save"):
             hook(self)
 
     def _prepare_foreign_keys(self) -> None:
@@ -268,7 +227,7 @@ class BaseSQLRecord(Base):
                 session.add(self)
                 session.flush()
         except sa_exc.IntegrityError as error:
-            raise _convert_integrity_error(error, self) from None
+            raise convert_integrity_error(error, self) from None
         self._lp_instance = inst
         return self
 
@@ -287,8 +246,6 @@ class BaseSQLRecord(Base):
         self._hard_delete()
 
     def _hard_delete(self) -> None:
-        from sqlalchemy import delete as sa_delete
-
         inst = self._check_writable()
         self._check_not_locked("delete")
         if self.id is None:
@@ -310,8 +267,6 @@ class BaseSQLRecord(Base):
         self, using: Any = None, fields: list[str] | None = None, from_queryset: Any = None
     ) -> None:
         """Reload field values from the database (all of them, or only ``fields``)."""
-        from sqlalchemy import select
-
         inst = record_instance(self)
         table = type(self).__table__  # type: ignore[attr-defined]
         names = [type(self)._meta.get_field(f).attname for f in fields] if fields else None
@@ -319,8 +274,6 @@ class BaseSQLRecord(Base):
         with inst.read_session() as session:
             row = session.execute(select(*columns).where(table.c.id == self.id)).first()
         if row is None:
-            from ..errors import DoesNotExist
-
             msg = f"{type(self).__name__} {self._ident()} no longer exists in the database."
             raise DoesNotExist(msg)
         for column, value in zip(columns, row, strict=True):
@@ -332,8 +285,6 @@ class BaseSQLRecord(Base):
         self, using: Any = None, fields: list[str] | None = None, from_queryset: Any = None
     ) -> None:
         """Async twin of :meth:`refresh_from_db`."""
-        import asyncio
-
         await asyncio.to_thread(self.refresh_from_db, using, fields)
 
     # --- identity and display -------------------------------------------------------
@@ -374,23 +325,21 @@ class BaseSQLRecord(Base):
     __str__ = __repr__
 
 
-def _save_hooks(model: type) -> list[Any]:
-    """The ``_before_save`` hooks of ``model``'s classes, most general first."""
-    hooks = model.__dict__.get("_lp_save_hooks")
+def _hooks(model: type, name: str) -> list[Any]:
+    """The ``name`` hooks (``_before_save``, …) of ``model``'s classes, most general first.
+
+    Collected from the MRO once per registry, so a mixin's hook runs whatever its
+    position among the bases.
+    """
+    cache = model.__dict__.get("_lp_hooks")
+    if cache is None:
+        cache = {}
+        model._lp_hooks = cache  # type: ignore[attr-defined]
+    hooks = cache.get(name)
     if hooks is None:
-        hooks = [
-            k.__dict__["_before_save"]
-            for k in reversed(model.__mro__)
-            if "_before_save" in k.__dict__
-        ]
-        model._lp_save_hooks = hooks  # type: ignore[attr-defined]
+        hooks = [k.__dict__[name] for k in reversed(model.__mro__) if name in k.__dict__]
+        cache[name] = hooks
     return hooks  # type: ignore[no-any-return]
-
-
-def make_saved(record: Any, instance: Instance) -> None:
-    """Mark a bulk-inserted record (its id already set) as saved and clean."""
-    _make_detached(record)
-    record._lp_instance = instance
 
 
 class SQLRecord(BaseSQLRecord):
@@ -439,8 +388,9 @@ class SQLRecord(BaseSQLRecord):
     def delete(self, permanent: bool | None = None, **kwargs: Any) -> None:  # type: ignore[override]
         """Delete the record: to the trash first, permanently with ``permanent=True``.
 
-        A record already in the trash is deleted permanently. Deleting a type
-        (``is_type=True``) deletes the records under it, too.
+        A record already in the trash is deleted permanently. Capability mixins act
+        first, in the same transaction, through ``_before_delete(permanent=...)``
+        hooks: deleting a type (``is_type=True``) deletes the records under it, too.
 
         Examples:
             >>> import lamin_pipes as ln
@@ -457,20 +407,15 @@ class SQLRecord(BaseSQLRecord):
         if self.id is None:
             msg = f"Cannot delete an unsaved {type(self).__name__}."
             raise InvalidArgument(msg)
-        is_type = bool(self.__dict__.get("is_type"))
         inst = record_instance(self)
-        if permanent is True or (permanent is None and self.branch_id == -1):  # type: ignore[attr-defined]
-            with inst.atomic():
-                if is_type:
-                    from ..models.has_type import delete_type_tree
-
-                    delete_type_tree(self)
-                self._hard_delete()
-            return
+        permanent = permanent is True or (permanent is None and self.branch_id == -1)  # type: ignore[attr-defined]
         with inst.atomic():
-            if is_type:
-                self.query_records().update(branch_id=-1)  # type: ignore[attr-defined]
-            self._set_branch(-1)
+            for hook in _hooks(type(self), "_before_delete"):
+                hook(self, permanent=permanent)
+            if permanent:
+                self._hard_delete()
+            else:
+                self._set_branch(-1)
 
     def restore(self) -> None:
         """Restore the record from the trash onto the main branch."""
@@ -478,8 +423,6 @@ class SQLRecord(BaseSQLRecord):
         self._set_branch(1)
 
     def _set_branch(self, branch_id: int) -> None:
-        from sqlalchemy import update
-
         table = table_of(type(self))
         inst = record_instance(self)
         values = life_cycle_values(type(self), branch_id)

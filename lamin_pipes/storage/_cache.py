@@ -24,6 +24,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lamin_pipes.core._settings import settings
 from lamin_pipes.errors import StorageError
 from lamin_pipes.storage._hashing import hash_dir, hash_file
 from lamin_pipes.storage._keys import validate_key
@@ -34,29 +35,22 @@ if TYPE_CHECKING:
 
 __all__ = ["cache_dir", "cache_path", "cached", "set_cache_dir"]
 
-_override: Path | None = None
-
 
 def cache_dir() -> Path:
-    """The cache directory (not created here).
+    """The cache directory (not created here): ``ln.settings.cache_dir``.
 
-    ``ln.settings.cache_dir`` when it was set, else ``LAMIN_PIPES_CACHE_DIR``, else
-    ``~/.cache/lamin_pipes``.
+    The value set there, else ``LAMIN_PIPES_CACHE_DIR``, else ``~/.cache/lamin_pipes``.
 
     Examples:
         >>> cache_dir().is_absolute()
         True
     """
-    if _override is not None:
-        return _override
-    env = os.environ.get("LAMIN_PIPES_CACHE_DIR")
-    return Path(env or "~/.cache/lamin_pipes").expanduser().absolute()
+    return settings.cache_dir
 
 
 def set_cache_dir(path: str | os.PathLike[str] | None) -> None:
     """Make :func:`cache_dir` return ``path``; ``None`` restores the default."""
-    global _override
-    _override = None if path is None else Path(path).expanduser().absolute()
+    settings.cache_dir = path
 
 
 def cache_path(store: Store, key: str) -> Path:

@@ -13,13 +13,13 @@ import pytest
 
 import lamin_pipes as ln
 from lamin_pipes.core import _instance as instance_module
+from lamin_pipes.core import _open
 from lamin_pipes.errors import (
     FieldError,
     InstanceNotSetupError,
     InvalidArgument,
     ReadOnlyInstanceError,
 )
-from lamin_pipes.orm import query_db
 
 PG_ADMIN_URL = os.environ.get(
     "LAMIN_PIPES_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -36,7 +36,7 @@ def _admin_execute(statement: str) -> None:
 
 
 def _forget(url: str) -> None:
-    query_db._OPENED.pop(url, None)
+    _open._OPENED.pop(url, None)
     for key in [k for k in instance_module._ENGINES if k[1] == url]:
         instance_module._ENGINES.pop(key).dispose()
 

@@ -13,7 +13,6 @@ from lamin_pipes.errors import InvalidArgument, StorageError
 from lamin_pipes.storage import (
     LocalStore,
     S3Store,
-    _cache,
     cache_dir,
     cache_path,
     cached,
@@ -26,7 +25,7 @@ from lamin_pipes.storage import (
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh cache directory for this test (through the environment variable)."""
-    monkeypatch.setattr(_cache, "_override", None)
+    monkeypatch.setattr(settings, "_cache_dir", None)
     monkeypatch.setenv("LAMIN_PIPES_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache"
 
@@ -56,7 +55,7 @@ def downloads(store: S3Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[
 
 
 def test_cache_dir_default_and_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    monkeypatch.setattr(_cache, "_override", None)
+    monkeypatch.setattr(settings, "_cache_dir", None)
     monkeypatch.delenv("LAMIN_PIPES_CACHE_DIR", raising=False)
     assert cache_dir() == Path("~/.cache/lamin_pipes").expanduser()
     monkeypatch.setenv("LAMIN_PIPES_CACHE_DIR", str(tmp_path / "c"))
@@ -65,7 +64,7 @@ def test_cache_dir_default_and_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 
 
 def test_settings_cache_dir_setter(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    monkeypatch.setattr(_cache, "_override", None)
+    monkeypatch.setattr(settings, "_cache_dir", None)
     monkeypatch.setenv("LAMIN_PIPES_CACHE_DIR", str(tmp_path / "env"))
     settings.cache_dir = str(tmp_path / "set")
     assert cache_dir() == tmp_path / "set"
