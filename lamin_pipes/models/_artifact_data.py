@@ -13,10 +13,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..core._context import active_run
 from ..errors import InvalidArgument, StorageError
 from ..orm._records import record_instance
-from ._artifact_save import _storage_by_id, record_links, storage_key
+from ..storage import _open, _serializers
+from ..storage._cache import cached
+from ..storage._hashing import hash_file
+from ._artifact_store import storage_key
+from ._run_links import track_input
+from .storage import storage_by_id
 
 logger = logging.getLogger("lamin_pipes")
 
@@ -25,9 +29,6 @@ VERIFY_HASH_UP_TO = 8 * 1024 * 1024
 
 _TABULAR = (".parquet", ".csv", ".tsv", ".ipc", ".arrow", ".feather")
 _ANNDATA = (".h5ad", ".zarr")
-
-# (instance, run uid, artifact uid) already linked as run inputs in this process.
-_LINKED: set[tuple[Any, str, str]] = set()
 
 
 def _saved(artifact: Any, action: str) -> None:
@@ -38,7 +39,7 @@ def _saved(artifact: Any, action: str) -> None:
 
 def _store(artifact: Any) -> Any:
     inst = record_instance(artifact)
-    return _storage_by_id(inst, artifact.storage_id).store
+    return storage_by_id(inst, artifact.storage_id).store
 
 
 def remote_open_kwargs(store: Any, engine: str, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -65,39 +66,6 @@ def artifact_path(artifact: Any) -> Any:
     return upath(key) if upath is not None else store.uri(key)
 
 
-def track_input(record: Any, is_run_input: bool | None) -> None:
-    """Link the current run as a consumer of ``record`` (see :func:`track_inputs`)."""
-    track_inputs([record], is_run_input)
-
-
-def track_inputs(records: list[Any], is_run_input: bool | None) -> None:
-    """Link the current run as a consumer of artifacts or collections, in one write.
-
-    ``is_run_input``: ``None`` links when a run is current (except a run's own
-    outputs), ``True`` requires a run, ``False`` links nothing.
-    """
-    if is_run_input is False or not records:
-        return
-    run = active_run()
-    if run is None or run.id is None:
-        if is_run_input is True:
-            msg = (
-                "is_run_input=True but no run is current; start one with ln.track() or "
-                "`with ln.context.run(...)`"
-            )
-            raise InvalidArgument(msg)
-        return
-    inst = record_instance(records[0])
-    # Keyed by uids: SQLite may reuse a deleted row's id.
-    todo = [
-        r
-        for r in records
-        if (r.run_id != run.id or is_run_input is True) and (inst, run.uid, r.uid) not in _LINKED
-    ]
-    record_links(inst, todo, "input_of_runs", run)
-    _LINKED.update((inst, run.uid, r.uid) for r in todo)
-
-
 def _verify_local(artifact: Any, path: Path) -> None:
     if not path.exists():
         msg = (
@@ -115,8 +83,6 @@ def _verify_local(artifact: Any, path: Path) -> None:
         )
         raise StorageError(msg)
     if artifact.hash is not None and size <= VERIFY_HASH_UP_TO:
-        from ..storage._hashing import hash_file
-
         found = hash_file(path).hash
         if found != artifact.hash:
             msg = (
@@ -133,8 +99,6 @@ def cache_artifact(artifact: Any, *, is_run_input: bool | None = None) -> Path:
     key = storage_key(artifact)
     local = store.local_path(key)
     if local is None:
-        from ..storage._cache import cached
-
         check = None if artifact._overwrite_versions else artifact.hash
         local = cached(store, key, size=artifact.size if check else None, hash=check)
     else:
@@ -145,8 +109,6 @@ def cache_artifact(artifact: Any, *, is_run_input: bool | None = None) -> Path:
 
 def load_artifact(artifact: Any, *, is_run_input: bool | None = None, **kwargs: Any) -> Any:
     """The content as an in-memory object of the type it was saved from."""
-    from ..storage import _serializers
-
     path = cache_artifact(artifact, is_run_input=is_run_input)
     if artifact.otype is not None and artifact.otype in _serializers.supported_otypes():
         return _serializers.load(path, artifact.otype)
@@ -162,8 +124,6 @@ def open_artifact(
     **kwargs: Any,
 ) -> Any:
     """A streaming handle: a pyarrow dataset / polars LazyFrame, or a backed AnnData."""
-    from ..storage import _open
-
     _saved(artifact, "open")
     if mode != "r":
         msg = f"Invalid mode {mode!r}: artifacts open read-only; valid modes: 'r'"

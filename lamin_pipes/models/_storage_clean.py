@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ..errors import InvalidArgument
+from ..orm._records import record_instance
+from ._artifact_store import remove
 
 logger = logging.getLogger("lamin_pipes")
 
@@ -98,10 +100,6 @@ def clean_storage(storage: Any, *, min_age: float = 3600.0, dry_run: bool = Fals
     Raises:
         InvalidArgument: ``min_age`` is negative.
     """
-    from ..orm._records import record_instance
-    from ._artifact_save import _remove
-    from .artifact import Artifact
-
     if min_age < 0:
         msg = f"min_age must be >= 0 seconds, got {min_age!r}"
         raise InvalidArgument(msg)
@@ -121,7 +119,7 @@ def clean_storage(storage: Any, *, min_age: float = 3600.0, dry_run: bool = Fals
                 if _age_s(staged, fs, now) >= min_age:
                     report.staged.append(f"{_STAGING}/{staged_name}")
                     if not dry_run:
-                        _remove(
+                        remove(
                             store,
                             f"{_STAGING}/{staged_name}",
                             is_dir=staged.get("type") == "directory",
@@ -131,7 +129,7 @@ def clean_storage(storage: Any, *, min_age: float = 3600.0, dry_run: bool = Fals
             if _age_s(entry, fs, now) >= min_age:
                 report.temporary.append(key)
                 if not dry_run:
-                    _remove(store, key, is_dir=is_dir)
+                    remove(store, key, is_dir=is_dir)
             continue
         match = _STORED_NAME.match(name)
         if match is None or _age_s(entry, fs, now) < min_age:
@@ -139,13 +137,15 @@ def clean_storage(storage: Any, *, min_age: float = 3600.0, dry_run: bool = Fals
         ident = match["stem"] + (match["counter"] or "")
         candidates[ident] = (key, is_dir, "uid" if match["counter"] else "stem")
     if candidates:
-        known = _referenced(record_instance(storage), Artifact, candidates)
+        # Artifact, reached through the relation: this module needs no import of it.
+        artifacts = type(storage)._meta.fields["artifacts"].related_model
+        known = _referenced(record_instance(storage), artifacts, candidates)
         for ident, (key, is_dir, _) in sorted(candidates.items()):
             if ident in known:
                 continue
             report.unreferenced.append(key)
             if not dry_run:
-                _remove(store, key, is_dir=is_dir)
+                remove(store, key, is_dir=is_dir)
     if report.removed:
         logger.info("clean_storage(%s): %s", store.root_uri, report)
     return report

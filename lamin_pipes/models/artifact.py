@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import InvalidArgument
 from ..orm import fields
 from ..orm.sqlrecord import SQLRecord
+from ._artifact_data import artifact_path, cache_artifact, load_artifact, open_artifact
+from ._artifact_delete import delete_artifact, restore_artifact
+from ._artifact_save import lazy_staging_path, save_artifact
+from ._artifact_store import prepare_source
+from ._describe import describe_artifact
 from ._is_versioned import IsVersioned, family_indexes, new_uid_16
 from .artifact_set import ArtifactSet
 from .run import Run, TracksRun, TracksUpdates
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger("lamin_pipes")
 
@@ -147,8 +149,6 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         format: str | None = None,
         **kwargs: Any,
     ) -> None:
-        from ._artifact_save import prepare_source
-
         if data is None:
             msg = (
                 "Artifact() needs data: a path (file or folder), a DataFrame, an AnnData, "
@@ -269,8 +269,6 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         Returns:
             The saved artifact (this object).
         """
-        from ._artifact_save import save_artifact
-
         if "_lp_source" in self.__dict__:
             return save_artifact(self)
         return super().save(*args, **kwargs)
@@ -283,8 +281,6 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         cleared (set one before saving if you like). If the save fails, the object
         stays the unsaved next version and ``save()`` can be called again.
         """
-        from ._artifact_save import prepare_source
-
         if self.id is None:
             msg = "replace() works on a saved artifact; for a new one pass the data to Artifact()"
             raise InvalidArgument(msg)
@@ -320,14 +316,10 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             >>> artifact.branch_id
             1
         """
-        from ._artifact_save import delete_artifact
-
         delete_artifact(self, permanent=permanent, delete_storage=storage)
 
     def restore(self) -> None:
         """Bring the artifact back from the trash (it becomes latest if its family has none)."""
-        from ._artifact_save import restore_artifact
-
         restore_artifact(self)
 
     # --- data access ----------------------------------------------------------------
@@ -339,14 +331,10 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         A ``UPath`` works like a ``Path`` on the object store (``exists()``,
         ``read_bytes()``, ``open()``, ``name``, ``suffix``); ``str(path)`` is its URL.
         """
-        from ._artifact_data import artifact_path
-
         return artifact_path(self)
 
     def cache(self, is_run_input: bool | None = None) -> Path:
         """A local path to the content (remote content is downloaded to the cache once)."""
-        from ._artifact_data import cache_artifact
-
         return cache_artifact(self, is_run_input=is_run_input)
 
     def load(self, is_run_input: bool | None = None, **kwargs: Any) -> Any:
@@ -357,8 +345,6 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             >>> ln.Artifact({"lr": 0.1}, key="examples/params.json").save().load()
             {'lr': 0.1}
         """
-        from ._artifact_data import load_artifact
-
         return load_artifact(self, is_run_input=is_run_input, **kwargs)
 
     def open(
@@ -373,16 +359,12 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         Returns a ``pyarrow.dataset.Dataset`` (``engine="polars"``: a ``LazyFrame``) for
         parquet/csv content and a backed ``AnnData`` for ``.h5ad``/``.zarr``.
         """
-        from ._artifact_data import open_artifact
-
         return open_artifact(self, mode=mode, engine=engine, is_run_input=is_run_input, **kwargs)
 
     # --- display and lineage ----------------------------------------------------------
 
     def describe(self, return_str: bool = False) -> str | None:
         """Print (or return) a readable tree of the artifact: content, storage, provenance."""
-        from ._describe import describe_artifact
-
         text = describe_artifact(self)
         if return_str:
             return text
@@ -430,8 +412,6 @@ class LazyArtifact:
     """
 
     def __init__(self, suffix: str, overwrite_versions: bool, **kwargs: Any) -> None:
-        from ._artifact_save import lazy_staging_path
-
         if not isinstance(suffix, str) or (suffix and not suffix.startswith(".")):
             msg = f"suffix must be a string starting with '.', e.g. '.zarr'; got {suffix!r}"
             raise InvalidArgument(msg)

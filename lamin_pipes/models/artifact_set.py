@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InvalidArgument
+from ..storage import _open
+from ..storage._concat import concat_objects
+from ._artifact_data import _store, _verify_local, remote_open_kwargs
+from ._artifact_store import storage_key
+from ._run_links import track_inputs
 
 
 class ArtifactSet:
@@ -35,8 +40,6 @@ class ArtifactSet:
             is_run_input: Record the artifacts as inputs of the current run (default:
                 when a run is current).
         """
-        from ..storage._concat import concat_objects
-        from ._artifact_data import track_inputs
 
         artifacts = self._artifact_list()
         if not artifacts:
@@ -51,9 +54,6 @@ class ArtifactSet:
 
         All artifacts must share one suffix and one storage location.
         """
-        from ..storage import _open
-        from ._artifact_data import _store, _verify_local, remote_open_kwargs, track_inputs
-        from ._artifact_save import storage_key
 
         artifacts = self._artifact_list()
         if not artifacts:

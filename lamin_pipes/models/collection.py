@@ -8,12 +8,25 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import attributes
 
 from ..errors import InvalidArgument
 from ..orm import fields
 from ..orm._records import record_instance
+from ..orm.query_set import QuerySet
 from ..orm.sqlrecord import SQLRecord
-from ._is_versioned import IsVersioned, family_indexes, insert_version, new_uid_16
+from ..storage._hashing import combine_hashes
+from ._artifact_save import adopt
+from ._describe import describe_collection
+from ._is_versioned import (
+    Duplicate,
+    IsVersioned,
+    family_indexes,
+    insert_version,
+    new_uid_16,
+    promote_newest,
+)
+from ._run_links import track_input
 from .artifact import Artifact
 from .run import Run, TracksRun, TracksUpdates
 
@@ -114,8 +127,6 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         skip_hash_lookup: bool = False,
         **kwargs: Any,
     ) -> None:
-        from ..storage._hashing import combine_hashes
-
         members = _members(artifacts)
         if revises is not None and not isinstance(revises, Collection):
             msg = f"revises must be a Collection, not {type(revises).__name__}: {revises!r}"
@@ -157,8 +168,6 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             return super().save(*args, **kwargs)  # type: ignore[return-value]
         inst = self._check_writable()
         members: list[Artifact] = state["_lp_members"]
-        from ._artifact_save import _adopt
-        from ._is_versioned import Duplicate
 
         dedup_hash = None if state.get("_lp_skip_hash_lookup") else self.hash
         self._prepare_save()
@@ -183,7 +192,7 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             )
         except Duplicate as duplicate:
             _forget_members(state)
-            _adopt(self, inst.get_by_id(Collection, duplicate.record_id), inst)
+            adopt(self, inst.get_by_id(Collection, duplicate.record_id), inst)
             return self
         _forget_members(state)
         self._lp_instance = inst
@@ -204,8 +213,6 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
                     .order_by(table.c.id)
                 ).scalars()
             )
-        from ..orm.query_set import QuerySet
-
         by_id = {
             a.id: a
             for a in QuerySet(Artifact, instance=inst, include_trash=True).filter(id__in=ids)
@@ -231,8 +238,6 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         )
 
     def _member_set(self) -> Any:
-        from ..orm.query_set import QuerySet
-
         ordered = self.ordered_artifacts
         qs = QuerySet(Artifact, instance=record_instance(self)).filter(
             id__in=[a.id for a in ordered]
@@ -241,8 +246,6 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         return qs
 
     def _track(self, is_run_input: bool | None) -> None:
-        from ._artifact_data import track_input
-
         track_input(self, is_run_input)
 
     def load(self, join: str = "outer", is_run_input: bool | None = None, **kwargs: Any) -> Any:
@@ -267,8 +270,6 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
 
     def describe(self, return_str: bool = False) -> str | None:
         """Print (or return) a readable tree of the collection and its artifacts."""
-        from ._describe import describe_collection
-
         text = describe_collection(self)
         if return_str:
             return text
@@ -283,16 +284,12 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
 
     def delete(self, permanent: bool | None = None, **kwargs: Any) -> None:  # type: ignore[override]
         """Trash the collection (``permanent=True`` deletes it; artifacts are kept)."""
-        from ._is_versioned import promote_newest
-
         inst = record_instance(self)
         was_latest = bool(self.is_latest)
         if self.id is not None and was_latest:
             with inst.atomic():
                 super().delete(permanent=permanent)
                 promote_newest(inst, Collection, self.stem_uid, exclude_id=self.id)
-            from sqlalchemy.orm import attributes
-
             attributes.set_committed_value(self, "is_latest", value=False)
             return
         super().delete(permanent=permanent)

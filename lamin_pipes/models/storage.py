@@ -5,15 +5,18 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ..core._settings import settings
 from ..core._uid import base62_12
 from ..orm import fields
+from ..orm.query_set import QuerySet
 from ..orm.sqlrecord import SQLRecord
+from ..storage import open_store
+from ._storage_clean import CleanReport, clean_storage
 from .run import TracksRun, TracksUpdates
 
 if TYPE_CHECKING:
     from ..core._instance import Instance
     from ..storage import Store
-    from ._storage_clean import CleanReport
 
 _DEFAULT_LOCK = threading.Lock()
 
@@ -51,8 +54,6 @@ class Storage(SQLRecord, TracksRun, TracksUpdates):
     @property
     def store(self) -> Store:
         """The object store of this location (local directory or S3)."""
-        from ..storage import open_store
-
         return open_store(self.root)
 
     def clean(self, *, min_age: float = 3600.0, dry_run: bool = False) -> CleanReport:
@@ -71,15 +72,11 @@ class Storage(SQLRecord, TracksRun, TracksUpdates):
             >>> print(ln.Storage.default().clean(dry_run=True))
             would remove 0 objects (0 staged, 0 unreferenced, 0 temporary)
         """
-        from ._storage_clean import clean_storage
-
         return clean_storage(self, min_age=min_age, dry_run=dry_run)
 
     @classmethod
     def default(cls, instance: Instance | None = None) -> Storage:
         """The record of the instance's storage root, registered on first use."""
-        from ..core._settings import settings
-
         inst = instance or settings.instance
         cache = _DEFAULT_CACHE
         # Keyed by the Instance object: a reconnect (new Instance) never sees stale rows.
@@ -87,13 +84,9 @@ class Storage(SQLRecord, TracksRun, TracksUpdates):
         found = cache.get(cache_key)
         if found is not None:
             return found  # type: ignore[no-any-return]
-        from ..storage import open_store
-
         store = open_store(inst.storage)
         root = store.root_uri
         with _DEFAULT_LOCK:
-            from ..orm.query_set import QuerySet
-
             record = QuerySet(cls, instance=inst).filter(root=root).first()
             if record is None:
                 try:
@@ -109,3 +102,16 @@ class Storage(SQLRecord, TracksRun, TracksUpdates):
 
 
 _DEFAULT_CACHE: dict[tuple[Any, str], Any] = {}
+
+
+_STORAGE_CACHE: dict[tuple[Any, int], Any] = {}
+
+
+def storage_by_id(inst: Any, storage_id: int) -> Any:
+    """The Storage record with ``storage_id`` (cached: storage rows rarely change)."""
+    key = (inst, storage_id)  # the Instance object: a reconnect starts afresh
+    found = _STORAGE_CACHE.get(key)
+    if found is None:
+        found = inst.get_by_id(Storage, storage_id)
+        _STORAGE_CACHE[key] = found
+    return found

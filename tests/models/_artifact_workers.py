@@ -96,7 +96,7 @@ def crash_after_move(db: str, storage: str, key: str, kind: str = "frame") -> No
     from lamin_pipes.models import _artifact_save
 
     ln.connect(db, storage)
-    real_move = _artifact_save._move
+    real_move = _artifact_save.move
 
     def move_then_die(store, src, dst, **kwargs):
         real_move(store, src, dst, **kwargs)
@@ -105,7 +105,7 @@ def crash_after_move(db: str, storage: str, key: str, kind: str = "frame") -> No
         print(f"moved {src} -> {dst}", flush=True)
         os._exit(CRASH_EXIT_CODE)
 
-    _artifact_save._move = move_then_die
+    _artifact_save.move = move_then_die
     ln.Artifact(_sample_folder() if kind == "folder" else _sample(), key=key).save()
     print("saved without crashing", flush=True)
 

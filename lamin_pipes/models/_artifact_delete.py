@@ -1,0 +1,77 @@
+"""Deleting and restoring artifacts: the trash, permanent deletes, family heads.
+
+Trashing the latest version of a family makes the newest remaining one the latest;
+a permanent delete removes the stored content too, unless other versions share it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import attributes
+
+from ..errors import InvalidArgument
+from ..orm._records import record_instance
+from ..orm.query_set import QuerySet
+from ._artifact_store import forget_cached, remove, storage_key
+from ._is_versioned import latest_in_family, promote_newest
+from .storage import storage_by_id
+
+logger = logging.getLogger("lamin_pipes")
+
+
+def delete_artifact(artifact: Any, *, permanent: bool | None, delete_storage: bool | None) -> None:
+    """Trash or permanently delete an artifact; see :meth:`Artifact.delete`."""
+    artifact._check_writable()
+    artifact._check_not_locked("delete")
+    if artifact.id is None:
+        msg = "Cannot delete an unsaved Artifact."
+        raise InvalidArgument(msg)
+    inst = record_instance(artifact)
+    model = type(artifact)
+    stem = artifact.stem_uid
+    was_latest = bool(artifact.is_latest)
+    if permanent is True or (permanent is None and artifact.branch_id == -1):
+        storage = storage_by_id(inst, artifact.storage_id)
+        key = storage_key(artifact)
+        shares_content = bool(artifact._overwrite_versions) and _family_size(inst, model, stem) > 1
+        with inst.atomic():
+            if was_latest:
+                promote_newest(inst, model, stem, exclude_id=artifact.id)
+            artifact._hard_delete()
+        if delete_storage is not False and not shares_content:
+            is_dir = bool(artifact.n_files) or artifact.suffix in (".zarr",)
+            remove(storage.store, key, is_dir=is_dir)
+            forget_cached(storage.store, key)
+        return
+    with inst.atomic():
+        artifact._set_branch(-1)
+        if was_latest:
+            promote_newest(inst, model, stem, exclude_id=artifact.id)
+    attributes.set_committed_value(artifact, "is_latest", value=False)
+
+
+def _family_size(inst: Any, model: Any, stem: str) -> int:
+    return QuerySet(model, instance=inst, include_trash=True).filter(uid__startswith=stem).count()
+
+
+def restore_artifact(artifact: Any) -> None:
+    """Restore from the trash; the artifact becomes latest if its family has no head."""
+    artifact._check_writable()
+    inst = record_instance(artifact)
+    model = type(artifact)
+    table = model.__table__
+    with inst.atomic() as session:
+        artifact._set_branch(1)
+        head = latest_in_family(session, model, stem=artifact.stem_uid, key=None)
+        if head is None:
+            try:
+                with inst.session() as write:
+                    write.execute(
+                        update(table).where(table.c.id == artifact.id).values(is_latest=True)
+                    )
+                attributes.set_committed_value(artifact, "is_latest", value=True)
+            except Exception:  # another family took the key meanwhile: stay a non-head
+                attributes.set_committed_value(artifact, "is_latest", value=False)
