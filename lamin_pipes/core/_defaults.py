@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import MetaData, Table, select, text
+
 from ._types import utcnow
 from ._uid import base62_12
 
@@ -16,8 +18,6 @@ BRANCHES = (
 
 def insert_defaults(connection: Any) -> None:
     """Insert the default branches and space if they are missing (idempotent)."""
-    from sqlalchemy import MetaData, Table, select
-
     metadata = MetaData()
     branch = Table("lamindb_branch", metadata, autoload_with=connection)
     space = Table("lamindb_space", metadata, autoload_with=connection)
@@ -48,7 +48,6 @@ def insert_defaults(connection: Any) -> None:
         )
     if connection.dialect.name == "postgresql":
         # explicit ids do not advance the sequences
-        from sqlalchemy import text
 
         for table in ("lamindb_branch", "lamindb_space"):
             connection.execute(

@@ -16,6 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.session import JoinTransactionMode
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
@@ -80,8 +85,6 @@ def create_engine_for(url: str, *, autocommit: bool = False) -> Engine:
         url: The SQLAlchemy URL.
         autocommit: An engine for single read statements: no BEGIN/COMMIT round trips.
     """
-    from sqlalchemy import create_engine, event
-
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
@@ -155,8 +158,6 @@ class Instance:
     @property
     def name(self) -> str:
         """A short human-readable name derived from the database URL."""
-        from sqlalchemy.engine import make_url
-
         url = make_url(self.db)
         if self.dialect == "sqlite":
             folder = Path(url.database or "memory").parent
@@ -172,8 +173,6 @@ class Instance:
             write: The session is meant for a block of writes; on SQLite its
                 transaction takes the write lock when it begins.
         """
-        from sqlalchemy.orm import Session
-
         bind = self.engine.execution_options(lamin_immediate=True) if write else self.engine
         return Session(bind, expire_on_commit=False, autoflush=False, info={"instance": self})
 
@@ -193,9 +192,6 @@ class Instance:
         works in a savepoint: a failed write (a unique violation, say) is undone alone
         and leaves the block's transaction usable, on PostgreSQL too.
         """
-        from sqlalchemy.orm import Session
-        from sqlalchemy.orm.session import JoinTransactionMode
-
         mode: JoinTransactionMode = "create_savepoint" if write else "conditional_savepoint"
         return Session(
             outer.connection(),
@@ -240,7 +236,6 @@ class Instance:
         own, without BEGIN/COMMIT round trips. Loaded records are detached on exit.
         """
         outer = self.atomic_session()
-        from sqlalchemy.orm import Session
 
         session = (
             self._joined_session(outer)

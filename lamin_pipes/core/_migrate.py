@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import inspect, text
+
 from ..errors import MigrationError
+from ._defaults import insert_defaults
 
 if TYPE_CHECKING:
     from ._instance import Instance
@@ -17,8 +20,6 @@ HEAD_REVISION = "0002"
 
 def current_revision(instance: Instance) -> str | None:
     """The instance's schema revision, or ``None`` for an empty database."""
-    from sqlalchemy import inspect, text
-
     with instance.engine.connect() as connection:
         try:
             row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
@@ -56,11 +57,8 @@ def upgrade(instance: Instance, revision: str = "head") -> None:
     engine = instance.engine.execution_options(lamin_immediate=True)
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            from sqlalchemy import text
-
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         command.upgrade(_alembic_config(instance, connection), revision)
-        from ._defaults import insert_defaults
 
         insert_defaults(connection)
 

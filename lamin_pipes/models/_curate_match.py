@@ -11,8 +11,12 @@ run them over a query set's records (its filters and slice).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy import Text, any_, bindparam, func, or_, select
+from sqlalchemy.types import NullType
 
 from ..errors import FieldError
 from ._curate_values import Keep
@@ -47,8 +51,6 @@ def restrict(qs: Any, organism: Any = None, source: Any = None, strict_source: b
 
 def select_from(qs: Any, *columns: Any) -> Any:
     """``SELECT columns`` over the records of a query set (its filters and slice)."""
-    from sqlalchemy import select
-
     table = qs.model.__table__
     stmt = select(*columns)
     if qs._limit is not None or qs._offset:
@@ -82,18 +84,13 @@ def in_values(expression: Any, values: list[Any], dialect: str) -> Any:
     PostgreSQL: ``= ANY(:array)``; SQLite: ``IN (SELECT value FROM json_each(:json))``.
     Both use an index on the expression where there is one.
     """
-    from sqlalchemy import Text, any_, bindparam, func, select
-
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY
-        from sqlalchemy.types import NullType
 
         element = Text() if isinstance(expression.type, NullType) else expression.type
         array = bindparam(None, list(values), type_=ARRAY(element), unique=True)
         return expression == any_(array)
     if dialect == "sqlite":
-        import json
-
         items = func.json_each(bindparam(None, json.dumps(values), unique=True))
         return expression.in_(select(items.table_valued("value").c.value))
     return expression.in_(values)
@@ -108,8 +105,6 @@ def match_field(
     Case-insensitive matching compares ``str.lower()``; values outside ASCII are
     compared in Python after one read of the field.
     """
-    from sqlalchemy import func, or_
-
     if not values:
         return []
     table = qs.model.__table__
@@ -154,8 +149,6 @@ def match_synonyms(
 
     Few terms are pre-filtered with ``LIKE``; callers split and compare exactly.
     """
-    from sqlalchemy import func, or_
-
     table = qs.model.__table__
     synonyms = table.c[synonyms_attname]
     columns = (table.c.id, table.c[attname], *(table.c[e] for e in extra), synonyms)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import FieldError, InvalidArgument, ValidationError
+from ..orm._records import record_instance
+from ..orm.query_set import QuerySet
 from ._curate_match import SYNONYM_SEP, match_synonyms, split_synonyms
 from ._curate_values import as_list, format_values, is_empty
 
@@ -48,9 +50,6 @@ def require_field(record: Any, name: str, method: str) -> None:
 
 def check_synonym_owners(record: Any, synonyms: list[str]) -> None:
     """Raise if another record of the registry already has one of ``synonyms``."""
-    from ..orm._records import record_instance
-    from ..orm.query_set import QuerySet
-
     model = type(record)
     qs: Any = QuerySet(model, instance=record_instance(record))
     if record.id is not None:

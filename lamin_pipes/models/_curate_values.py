@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from ..errors import FieldError, InvalidArgument
+from ..orm._options import COLUMN, FOREIGN_KEY
 
 Keep = Literal["first", "last", False]
 KEEP_OPTIONS: tuple[Any, ...] = ("first", "last", False)
@@ -66,8 +67,6 @@ def str_field(model: Any, field: Any = None) -> str:
 
 def column_field(model: Any, field: Any) -> str:
     """Resolve ``field`` to the attribute name of a column or foreign key (``type_id``)."""
-    from ..orm._options import COLUMN, FOREIGN_KEY
-
     name = field_name_of(field)
     info = model._meta.get_field(name)
     if info.kind not in (COLUMN, FOREIGN_KEY):

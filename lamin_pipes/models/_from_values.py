@@ -13,6 +13,9 @@ import gc
 from typing import TYPE_CHECKING, Any
 
 from ..core._uid import UID_LENGTHS, base62_batch
+from ..orm.query_set import QuerySet
+from ..orm.sqlrecord import BaseSQLRecord
+from ..orm.sqlrecord_list import SQLRecordList
 from ._curate_log import log_from_values
 from ._curate_match import IN_CHUNK, map_values, restrict
 from ._curate_values import as_list, str_field, unique_strings
@@ -36,8 +39,6 @@ def new_records(model: Any, field: str, values: list[str]) -> list[Any]:
         >>> [r.name for r in records], [len(r.uid) for r in records], records[0].id
         (['a', 'b'], [8, 8], None)
     """
-    from ..orm.sqlrecord import BaseSQLRecord
-
     manager = model._sa_class_manager
     if manager.original_init is not BaseSQLRecord.__init__:
         return [model(**{field: value}) for value in values]
@@ -85,9 +86,6 @@ def records_from_values(
     mute: bool = False,
 ) -> SQLRecordList[Any]:
     """The records for ``values`` in input order; see ``CanCurate.from_values``."""
-    from ..orm.query_set import QuerySet
-    from ..orm.sqlrecord_list import SQLRecordList
-
     name = str_field(model, field)
     items = as_list(values)
     unique = unique_strings(items, model, name)

@@ -9,14 +9,17 @@ would not start with a letter, and a ``_`` suffix for Python keywords.
 
 from __future__ import annotations
 
+import difflib
 import keyword
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DoesNotExist
 from ..orm._extensions import implements
+from ..orm.query_set import QuerySet
 from ._curate_match import IN_CHUNK, fetch, select_from
 from ._curate_values import check_keep, column_field, str_field
 
@@ -94,8 +97,6 @@ class Lookup:
         self._first = first
         self._more: dict[str, list[int]] = {}  # every position of a repeated key
         if len(first) < len(keys):
-            from collections import Counter
-
             repeated = {k for k, n in Counter(keys).items() if n > 1 and k}
             for position, key in enumerate(keys):
                 if key in repeated:
@@ -129,8 +130,6 @@ class Lookup:
         if name.startswith("_"):
             raise AttributeError(name)
         if name not in self._first:
-            import difflib
-
             close = difflib.get_close_matches(name, self._fields, n=3)
             hint = f" Did you mean: {', '.join(close)}?" if close else ""
             msg = f"Lookup of {self._qs.model.__name__}.{self._field} has no key '{name}'.{hint}"
@@ -192,7 +191,6 @@ class Lookup:
         missing = list(dict.fromkeys(i for i in ids if i not in self._records))
         if not missing:
             return
-        from ..orm.query_set import QuerySet
 
         model = self._qs.model
         table = model.__table__

@@ -37,17 +37,21 @@ after the block.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import BigInteger, bindparam, case, func, literal_column, select, text
+
 from ..errors import InvalidArgument
 from ..orm._extensions import implements
 from ..orm.query_set import QuerySet
 from ._curate_match import SYNONYM_SEP, fetch, in_values, read_session, select_from
 from ._curate_values import str_field
+from .run import TracksUpdates
 
 if TYPE_CHECKING:
     import numpy as np
@@ -174,8 +178,6 @@ def _db_version(qs: Any) -> Any:
     ``total_changes`` (its own writes), tagged with the connection. PostgreSQL: the WAL
     insert position. ``None`` where unavailable (then the aggregate decides).
     """
-    from sqlalchemy import text
-
     inst = qs.instance
     if inst.db in _NO_DB_VERSION or inst.atomic_session() is not None:
         # Inside ln.atomic() the data may be rolled back while the version stays put
@@ -210,10 +212,6 @@ def _signature(qs: Any, stmt: Any) -> tuple[Any, ...] | None:
     table (kept by ``TracksUpdates`` registries; indexed) on SQLite, the rows' ``xmin``
     on PostgreSQL. ``None`` if edits cannot be seen (SQLite without ``updated_at``).
     """
-    from sqlalchemy import func, literal_column, select
-
-    from .run import TracksUpdates
-
     model = qs.model
     table = model.__table__
     inst = qs.instance
@@ -474,10 +472,6 @@ def _ordered_by(result: SearchQuerySet, ids: list[int]) -> SearchQuerySet:
     ``unnest ... WITH ORDINALITY``), which scales to any number of results; other
     backends use a ``CASE`` expression.
     """
-    import json
-
-    from sqlalchemy import BigInteger, bindparam, case, func
-
     id_column = result.model.__table__.c.id
     dialect = result.instance.dialect
     result = result._where_clause(in_values(id_column, ids, dialect))  # type: ignore[assignment]

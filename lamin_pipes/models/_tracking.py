@@ -34,6 +34,7 @@ from ..core import _context
 from ..core._context import current_run
 from ..core._types import utcnow
 from ..errors import InvalidArgument
+from ._is_versioned import FamilyExists
 from .run import Run, Transform
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -119,8 +120,6 @@ def _latest_transform(key: str, *, kind: str, source: str | None) -> Transform:
     new version for a changed source, is created at most once (a concurrent
     creator's transform is returned instead).
     """
-    from ._is_versioned import FamilyExists
-
     for _ in range(5):
         found = Transform.filter(key=key, is_latest=True).order_by("id").first()
         if found is None:

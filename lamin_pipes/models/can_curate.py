@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..orm._extensions import implements
+from ..orm.query_set import QuerySet
 from . import _curate_synonyms
 from ._curate_log import log_inspect_hints, log_standardized, log_stats, warn_if_empty
 from ._curate_match import map_values, match_field, restrict, return_field_converter
@@ -365,8 +366,6 @@ class CanCurate:
             >>> result.non_validated
             ['FANCD1', 'FANCD20']
         """
-        from ..orm.query_set import QuerySet
-
         return _inspect(
             QuerySet(cls),
             values,
@@ -414,8 +413,6 @@ class CanCurate:
             >>> ln.ULabel.validate(["A1CF", "A1BG", "FANCD1", "FANCD20"], mute=True)
             array([ True,  True, False, False])
         """
-        from ..orm.query_set import QuerySet
-
         return _validate(
             QuerySet(cls),
             values,
@@ -526,8 +523,6 @@ class CanCurate:
             >>> ln.ULabel.standardize(["a1bg", "FANCD1", "A1CF"], return_mapper=True, mute=True)
             {'a1bg': 'A1BG', 'FANCD1': 'BRCA2'}
         """
-        from ..orm.query_set import QuerySet
-
         return _standardize(
             QuerySet(cls),
             values,

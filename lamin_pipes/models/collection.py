@@ -278,7 +278,7 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
 
     def view_lineage(self, return_format: str = "text") -> str:
         """Show the runs and artifacts that led to this collection."""
-        from ._lineage import view_lineage
+        from ._lineage import view_lineage  # its walk imports Artifact and Collection
 
         return view_lineage(self, return_format=return_format)
 

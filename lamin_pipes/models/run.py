@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import attributes
+
 from ..core._context import active_run
 from ..core._settings import settings
 from ..core._types import utcnow
 from ..core._uid import base62_20
 from ..errors import InvalidArgument
 from ..orm import fields
+from ..orm._records import record_instance
 from ..orm.sqlrecord import SQLRecord
-from ._is_versioned import IsVersioned, family_indexes, new_uid_12
+from ..storage._hashing import StreamingHasher
+from ._is_versioned import IsVersioned, family_indexes, insert_version, new_uid_12, promote_newest
 
 
 class TracksRun:
@@ -141,11 +145,6 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
 
         Deleting the latest version makes the newest remaining one the latest.
         """
-        from sqlalchemy.orm import attributes
-
-        from ..orm._records import record_instance
-        from ._is_versioned import promote_newest
-
         was_latest = self.id is not None and bool(self.is_latest)
         inst = record_instance(self)
         with inst.atomic():
@@ -156,8 +155,6 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
             attributes.set_committed_value(self, "is_latest", value=False)
 
     def _insert(self, *, only_new_family: bool, strict_revises: bool = False) -> Transform:
-        from ._is_versioned import insert_version
-
         inst = self._check_writable()
         self._prepare_save()
         insert_version(
@@ -177,8 +174,6 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
 
 
 def _hash_text(text: str) -> str:
-    from ..storage._hashing import StreamingHasher
-
     data = text.encode()
     hasher = StreamingHasher(len(data))
     hasher.update(data)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import attributes
 from sqlalchemy.orm import loading as _sa_loading
+
+from ..errors import DoesNotExist
+from ._records import record_instance
 
 
 def load_expired_attributes(state: Any, attribute_names: Any, passive: Any) -> None:
@@ -20,19 +24,15 @@ def load_expired_attributes(state: Any, attribute_names: Any, passive: Any) -> N
     record = state.obj()
     if record is None or not state.key or not attribute_names:
         return
-    from sqlalchemy import select
 
     table = type(record).__table__
     names = sorted(attribute_names)
-    from ._records import record_instance
 
     with record_instance(record).read_session() as session:
         row = session.execute(
             select(*[table.c[n] for n in names]).where(table.c.id == state.key[1][0])
         ).first()
     if row is None:
-        from ..errors import DoesNotExist
-
         msg = f"{type(record).__name__} {record._ident()} no longer exists in the database."
         raise DoesNotExist(msg)
     for name, value in zip(names, row, strict=True):

@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select, update
 from sqlalchemy import exc as sa_exc
 
+from ..core._types import utcnow
 from ..errors import FieldError, IntegrityError, InvalidArgument
 from ._options import COLUMN, FOREIGN_KEY
 from ._query_compiler import get_field
+from ._records import life_cycle_values
 
 if TYPE_CHECKING:
     from .query_set import BasicQuerySet
@@ -38,8 +40,6 @@ def update_records(qs: BasicQuerySet[Any], kwargs: dict[str, Any]) -> int:
     if set(values) != {"is_locked"}:
         qs._refuse_locked("update")
     if "updated_at" in model._meta.fields and "updated_at" not in values:
-        from ..core._types import utcnow
-
         values["updated_at"] = utcnow()
     table = model.__table__
     with inst.session() as session:
@@ -49,8 +49,6 @@ def update_records(qs: BasicQuerySet[Any], kwargs: dict[str, Any]) -> int:
 
 def delete_records(qs: BasicQuerySet[Any], permanent: bool | None) -> None:
     """Move the records of ``qs`` to the trash, or delete them with ``permanent=True``."""
-    from ._records import life_cycle_values
-
     inst = qs._writable()
     qs._refuse_locked("delete")
     model: Any = qs.model

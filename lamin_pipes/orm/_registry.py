@@ -33,6 +33,7 @@ from ._options import (
     Options,
 )
 from ._relations import ForeignKeyDescriptor, RelatedManagerDescriptor
+from .query_set import QuerySet
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -131,8 +132,6 @@ class Registry(DeclarativeAttributeIntercept):
     @property
     def objects(cls: Any) -> QuerySet[Any]:
         """All records, trash included (like Django's default manager)."""
-        from .query_set import QuerySet
-
         return QuerySet(cls, include_trash=True)
 
     def filter(cls: Any, *queries: Any, **expressions: Any) -> QuerySet[Any]:
@@ -152,8 +151,6 @@ class Registry(DeclarativeAttributeIntercept):
             >>> ln.Project.filter(name__startswith="my").count() >= 1
             True
         """
-        from .query_set import QuerySet
-
         return QuerySet(cls).filter(*queries, **expressions)
 
     def get(cls: Any, idlike: int | str | None = None, **expressions: Any) -> Any:
@@ -169,8 +166,6 @@ class Registry(DeclarativeAttributeIntercept):
             >>> ln.Record.get(name="get-example") == record
             True
         """
-        from .query_set import QuerySet
-
         return QuerySet(cls).get(idlike, **expressions)
 
     def to_dataframe(
@@ -182,8 +177,6 @@ class Registry(DeclarativeAttributeIntercept):
         order_by: str | None = "-id",
     ) -> pd.DataFrame:
         """Evaluate the registry into a ``pandas.DataFrame`` (see ``QuerySet.to_dataframe``)."""
-        from .query_set import QuerySet
-
         return QuerySet(cls).to_dataframe(
             include=include, features=features, limit=limit, order_by=order_by
         )
@@ -201,14 +194,10 @@ class Registry(DeclarativeAttributeIntercept):
         case_sensitive: bool = False,
     ) -> QuerySet[Any]:
         """Search string fields; best matches first (see ``QuerySet.search``)."""
-        from .query_set import QuerySet
-
         return QuerySet(cls).search(string, field=field, limit=limit, case_sensitive=case_sensitive)
 
     def lookup(cls: Any, field: Any = None, return_field: Any = None, keep: Any = "first") -> Any:
         """Return an auto-complete object for a field (see ``QuerySet.lookup``)."""
-        from .query_set import QuerySet
-
         return QuerySet(cls).lookup(field=field, return_field=return_field, keep=keep)
 
     def connect(cls: Any, instance: Any) -> QuerySet[Any]:
@@ -224,8 +213,6 @@ class Registry(DeclarativeAttributeIntercept):
             >>> qs.count() >= 0
             True
         """
-        from .query_set import QuerySet
-
         return QuerySet(cls, instance=open_instance(instance))
 
 

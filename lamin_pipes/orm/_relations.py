@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import FieldValidationError
+from ._records import record_instance
+from .query_manager import QueryManager
 
 if TYPE_CHECKING:
     from ._options import FieldInfo
@@ -39,7 +41,6 @@ class ForeignKeyDescriptor:
                 return None
         if fk_id is None:
             return None
-        from ._records import record_instance
 
         related = record_instance(obj).get_by_id(info.related_model, fk_id)
         obj.__dict__[_cache_key(info.name)] = related
@@ -81,7 +82,6 @@ class RelatedManagerDescriptor:
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             return self
-        from .query_manager import QueryManager
 
         manager: QueryManager = QueryManager(obj, self.info)
         return manager

@@ -19,6 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import BigInteger, Boolean, Date, Float, Integer, String, Text
+from sqlalchemy.orm import mapped_column
+
+from ..core._types import JSONType, UTCDateTime, utcnow
+
 __all__ = [
     "CASCADE",
     "PROTECT",
@@ -63,10 +68,6 @@ class ColumnSpec:
         return self.kind in ("char", "text")
 
     def sa_type(self) -> Any:
-        from sqlalchemy import BigInteger, Boolean, Date, Float, Integer, String, Text
-
-        from ..core._types import JSONType, UTCDateTime
-
         kind = self.kind
         if kind == "char":
             return String(self.max_length)
@@ -83,8 +84,6 @@ class ColumnSpec:
         return types[kind]()
 
     def make_column(self) -> Any:
-        from sqlalchemy.orm import mapped_column
-
         return mapped_column(
             self.sa_type(),
             nullable=self.null,
@@ -247,8 +246,6 @@ def DateTimeField(
     """
     del blank
     if auto_now_add:
-        from ..core._types import utcnow
-
         default = utcnow
     return _column(
         "datetime", default, null, unique=False, db_index=db_index, editable=editable, doc=doc

@@ -13,11 +13,13 @@ Naming the current instance gives ordinary, writable query sets.
 
 from __future__ import annotations
 
+import difflib
 from typing import TYPE_CHECKING, Any
 
 from ..core._open import open_instance
 from ..errors import FieldError
 from ._catalog import MODELS
+from .query_set import QuerySet
 
 if TYPE_CHECKING:
     from ..core._instance import Instance
@@ -80,14 +82,11 @@ class QueryDB:
         registries = self._registries()
         model = registries.get(name)
         if model is None:
-            import difflib
-
             plurals = sorted(k for k in registries if k.islower())
             close = difflib.get_close_matches(name.lower(), plurals, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             msg = f"Unknown registry '{name}' in {self!r}. Available: {', '.join(plurals)}.{hint}"
             raise FieldError(msg)
-        from .query_set import QuerySet
 
         return QuerySet(model, instance=self._instance)
 

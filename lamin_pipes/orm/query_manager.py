@@ -10,10 +10,12 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import attributes
 
 from ..errors import FieldValidationError, InvalidArgument
 from ._options import MANY_TO_MANY, REVERSE_FK, REVERSE_M2M, FieldInfo
-from ._records import table_of
+from ._records import record_instance, table_of
+from .query_set import BasicQuerySet, QuerySet
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,14 +50,10 @@ class QueryManager:
         return self.owner.id
 
     def _instance(self) -> Any:
-        from ._records import record_instance
-
         return record_instance(self.owner)
 
     def get_queryset(self) -> QuerySet[Any]:
         """The related records as a query set (trash hidden, like every query)."""
-        from .query_set import QuerySet
-
         info = self.info
         owner_id = self._owner_id()
         table = self.model.__table__  # type: ignore[attr-defined]
@@ -133,8 +131,6 @@ class QueryManager:
     # --- writes ---------------------------------------------------------------------
 
     def _targets(self, records: Iterable[Any]) -> list[Any]:
-        from .query_set import BasicQuerySet
-
         out: list[Any] = []
         for item in records:
             if isinstance(item, (BasicQuerySet, list, tuple, set)):
@@ -170,8 +166,6 @@ class QueryManager:
                     .values({info.source_column: owner_id})
                 )
             for target in targets:
-                from sqlalchemy.orm import attributes
-
                 attributes.set_committed_value(target, info.source_column, owner_id)
             return
         link = info.link_table

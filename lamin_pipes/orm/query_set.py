@@ -12,11 +12,13 @@ from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, except_, false, func, intersect, not_, select, union, union_all
 from sqlalchemy.orm import defer as sa_defer
 from sqlalchemy.orm import load_only
+from sqlalchemy.sql.elements import UnaryExpression
 
 from ..core._open import open_instance
+from ..core._settings import settings
 from ..errors import (
     DoesNotExist,
     FieldError,
@@ -39,6 +41,10 @@ from ._query_compiler import (
     resolve_path,
     unindexed,
 )
+from ._query_writes import delete_records, update_records
+from ._to_dataframe import to_dataframe
+from ._user_tables import ensure_registry_table
+from .save import bulk_insert, bulk_update
 
 if TYPE_CHECKING:
     import numpy as np
@@ -141,12 +147,8 @@ class BasicQuerySet(Generic[T]):
     @property
     def instance(self) -> Instance:
         """The instance this query set reads from."""
-        from ._user_tables import ensure_registry_table
-
         inst = self._instance
         if inst is None:
-            from ..core._settings import settings
-
             inst = settings.instance
         ensure_registry_table(inst, self.model)
         return inst
@@ -170,8 +172,6 @@ class BasicQuerySet(Generic[T]):
         self, queries: tuple[Any, ...], expressions: dict[str, Any], *, negate: bool
     ) -> BasicQuerySet[T]:
         """A copy with the conditions (or their negation) ANDed to the existing ones."""
-        from sqlalchemy import and_, not_
-
         if self._limit is not None or self._offset is not None:
             msg = "Cannot filter a query set once it has been sliced."
             raise InvalidArgument(msg)
@@ -355,8 +355,6 @@ class BasicQuerySet(Generic[T]):
     def _where(self) -> list[Any]:
         clauses = list(self._clauses)
         if self._none:
-            from sqlalchemy import false
-
             clauses.append(false())
         if (
             not self._include_trash
@@ -718,8 +716,6 @@ class BasicQuerySet(Generic[T]):
     def _compound(
         self, others: tuple[BasicQuerySet[Any], ...], op: str, all: bool = False
     ) -> BasicQuerySet[T]:
-        from sqlalchemy import except_, intersect, union, union_all
-
         for other in others:
             if other.model is not self.model:
                 msg = (
@@ -775,8 +771,6 @@ class BasicQuerySet(Generic[T]):
         Foreign keys take records (or ids); locked records make the whole call fail,
         unless only ``is_locked`` is set; ``updated_at`` is stamped where it exists.
         """
-        from ._query_writes import update_records
-
         return update_records(self, kwargs)
 
     def delete(self, *args: Any, permanent: bool | None = None, **kwargs: Any) -> None:
@@ -785,8 +779,6 @@ class BasicQuerySet(Generic[T]):
         Registries without a ``branch`` field are always deleted permanently. Calling
         ``delete()`` twice never deletes permanently: use ``permanent=True``.
         """
-        from ._query_writes import delete_records
-
         if getattr(self.model, "_delete_one_by_one", False):
             # Artifacts and collections: each record's delete() keeps its family's head
             # and removes stored content.
@@ -845,8 +837,6 @@ class BasicQuerySet(Generic[T]):
         unique_fields: list[str] | None = None,
     ) -> list[T]:
         """Insert many records with few statements; sets their ids."""
-        from .save import bulk_insert
-
         records = list(objs)
         bulk_insert(
             records, self._writable(), batch_size=batch_size, ignore_conflicts=ignore_conflicts
@@ -857,8 +847,6 @@ class BasicQuerySet(Generic[T]):
         self, objs: Iterable[T], fields: list[str], batch_size: int | None = None
     ) -> int:
         """Write ``fields`` of many records with one executemany statement."""
-        from .save import bulk_update
-
         return bulk_update(list(objs), fields, self._writable(), batch_size=batch_size)
 
     # --- registry-level helpers implemented elsewhere -------------------------------
@@ -883,8 +871,6 @@ class BasicQuerySet(Generic[T]):
             >>> "created_by__handle" in df.columns
             True
         """
-        from ._to_dataframe import to_dataframe
-
         return to_dataframe(
             self, include=include, features=features, limit=limit, order_by=order_by
         )
@@ -970,8 +956,6 @@ def _plain(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _flip(order: Any) -> Any:
-    from sqlalchemy.sql.elements import UnaryExpression
-
     if isinstance(order, UnaryExpression) and order.modifier is not None:
         element = order.element
         name = getattr(order.modifier, "__name__", "")

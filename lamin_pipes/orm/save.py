@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import attributes
+from sqlalchemy.orm import attributes, make_transient
 
 from ..errors import IntegrityError, InvalidArgument
 from ._records import convert_integrity_error, make_saved, record_instance
@@ -107,8 +107,6 @@ def _copy_into_postgres(session: Any, table: Any, records: list[Any]) -> None:
     the rows as one stream. Values pass through each column type's bind processor
     (UTC datetimes, JSON serialization) exactly as in an INSERT.
     """
-    from sqlalchemy import text
-
     connection = session.connection()
     dialect = connection.dialect
     name = table.name
@@ -222,8 +220,6 @@ def save(records: Iterable[Any], *, batch_size: int | None = None) -> None:
 
 def _forget_saved(record: Any) -> None:
     """Make a record whose insert was rolled back new (unsaved) again."""
-    from sqlalchemy.orm import make_transient
-
     make_transient(record)
     record.__dict__["id"] = None
     record.__dict__.pop("_lp_instance", None)

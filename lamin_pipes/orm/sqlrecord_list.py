@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import DoesNotExist, MultipleResultsFound
+from .save import save
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -129,7 +130,5 @@ class SQLRecordList(UserList[T]):
         Raises:
             lamin_pipes.errors.IntegrityError: If the database refuses a record.
         """
-        from .save import save
-
         save(self.data)
         return self

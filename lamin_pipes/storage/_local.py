@@ -30,6 +30,7 @@ import os
 import secrets
 import shutil
 import stat
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -197,8 +198,6 @@ def progress_bar(size: int, description: str) -> Any:
         >>> progress_bar(10, "copying") is None
         True
     """
-    import sys
-
     setting = os.environ.get("LAMIN_PIPES_PROGRESS")
     if size < PROGRESS_THRESHOLD or setting == "0":
         return None

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from lamin_pipes.errors import InvalidArgument
+from lamin_pipes.storage import _local
 from lamin_pipes.storage._hashing import DirHash, FileHash
 from lamin_pipes.storage._keys import validate_key
 from lamin_pipes.storage._local import (
@@ -51,6 +52,7 @@ from lamin_pipes.storage._local import (
     _replace_path,
     _source_dir_files,
     _temp_sibling,
+    progress_bar,
 )
 
 if TYPE_CHECKING:
@@ -355,10 +357,8 @@ class S3Store(_PutFromStream):
 
     def _progress(self, key: str) -> dict[str, Any]:
         """``callback=`` for fsspec showing a progress bar for a large object (else ``{}``)."""
-        from lamin_pipes.storage._local import PROGRESS_THRESHOLD, progress_bar
-
         size = self.size(key)
-        if size < PROGRESS_THRESHOLD:
+        if size < _local.PROGRESS_THRESHOLD:
             return {}
         bar = progress_bar(size, "downloading")
         if bar is None:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -454,8 +455,6 @@ def _load_h5ad(path: Path) -> Any:
 
 
 def _save_anndata_zarr(adata: Any, path: Path) -> None:
-    import warnings
-
     with warnings.catch_warnings():
         # anndata announces its future zarr v3 default; the format written is its choice.
         warnings.filterwarnings("ignore", message="Writing zarr v2 data", category=UserWarning)
