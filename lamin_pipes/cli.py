@@ -5,7 +5,7 @@ Subcommands::
     lamin-pipes init    [--db URL] [--storage DIR]   create or open an instance
     lamin-pipes info    [--db URL] [--storage DIR]   settings, schema revision, record counts
     lamin-pipes migrate [--db URL]                   upgrade an instance to the newest schema
-    lamin-pipes ls      REGISTRY [--limit N]         show the newest records of a registry
+    lamin-pipes ls      REGISTRY [--limit N] [--all] show the newest records of a registry
     lamin-pipes search  REGISTRY QUERY [--limit N]   search a registry, best matches first
     lamin-pipes demo    [--db URL] [--storage DIR]   save, query and search example records
     lamin-pipes clean   [--min-age S] [--dry-run]    remove leftovers of interrupted saves
@@ -121,14 +121,30 @@ def _registry(name: str) -> Any:
     return model
 
 
-def _print_frame(df: Any, *, index: bool = True) -> None:
-    """Print a whole DataFrame (all columns, wide lines)."""
-    import pandas as pd
+def _cell(value: Any) -> Any:
+    """A value as a table shows it: times to the second, everything else unchanged."""
+    import datetime as dt
 
-    with pd.option_context(
-        "display.max_columns", None, "display.width", 200, "display.max_colwidth", 40
-    ):
-        print(df.to_string(index=index))
+    from .orm._records import format_field_value
+
+    if isinstance(value, dt.datetime):
+        return format_field_value(value)
+    return value
+
+
+def _print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print rows as a table fitted to the terminal width."""
+    from .models._render import render_table
+
+    print(render_table(columns, [[_cell(value) for value in row] for row in rows]))
+
+
+def _print_frame(df: Any, *, index: bool = True) -> None:
+    """Print every column of a DataFrame (and its index) as a table fitted to the terminal."""
+    frame = df.reset_index() if index else df
+    # Missing values (NaN, NaT, None) become None, which shows as an empty cell.
+    frame = frame.astype(object).where(frame.notna(), None)
+    _print_table([str(column) for column in frame.columns], frame.values.tolist())
 
 
 def _positive_int(text: str) -> int:
@@ -226,24 +242,71 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def _short_columns(model: Any) -> list[tuple[str, Callable[[Any], Any]]]:
+    """The columns ``ls`` shows by default: uid, name field, version, size, created.
+
+    Each comes as ``(header, how to read the value from a record)``; a registry shows
+    only those of them it has. Sizes read ``1.6 KB``; creation times are local, to
+    the minute.
+    """
+    from .models import IsVersioned
+    from .models._render import format_size
+
+    fields = model.__table__.c
+    name_field = model._meta.name_field
+    columns: list[tuple[str, Callable[[Any], Any]]] = []
+    if "uid" in fields:
+        columns.append(("uid", lambda record: record.uid))
+    if name_field in fields and name_field != "uid":
+        columns.append((name_field, lambda record: getattr(record, name_field)))
+    if issubclass(model, IsVersioned):
+        columns.append(("version", lambda record: record.version))
+    if "size" in fields:
+        columns.append(("size", lambda record: format_size(record.size)))
+    if "created_at" in fields:
+        columns.append(("created", lambda record: _local_minute(record.created_at)))
+    return columns
+
+
+def _local_minute(value: Any) -> str | None:
+    """A time in the local time zone, to the minute (``2025-01-31 14:05``), as ``ls -l`` does.
+
+    Times without a time zone are taken as UTC, the time zone the registry stores.
+    """
+    import datetime as dt
+
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
 def _cmd_ls(args: argparse.Namespace) -> int:
-    """Print the newest records of a registry as a table."""
+    """Print the newest records of a registry as a table (``--all``: every column)."""
     model = _registry(args.registry)
     _connect_existing(args.db, args.storage)
     total = model.filter().count()
     if total == 0:
         print(f"No {model.__name__} records.")
         return 0
-    df = model.to_dataframe(limit=args.limit)
-    print(f"{model.__name__}: {len(df)} of {total} records (newest first)")
-    _print_frame(df)
+    if args.all:
+        df = model.to_dataframe(limit=args.limit)
+        print(f"{model.__name__}: {len(df)} of {total} records (newest first)")
+        _print_frame(df)
+        return 0
+    records = list(model.filter().order_by("-id")[: args.limit])
+    columns = _short_columns(model)
+    print(f"{model.__name__}: {len(records)} of {total} records (newest first)")
+    _print_table(
+        [header for header, _ in columns],
+        [[read(record) for _, read in columns] for record in records],
+    )
     return 0
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
     """Print the best matches of a search in a registry."""
-    import pandas as pd
-
     model = _registry(args.registry)
     _connect_existing(args.db, args.storage)
     hits = list(model.search(args.query, limit=args.limit))
@@ -251,20 +314,15 @@ def _cmd_search(args: argparse.Namespace) -> int:
         print(f"No {model.__name__} records match {args.query!r}.")
         return 0
     name_field = model._meta.name_field
-    rows = [
-        {
-            "id": hit.id,
-            "uid": getattr(hit, "uid", None),
-            name_field: getattr(hit, name_field, None),
-            "score": getattr(hit, "score", None),
-        }
-        for hit in hits
-    ]
-    df = pd.DataFrame(rows)
-    if df["score"].isna().all():
-        df = df.drop(columns="score")
+    scores = [getattr(hit, "score", None) for hit in hits]
+    columns = ["id", "uid", name_field]
+    rows = [[hit.id, getattr(hit, "uid", None), getattr(hit, name_field, None)] for hit in hits]
+    if any(score is not None for score in scores):
+        columns.append("score")
+        for row, score in zip(rows, scores, strict=True):
+            row.append(None if score is None else f"{score:.1f}")
     print(f"{model.__name__} records matching {args.query!r}, best first:")
-    _print_frame(df, index=False)
+    _print_table(columns, rows)
     return 0
 
 
@@ -475,6 +533,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("registry", help="registry name: record, ulabel, project, user, …")
     sub.add_argument(
         "--limit", type=_positive_int, default=50, help="number of records (default: 50)"
+    )
+    sub.add_argument(
+        "--all",
+        action="store_true",
+        help="show every column (default: uid, key or name, version, size, created)",
     )
     _add_instance_options(sub)
     sub = command("search", _cmd_search, "Search a registry; best matches first.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from lamin_pipes.core import _instance as instance_module
 from lamin_pipes.core._instance import normalize_url
 from lamin_pipes.core._migrate import HEAD_REVISION
 from lamin_pipes.core._settings import settings
+from lamin_pipes.models._render import format_size
 
 ENV_VARS = ("LAMIN_PIPES_DB", "LAMIN_PIPES_STORAGE", "LAMIN_PIPES_USER")
 
@@ -150,6 +152,104 @@ def test_ls_prints_records(env_instance: str, capsys: pytest.CaptureFixture[str]
     assert "alpha" not in out  # newest first, limited to 2
 
 
+def _lines_fit(out: str, width: int) -> bool:
+    from rich.cells import cell_len
+
+    return all(cell_len(line) <= width for line in out.splitlines())
+
+
+def _rules(out: str) -> int:
+    """How many tables (blocks of columns) ``out`` holds: one rule under each header."""
+    return sum(1 for line in out.splitlines() if line and set(line) == {"─"})
+
+
+def test_ls_shows_the_readable_columns_by_default(
+    env_instance: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    ln.connect()
+    artifact = ln.Artifact({"a": list(range(200))}, key="tables/[bold]a[/bold].json").save()
+    record = ln.Record(name="alpha").save()
+
+    assert main(["ls", "artifact"]) == 0
+    title, header, rule, row = capsys.readouterr().out.splitlines()
+    assert title == "Artifact: 1 of 1 records (newest first)"
+    assert header.split() == ["uid", "key", "version", "size", "created"]
+    assert set(rule) == {"─"}
+    created_at = ln.Artifact.get(artifact.id).created_at
+    size = format_size(artifact.size)
+    assert size is not None and size.endswith(" KB")
+    assert re.split(r"\s{2,}", row) == [
+        artifact.uid,
+        "tables/[bold]a[/bold].json",
+        "1",
+        size,
+        created_at.astimezone().strftime("%Y-%m-%d %H:%M"),  # local time, to the minute
+    ]
+
+    assert main(["ls", "record"]) == 0
+    _, header, _, row = capsys.readouterr().out.splitlines()
+    assert header.split() == ["uid", "name", "created"]  # not versioned, no size
+    assert row.split()[:2] == [record.uid, "alpha"]
+
+    assert main(["ls", "user"]) == 0
+    _, header, _, row = capsys.readouterr().out.splitlines()
+    assert header.split() == ["uid", "handle", "created"]  # the registry's name field
+    assert row.split()[1] == "cli-tester"
+
+
+def test_ls_all_shows_every_column(
+    env_instance: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "1000")
+    ln.connect()
+    record = ln.Record(name="alpha", description="first of all").save()
+
+    assert main(["ls", "record", "--all", "--limit", "5"]) == 0
+    title, header, rule, row = capsys.readouterr().out.splitlines()
+    assert title == "Record: 1 of 1 records (newest first)"
+    columns = ["id", *ln.Record.to_dataframe(limit=1).columns]
+    assert len(columns) > 10
+    assert header.split() == columns
+    assert set(rule) == {"─"}
+    starts = [match.start() for match in re.finditer(r"\S+", header)]
+    cells = [row[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
+    values = dict(zip(columns, cells, strict=True))
+    assert values["id"] == str(record.id)
+    assert values["uid"] == record.uid
+    assert values["name"] == "alpha"
+    assert values["description"] == "first of all"
+    assert values["type_id"] == ""  # None shows as an empty cell
+    assert values["is_type"] == "False"
+    assert values["created_at"].endswith(" UTC")
+
+
+def test_ls_fits_the_terminal_width(
+    env_instance: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    ln.connect()
+    long_key = "very/long/" + "nested/" * 12 + "table.json"
+    artifact = ln.Artifact({"a": 1}, key=long_key).save()
+
+    assert main(["ls", "artifact"]) == 0
+    short = capsys.readouterr().out
+    assert main(["ls", "artifact", "--all"]) == 0
+    full = capsys.readouterr().out
+
+    assert _lines_fit(short, 60) and _lines_fit(full, 60)
+    assert _rules(short) == 1  # one table, the long key folded inside it
+    _, header, _, *rows = short.splitlines()
+    start, end = header.index("key"), header.index("version")
+    assert max(len(line) for line in rows) > 50  # the width is used
+    assert rows[0].split()[0] == artifact.uid  # the first column is kept whole
+    assert "".join(line[start:end].strip() for line in rows) == long_key
+    assert _rules(full) > 1  # every column: split into blocks of columns
+    for column in ("hash", "suffix", "otype", "storage_id", "is_latest"):
+        assert column in full
+    assert artifact.hash[:8] in full
+
+
 def test_ls_user_and_empty_registry(env_instance: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ls", "User"]) == 0
     assert "cli-tester" in capsys.readouterr().out
@@ -179,7 +279,9 @@ def test_search_finds_a_record_despite_a_typo(
     assert main(["search", "ulabel", "lable2", "--limit", "5"]) == 0
 
     out = capsys.readouterr().out
-    first_hit = out.splitlines()[2]  # title, header, best match
+    _, header, rule, first_hit, *_ = out.splitlines()
+    assert header.split() == ["id", "uid", "name", "score"]
+    assert set(rule) == {"─"}
     assert "Label2" in first_hit
 
 

@@ -74,6 +74,7 @@ HEAVY_MODULES = (
     "dagster",
     "anndata",
     "rapidfuzz",
+    "rich",
     "pyarrow",
     "numpy",
     "polars",

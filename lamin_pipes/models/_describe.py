@@ -4,7 +4,8 @@ A description is a header followed by sections. Each section is made by a *secti
 builder*: a function that takes the record and returns a :class:`Section` (or ``None``
 to leave the section out). The builders run in the order of
 :data:`ARTIFACT_SECTIONS` and :data:`COLLECTION_SECTIONS`; later features (labels,
-features) add a section by appending a builder to these lists.
+features) add a section by appending a builder to these lists. The tree is drawn by
+:func:`lamin_pipes.models._render.render_tree`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..orm._records import format_field_value
+from ._render import Node, format_size, render_tree  # format_size: also imported from here
 
 #: Branch ids with well-known names.
 _BRANCHES = {1: "main", 0: "archive", -1: "trash"}
@@ -27,51 +29,32 @@ class Section:
     """A titled group of lines in a description.
 
     Examples:
-        >>> print("\\n".join(Section("General", [("uid", "abc"), ("size", "1 KB")]).lines(True)))
-        └── General
-            ├── uid:  abc
-            └── size: 1 KB
+        >>> print(render_tree(Section("General", [("uid", "abc"), ("size", "1 KB")]).node()))
+        General
+        ├── uid:  abc
+        └── size: 1 KB
     """
 
     title: str
     rows: list[Row] = field(default_factory=list)
 
-    def lines(self, last: bool) -> list[str]:
-        """The section as tree lines; ``last``: whether it is the final section."""
-        out = [("└── " if last else "├── ") + self.title]
-        prefix = "    " if last else "│   "
+    def node(self) -> Node:
+        """The section as a tree node: the title, with one child per row.
+
+        Field names are padded so that the values line up.
+        """
         width = max((len(row[0]) for row in self.rows if isinstance(row, tuple)), default=0)
-        for index, row in enumerate(self.rows):
-            branch = "└── " if index == len(self.rows) - 1 else "├── "
+        section = Node(self.title)
+        for row in self.rows:
             if isinstance(row, tuple):
                 name, value = row
-                text = f"{name + ':':<{width + 1}} {value}"
+                section.add(f"{name + ':':<{width + 1}} {value}")
             else:
-                text = row
-            out.append(f"{prefix}{branch}{text}".rstrip())
-        return out
+                section.add(row)
+        return section
 
 
 SectionBuilder = Callable[[Any], Section | None]
-
-
-def format_size(size: int | None) -> str | None:
-    """A byte count in decimal units, as lamindb shows sizes.
-
-    Examples:
-        >>> format_size(1604), format_size(999), format_size(2_500_000), format_size(None)
-        ('1.6 KB', '999 B', '2.5 MB', None)
-    """
-    if size is None:
-        return None
-    if size < 1000:
-        return f"{size} B"
-    value = float(size)
-    for unit in ("KB", "MB", "GB", "TB", "PB"):
-        value /= 1000
-        if value < 1000 or unit == "PB":
-            break
-    return f"{value:.1f} {unit}"
 
 
 def _when(value: Any) -> str | None:
@@ -106,18 +89,19 @@ def _created_rows(record: Any, rows: list[Row]) -> None:
     _add(rows, "created_at", _when(record.created_at))
 
 
-def _header(record: Any) -> list[str]:
+def _header(record: Any) -> str:
     name = record.key or record.description or record.uid
-    return [f"{type(record).__name__}: {name} (v{record.version})", f"uid: {record.uid}"]
+    return f"{type(record).__name__}: {name} (v{record.version})\nuid: {record.uid}"
 
 
 def render(record: Any, builders: list[SectionBuilder]) -> str:
     """The header of ``record`` and the sections its ``builders`` make, as text."""
-    sections = [s for s in (build(record) for build in builders) if s is not None]
-    lines = _header(record)
-    for index, section in enumerate(sections):
-        lines.extend(section.lines(last=index == len(sections) - 1))
-    return "\n".join(lines)
+    tree = Node(_header(record))
+    for build in builders:
+        section = build(record)
+        if section is not None:
+            tree.children.append(section.node())
+    return render_tree(tree)
 
 
 # --- artifact sections ------------------------------------------------------------------

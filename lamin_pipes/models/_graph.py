@@ -3,10 +3,10 @@
 :func:`build_graph` collects the records within a distance of one record, level by
 level (one query per level); :class:`Graph` renders them:
 
-- ``str(graph)`` is a text tree per direction, rooted at the record. A record with
-  several parents shows up once under each path that reaches it; when its own
-  relatives were already drawn above, it is marked ``(see above)`` instead of being
-  drawn again. A record at the distance limit with more relatives beyond is marked
+- ``str(graph)`` is a text tree per direction, rooted at the record and drawn by
+  :func:`~lamin_pipes.models._render.render_tree`. A record with several parents
+  shows up once under each path that reaches it; when its own relatives were already
+  drawn above, it is marked ``(see above)`` instead of being drawn again. A record at the distance limit with more relatives beyond is marked
   ``…``.
 - ``graph.dot`` is Graphviz DOT source with one node per record and one edge per
   link, from parent to child.
@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+
+from ._render import Node, render_tree
 
 #: The branch whose records are shown.
 _MAIN_BRANCH = 1
@@ -93,53 +95,50 @@ class Graph:
 
     def _tree(
         self, heading: str, distance: int, step: Callable[[int], list[int]], more: set[int]
-    ) -> list[str]:
-        lines = [f"{heading} of {self.title} (distance ≤ {distance}):"]
-        if distance == 0:
-            lines.append(self._label(self.root) + (" …" if self.root in more else ""))
-            return self._with_legend(lines, distance)
-        if not step(self.root):
-            lines.append(f"{self._label(self.root)} (no {heading.lower()})")
-            return lines
-        lines.append(self._label(self.root))
+    ) -> str:
+        """The heading line, the tree rooted at the record and, if needed, the legend."""
+        title = f"{heading} of {self.title} (distance ≤ {distance}):"
+        root = Node(self._label(self.root))
+        if distance > 0 and not step(self.root):
+            root.label += f" (no {heading.lower()})"
+            return f"{title}\n{render_tree(root)}"
+        marked = distance == 0 and self.root in more
+        if marked:
+            root.label += " …"
         expanded: dict[int, int] = {}
 
-        def walk(node: int, prefix: str, remaining: int) -> None:
-            kids = step(node)
-            for index, kid in enumerate(kids):
-                last = index == len(kids) - 1
-                line = prefix + ("└── " if last else "├── ") + self._label(kid)
+        def walk(node: int, parent: Node, remaining: int) -> None:
+            nonlocal marked
+            for kid in step(node):
+                child = parent.add(self._label(kid))
                 next_kids = step(kid)
                 if remaining == 1:
                     if next_kids or kid in more:
-                        line += " …"
-                    lines.append(line)
+                        child.label += " …"
+                        marked = True
                     continue
                 if next_kids and expanded.get(kid, 0) >= remaining - 1:
-                    lines.append(line + " (see above)")
+                    child.label += " (see above)"
                     continue
-                lines.append(line)
                 if next_kids:
                     expanded[kid] = remaining - 1
-                    walk(kid, prefix + ("    " if last else "│   "), remaining - 1)
+                    walk(kid, child, remaining - 1)
 
-        walk(self.root, "", distance)
-        return self._with_legend(lines, distance)
-
-    @staticmethod
-    def _with_legend(lines: list[str], distance: int) -> list[str]:
-        if any(line.endswith(" …") for line in lines[1:]):
+        if distance > 0:
+            walk(self.root, root, distance)
+        lines = [title, render_tree(root)]
+        if marked:
             lines.append(f"(… more beyond distance {distance})")
-        return lines
+        return "\n".join(lines)
 
     def text(self) -> str:
         """The parents (and/or children) as text trees rooted at the record."""
-        sections: list[list[str]] = []
+        sections: list[str] = []
         if self.up is not None:
             sections.append(self._tree("Parents", self.up, self.parents_of, self.more_up))
         if self.down is not None:
             sections.append(self._tree("Children", self.down, self.children_of, self.more_down))
-        return "\n\n".join("\n".join(lines) for lines in sections)
+        return "\n\n".join(sections)
 
     @property
     def dot(self) -> str:

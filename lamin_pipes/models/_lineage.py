@@ -125,43 +125,40 @@ class Lineage:
 
         A record reached along several paths is drawn in full once; later it is marked
         ``(see above)``. A record at the depth limit with more upstream is marked ``…``.
+        The tree is drawn by :func:`~lamin_pipes.models._render.render_tree`.
         """
+        from ._render import Node, render_tree
+
         index = self._index()
-        root_label = self._label(self.root)
+        root = Node(self._label(self.root))
         if _NO_RUN in self.details.get(self.root, []):
-            root_label += f": {_NO_RUN}"
-        if not index.get(self.root):
-            if self.root in self.truncated:
-                return f"{root_label} …\n(… more upstream beyond depth {self.depth})"
-            return root_label
-        lines = [root_label]
+            root.label += f": {_NO_RUN}"
+        if not index.get(self.root) and self.root in self.truncated:
+            root.label += " …"
         expanded = {self.root}
-        # Depth-first without recursion: a stack of (links still to draw, prefix).
-        stack: list[tuple[list[Edge], str]] = [(list(index[self.root]), "")]
+        # Depth-first without recursion: a stack of (links still to draw, their node).
+        stack: list[tuple[list[Edge], Node]] = [(list(index.get(self.root, [])), root)]
         while stack:
-            links, prefix = stack[-1]
+            links, parent = stack[-1]
             if not links:
                 stack.pop()
                 continue
             edge = links.pop(0)
-            last = not links
             upstream = edge.source
-            line = (
-                f"{prefix}{'└── ' if last else '├── '}"
-                f"{_EDGE_WORDS[edge.kind]}: {self._label(upstream)}"
-            )
+            child = parent.add(f"{_EDGE_WORDS[edge.kind]}: {self._label(upstream)}")
             further = index.get(upstream)
             if not further:
-                lines.append(line + (" …" if upstream in self.truncated else ""))
+                if upstream in self.truncated:
+                    child.label += " …"
             elif upstream in expanded:
-                lines.append(line + " (see above)")
+                child.label += " (see above)"
             else:
-                lines.append(line)
                 expanded.add(upstream)
-                stack.append((list(further), prefix + ("    " if last else "│   ")))
+                stack.append((list(further), child))
+        text = render_tree(root)
         if self.truncated:
-            lines.append(f"(… more upstream beyond depth {self.depth})")
-        return "\n".join(lines)
+            text += f"\n(… more upstream beyond depth {self.depth})"
+        return text
 
     def dot(self) -> str:
         """Graphviz DOT source: boxes for records, run nodes in blue, data flowing down."""

@@ -139,3 +139,24 @@ def test_describe_collection_lists_members_in_order(instance):
 )
 def test_format_size(size, expected):
     assert format_size(size) == expected
+
+
+def test_describe_prints_markup_long_and_multi_line_values_as_they_are(instance):
+    key = "[bold]raw[/bold]/" + "/".join(f"level{i}" for i in range(40)) + "/t.json"
+    artifact = ln.Artifact(
+        {"m": 1}, key=key, description="first line\nsecond [red]line[/red]"
+    ).save()
+    text = describe_artifact(artifact)
+    lines = text.splitlines()
+    assert lines[0] == f"Artifact: {key} (v1)"
+    assert _rows(text)["key"] == key  # long values are neither wrapped nor cut
+    assert _rows(text)["path"] == str(artifact.path)
+    for line in lines:
+        assert line == line.rstrip()
+        assert "\x1b" not in line
+    # a value over several lines stays inside its section
+    at = next(i for i, line in enumerate(lines) if "description:" in line)
+    assert lines[at].startswith("│   ├── description: ")
+    assert lines[at].endswith(" first line")
+    assert lines[at + 1] == "│   │   second [red]line[/red]"
+    assert all(line[0] in "├│└ " for line in lines[2:])

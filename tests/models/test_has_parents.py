@@ -246,6 +246,29 @@ def test_view_field_by_name_or_attribute(instance):
         r["dog"].view_parents(field="children")
 
 
+def test_view_prints_labels_literally_and_in_full(instance):
+    root = ln.ULabel(name="[bold]root[/bold]").save()
+    middle = ln.ULabel(name="middle", description="the middle " + "x" * 300).save()
+    leaf = ln.ULabel(name="[red]leaf", description="[red]leaf :smile:\nwith a second line").save()
+    middle.parents.add(root)
+    leaf.parents.add(middle)
+    by_name = str(root.view_children())
+    assert by_name.splitlines() == [
+        "Children of ULabel '[bold]root[/bold]' (distance ≤ 5):",
+        "[bold]root[/bold]",
+        "└── middle",
+        "    └── [red]leaf",
+    ]
+    by_description = str(leaf.view_parents(field="description"))
+    assert by_description.splitlines()[1:] == [
+        "[red]leaf :smile: with a second line",  # one line per record
+        "└── the middle " + "x" * 300,
+        f"    └── {root.uid}",  # no description: the uid
+    ]
+    for text in (by_name, by_description):
+        assert all(line == line.rstrip() for line in text.splitlines())
+
+
 def test_records_without_a_name_are_labelled_by_uid(instance):
     parent = ln.Record().save()
     child = ln.Record(name="named").save()

@@ -227,3 +227,20 @@ def test_collection_input_of_a_run(instance):
     assert f"input: Collection 'shards' (uid {collection.uid}, v1)" in text
     assert "member: Artifact 'shard0.json'" in text
     assert (f"c{collection.id}", f"r{run.id}") in _edges(result.view_lineage("dot"))
+
+
+def test_text_prints_keys_literally_and_in_full(instance):
+    raw_key = "[bold]raw[/bold]/" + "/".join(f"level{i}" for i in range(60)) + ".json"
+    with ln.context.run(key="[red]ingest[/red]") as ingest:
+        raw = ln.Artifact({"n": 1}, key=raw_key).save()
+    with ln.context.run(key="clean :smile:") as clean:
+        raw.load()
+        out = ln.Artifact({"n": 2}, key="[link=x]out.json").save()
+    lines = out.view_lineage().splitlines()
+    assert lines == [
+        f"Artifact '[link=x]out.json' (uid {out.uid}, v1)",
+        f"└── created by: Run {clean.uid} of Transform 'clean :smile:' (function, completed)",
+        f"    └── input: Artifact '{raw_key}' (uid {raw.uid}, v1)",
+        f"        └── created by: Run {ingest.uid} of Transform '[red]ingest[/red]' "
+        "(function, completed)",
+    ]
