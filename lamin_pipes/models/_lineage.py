@@ -24,9 +24,10 @@ from sqlalchemy import select
 
 from ..errors import InvalidArgument
 from ..orm._records import format_field_value, record_instance
+from ..orm.query_set import QuerySet
 from ._graph import _NODE_COLOR, _NODE_FILL, _ROOT_FILL, _dot_string
-from .artifact import Artifact
-from .collection import Collection
+from ._render import Node as TreeNode
+from ._render import render_tree
 from .run import Run, Transform
 
 #: How many levels (links) the walk goes upstream at most.
@@ -41,6 +42,17 @@ _NO_RUN = "not created in a tracked run"
 
 #: A node of the lineage graph: ``("artifact" | "collection" | "run", id)``.
 Node = tuple[str, int]
+
+
+def _data_registries() -> tuple[Any, Any]:
+    """``Artifact`` and ``Collection``, reached through the runs that create them.
+
+    Both call :func:`view_lineage`; reaching them through ``Run``'s relations keeps
+    this module free of an import of theirs.
+    """
+    fields = Run._meta.fields  # type: ignore[attr-defined]
+    return fields["output_artifacts"].related_model, fields["output_collections"].related_model
+
 
 # How a link reads in the text tree, seen from the downstream record.
 _EDGE_WORDS = {
@@ -127,17 +139,15 @@ class Lineage:
         ``(see above)``. A record at the depth limit with more upstream is marked ``…``.
         The tree is drawn by :func:`~lamin_pipes.models._render.render_tree`.
         """
-        from ._render import Node, render_tree
-
         index = self._index()
-        root = Node(self._label(self.root))
+        root = TreeNode(self._label(self.root))
         if _NO_RUN in self.details.get(self.root, []):
             root.label += f": {_NO_RUN}"
         if not index.get(self.root) and self.root in self.truncated:
             root.label += " …"
         expanded = {self.root}
         # Depth-first without recursion: a stack of (links still to draw, their node).
-        stack: list[tuple[list[Edge], Node]] = [(list(index.get(self.root, [])), root)]
+        stack: list[tuple[list[Edge], TreeNode]] = [(list(index.get(self.root, [])), root)]
         while stack:
             links, parent = stack[-1]
             if not links:
@@ -270,8 +280,6 @@ class _Walker:
     # --- loading --------------------------------------------------------------------
 
     def _load(self, model: Any, ids: Iterable[int]) -> list[Any]:
-        from ..orm.query_set import QuerySet
-
         found: list[Any] = []
         for chunk in _chunks(ids):
             qs = QuerySet(model, instance=self.inst, include_trash=True).filter(id__in=chunk)
@@ -280,7 +288,8 @@ class _Walker:
 
     def load(self, nodes: set[Node]) -> None:
         """Load the records of ``nodes`` (and the transforms of runs) not loaded yet."""
-        kinds = {"artifact": Artifact, "collection": Collection, "run": Run}
+        artifact, collection = _data_registries()
+        kinds = {"artifact": artifact, "collection": collection, "run": Run}
         for kind, model in kinds.items():
             ids = {i for k, i in nodes if k == kind and (k, i) not in self.records}
             if ids:
@@ -333,13 +342,14 @@ class _Walker:
                 run_ids.append(rid)
                 if record.initiated_by_run_id is not None:
                     edges.add(Edge(("run", record.initiated_by_run_id), node, "initiated"))
+        artifact, collection = _data_registries()
         if collection_ids:
             for rank, (cid, aid) in enumerate(
-                self._links(Collection, "artifacts", collection_ids, "source")
+                self._links(collection, "artifacts", collection_ids, "source")
             ):
                 edges.add(Edge(("artifact", aid), ("collection", cid), "member", rank))
         if run_ids:
-            for model, kind in ((Artifact, "artifact"), (Collection, "collection")):
+            for model, kind in ((artifact, "artifact"), (collection, "collection")):
                 for rid, run_id in self._links(model, "input_of_runs", run_ids, "target"):
                     edges.add(Edge((kind, rid), ("run", run_id), "input"))
         return edges
@@ -372,9 +382,10 @@ def build_lineage(record: Any, *, depth: int = MAX_DEPTH) -> Lineage:
         InvalidArgument: If the record is not a saved artifact or collection, or
             ``depth`` is negative.
     """
-    if isinstance(record, Artifact):
+    artifact, collection = _data_registries()
+    if isinstance(record, artifact):
         kind = "artifact"
-    elif isinstance(record, Collection):
+    elif isinstance(record, collection):
         kind = "collection"
     else:
         msg = f"Lineage is shown for artifacts and collections, not {type(record).__name__}"

@@ -22,6 +22,7 @@ from ._artifact_save import lazy_staging_path, save_artifact
 from ._artifact_store import prepare_source
 from ._describe import describe_artifact
 from ._is_versioned import IsVersioned, family_indexes, new_uid_16
+from ._lineage import view_lineage
 from .artifact_set import ArtifactSet
 from .run import Run, TracksRun, TracksUpdates
 
@@ -373,8 +374,6 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
 
     def view_lineage(self, return_format: str = "text") -> str:
         """Show the runs and artifacts that led to this artifact (``"text"`` or ``"dot"``)."""
-        from ._lineage import view_lineage  # its walk imports Artifact and Collection
-
         return view_lineage(self, return_format=return_format)
 
     @property

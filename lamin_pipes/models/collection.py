@@ -26,6 +26,7 @@ from ._is_versioned import (
     new_uid_16,
     promote_newest,
 )
+from ._lineage import view_lineage
 from ._run_links import track_input
 from .artifact import Artifact
 from .run import Run, TracksRun, TracksUpdates
@@ -278,8 +279,6 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
 
     def view_lineage(self, return_format: str = "text") -> str:
         """Show the runs and artifacts that led to this collection."""
-        from ._lineage import view_lineage  # its walk imports Artifact and Collection
-
         return view_lineage(self, return_format=return_format)
 
     def delete(self, permanent: bool | None = None, **kwargs: Any) -> None:  # type: ignore[override]
