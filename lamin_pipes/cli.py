@@ -14,20 +14,37 @@ Subcommands::
 else to the embedded instance in ``./.lamin_pipes/``. Errors of
 :mod:`lamin_pipes.errors` print one line to stderr and exit with status 1.
 
-Heavy modules (SQLAlchemy, pandas) are imported only by the subcommand that needs them,
-so ``lamin-pipes --help`` answers at once.
+Running the command imports :mod:`lamin_pipes` (and with it SQLAlchemy); pandas is
+imported only by the subcommands that build DataFrames.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .core._instance import Instance
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+import lamin_pipes as ln
+
+from . import Q, __version__, models
+from .core._connect import connect, init
+from .core._instance import Instance, normalize_url
+from .core._migrate import HEAD_REVISION, current_revision, ensure_schema
+from .core._settings import _redact, default_db, settings
+from .errors import InstanceNotSetupError, InvalidArgument, LaminPipesError
+from .models import IsVersioned
+from .models._render import format_size, render_table
+from .models.storage import Storage
+from .orm._records import format_field_value
+from .orm._registry import Registry
 
 PROG = "lamin-pipes"
 
@@ -35,25 +52,13 @@ PROG = "lamin-pipes"
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _redact(url: str) -> str:
-    """The URL with its password replaced by ``***``."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
 def _resolve_url(db: str | None) -> str:
     """The SQLAlchemy URL of ``--db``, else of the environment or embedded default."""
-    from .core._instance import normalize_url
-    from .core._settings import default_db
-
     return normalize_url(db or default_db())
 
 
 def _sqlite_path(url: str) -> Path | None:
     """The database file of a SQLite URL (``None`` for other backends and ``:memory:``)."""
-    from sqlalchemy.engine import make_url
-
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
@@ -62,8 +67,6 @@ def _sqlite_path(url: str) -> Path | None:
 
 def _require_existing(url: str) -> None:
     """Refuse to create an embedded instance as a side effect of a read-only command."""
-    from .errors import InstanceNotSetupError
-
     path = _sqlite_path(url)
     if path is not None and not path.exists():
         msg = (
@@ -75,9 +78,6 @@ def _require_existing(url: str) -> None:
 
 def _is_new(url: str) -> bool:
     """Whether ``url`` names a database without a lamin_pipes schema yet."""
-    from .core._instance import Instance
-    from .core._migrate import current_revision
-
     path = _sqlite_path(url)
     if path is not None and not path.exists():
         return True
@@ -88,8 +88,6 @@ def _is_new(url: str) -> bool:
 
 
 def _connect_existing(db: str | None, storage: str | None) -> Instance:
-    from .core._connect import connect
-
     url = _resolve_url(db)
     _require_existing(url)
     return connect(url, storage)
@@ -97,9 +95,6 @@ def _connect_existing(db: str | None, storage: str | None) -> Instance:
 
 def _registries() -> dict[str, Any]:
     """The built-in registries by lower-case class name (``record``, ``ulabel``, …)."""
-    from . import models
-    from .orm._registry import Registry
-
     found = {}
     for name in models.__all__:
         obj = getattr(models, name)
@@ -110,8 +105,6 @@ def _registries() -> dict[str, Any]:
 
 def _registry(name: str) -> Any:
     """The built-in registry called ``name`` (case-insensitive)."""
-    from .errors import InvalidArgument
-
     registries = _registries()
     key = name.lower().removeprefix("lamindb_").removeprefix("ln.")
     model = registries.get(key)
@@ -123,10 +116,6 @@ def _registry(name: str) -> Any:
 
 def _cell(value: Any) -> Any:
     """A value as a table shows it: times to the second, everything else unchanged."""
-    import datetime as dt
-
-    from .orm._records import format_field_value
-
     if isinstance(value, dt.datetime):
         return format_field_value(value)
     return value
@@ -134,8 +123,6 @@ def _cell(value: Any) -> Any:
 
 def _print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Print rows as a table fitted to the terminal width."""
-    from .models._render import render_table
-
     print(render_table(columns, [[_cell(value) for value in row] for row in rows]))
 
 
@@ -161,10 +148,6 @@ def _positive_int(text: str) -> int:
 
 def _cmd_init(args: argparse.Namespace) -> int:
     """Create or open the instance and print its settings."""
-    from .core._connect import init
-    from .core._migrate import current_revision
-    from .core._settings import settings
-
     url = _resolve_url(args.db)
     new = _is_new(url)
     instance = init(db=url, storage=args.storage)
@@ -176,12 +159,6 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 def _cmd_info(args: argparse.Namespace) -> int:
     """Print the instance's settings, schema revision and record counts."""
-    from sqlalchemy import func, select
-
-    from . import __version__
-    from .core._migrate import HEAD_REVISION, current_revision
-    from .core._settings import settings
-
     instance = _connect_existing(args.db, args.storage)
     revision = current_revision(instance)
     state = "newest" if revision == HEAD_REVISION else f"newest is {HEAD_REVISION}"
@@ -205,12 +182,6 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
     """Upgrade an existing database to the newest schema; print from → to."""
-    from sqlalchemy.exc import OperationalError
-
-    from .core._instance import Instance
-    from .core._migrate import current_revision, ensure_schema
-    from .errors import InstanceNotSetupError
-
     url = _resolve_url(args.db)
     _require_existing(url)
     instance = Instance(db=url, storage="")
@@ -232,8 +203,6 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 def _cmd_clean(args: argparse.Namespace) -> int:
     """Run :meth:`Storage.clean` on the instance's storage and list what it removed."""
-    from .models.storage import Storage
-
     instance = _connect_existing(args.db, args.storage)
     report = Storage.default(instance).clean(min_age=args.min_age, dry_run=args.dry_run)
     for key in report.removed:
@@ -249,9 +218,6 @@ def _short_columns(model: Any) -> list[tuple[str, Callable[[Any], Any]]]:
     only those of them it has. Sizes read ``1.6 KB``; creation times are local, to
     the minute.
     """
-    from .models import IsVersioned
-    from .models._render import format_size
-
     fields = model.__table__.c
     name_field = model._meta.name_field
     columns: list[tuple[str, Callable[[Any], Any]]] = []
@@ -273,8 +239,6 @@ def _local_minute(value: Any) -> str | None:
 
     Times without a time zone are taken as UTC, the time zone the registry stores.
     """
-    import datetime as dt
-
     if value is None:
         return None
     if value.tzinfo is None:
@@ -363,9 +327,6 @@ def run_demo(*, db: str | None = None, storage: str | None = None) -> None:
         db: A SQLAlchemy URL or SQLite file.
         storage: The storage root.
     """
-    import lamin_pipes as ln
-    from lamin_pipes import Q
-
     instance = ln.connect(db, storage)
     print("lamin_pipes demo")
     print(f"  instance {instance.name!r}: db {_redact(instance.db)}, storage {instance.storage}")
@@ -568,8 +529,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _version() -> str:
     """The installed version of the lamin-pipes distribution."""
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("lamin-pipes")
     except PackageNotFoundError:
@@ -596,7 +555,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, --version and usage errors
         return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 2)
-    from .errors import LaminPipesError
 
     try:
         return int(args.handler(args))

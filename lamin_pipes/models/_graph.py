@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..orm._records import record_instance
 from ._render import Node, render_tree
 
 #: The branch whose records are shown.
@@ -230,8 +231,6 @@ def build_graph(record: Any, field_name: str, *, up: int | None, down: int | Non
         up: Levels of parents to collect; ``None`` leaves the parents out.
         down: Levels of children to collect; ``None`` leaves the children out.
     """
-    from ..orm._records import record_instance
-
     model = type(record)
     edges: set[tuple[int, int]] = set()
     nodes = {record.id}

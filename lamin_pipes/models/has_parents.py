@@ -18,7 +18,14 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from ..errors import FieldError, InvalidArgument
+from ..orm._options import COLUMN, FOREIGN_KEY
+from ..orm._query_compiler import get_field
+from ..orm._records import record_instance
+from ..orm.query_set import QuerySet
+from ._graph import build_graph
 
 if TYPE_CHECKING:
     from sqlalchemy import CTE
@@ -50,9 +57,6 @@ def field_name(field: Any, model: Any) -> str:
         >>> field_name(None, ln.ULabel)
         'name'
     """
-    from ..orm._options import COLUMN, FOREIGN_KEY
-    from ..orm._query_compiler import get_field
-
     meta = model._meta
     if field is None:
         name = meta.name_field if meta.name_field in meta.fields else "uid"
@@ -88,8 +92,6 @@ def relatives_cte(model: Any, start_id: int, direction: str, *, main_only: bool)
     The walk uses ``UNION``, so it ends on any graph, even one holding a loop written
     by other means. With ``main_only``, it follows records on the main branch only.
     """
-    from sqlalchemy import select
-
     _, child_col, parent_col = _link_columns(model)
     here, there = (child_col, parent_col) if direction == "up" else (parent_col, child_col)
     name = f"relatives_{direction}_{next(_CTE_NAMES)}"
@@ -136,11 +138,6 @@ class HasParents:
         return own_id  # type: ignore[no-any-return]
 
     def _relatives_qs(self, direction: str) -> QuerySet[Any]:
-        from sqlalchemy import select
-
-        from ..orm._records import record_instance
-        from ..orm.query_set import QuerySet
-
         what = "parents" if direction == "up" else "children"
         own_id = self._own_id(f"querying its {what}")
         model = type(self)
@@ -184,10 +181,6 @@ class HasParents:
 
     def _cycle_members(self, direction: str, targets: list[Any]) -> list[Any]:
         """The targets that are this record or lie ``direction`` of it (any branch)."""
-        from sqlalchemy import select
-
-        from ..orm._records import record_instance
-
         own_id = self.__dict__.get("id")
         ids = {t.id for t in targets}
         found = {own_id} & ids
@@ -271,8 +264,6 @@ class HasParents:
         return self._view(field, parents=False, children=True, distance=distance)
 
     def _view(self, field: Any, *, parents: bool, children: bool, distance: int) -> Graph:
-        from ._graph import build_graph
-
         if isinstance(distance, bool) or not isinstance(distance, int) or distance < 0:
             msg = f"distance must be a non-negative integer, got {distance!r}"
             raise InvalidArgument(msg)
