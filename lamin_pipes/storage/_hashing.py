@@ -30,7 +30,6 @@ import base64
 import hashlib
 import os
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -256,6 +255,8 @@ def hash_dir(path: str | os.PathLike[str], *, chunk_size: int = CHUNK_SIZE) -> D
         msg = f"directory {str(root)!r} contains no files; an empty directory has no hash"
         raise InvalidArgument(msg)
     workers = min(32, os.cpu_count() or 1, len(files))
+    from concurrent.futures import ThreadPoolExecutor  # 5 ms: only when used
+
     with ThreadPoolExecutor(workers) as pool:
         results = list(pool.map(lambda p: hash_file(p, chunk_size=chunk_size), files))
     return DirHash(

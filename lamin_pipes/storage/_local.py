@@ -32,7 +32,6 @@ import shutil
 import stat
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
@@ -280,6 +279,8 @@ def _parallel_map(function: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]
     """``function`` over ``items`` in threads; the first error is raised after all finish."""
     if len(items) <= 1:
         return [function(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor  # 5 ms: only when used
+
     with ThreadPoolExecutor(min(_MAX_WORKERS, len(items))) as pool:
         futures = [pool.submit(function, item) for item in items]
         try:

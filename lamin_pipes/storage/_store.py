@@ -27,7 +27,6 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
 from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 from lamin_pipes.errors import InvalidArgument
 from lamin_pipes.storage._hashing import DirHash, FileHash
@@ -147,6 +146,8 @@ def _local_root(root: str | os.PathLike[str]) -> Path:
         parsed = urlparse(root)
         if parsed.netloc not in ("", "localhost") or not parsed.path:
             raise _invalid_root(root, "a file URL must name an absolute local path")
+        from urllib.request import url2pathname  # 4 ms (http.client): only for file:// URLs
+
         return Path(url2pathname(parsed.path)).absolute()
     return Path(root).expanduser().absolute()
 
