@@ -220,3 +220,19 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one() -> Non
     )
     ci_script = (Path(__file__).parents[1] / ".ci" / "run").read_text().splitlines()
     assert tests.strip() in ci_script
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_import_leaves_the_garbage_collector_as_it_was(enabled: bool) -> None:
+    # The package pauses the collector while it imports; it must hand it back as found.
+    code = (
+        "import gc\n"
+        f"gc.enable() if {enabled} else gc.disable()\n"
+        "import lamin_pipes\n"
+        "print(gc.isenabled())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.strip() == str(enabled)
