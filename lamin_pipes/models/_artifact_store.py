@@ -13,7 +13,6 @@ import contextlib
 import logging
 import os
 import secrets
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from ..storage._cache import cache_path
 from ..storage._hashing import hash_dir, hash_file
 from ..storage._keys import validate_key
 from ..storage._local import _fsync_dir
+from ..storage._local import _remove as remove_local
 
 logger = logging.getLogger("lamin_pipes")
 
@@ -208,14 +208,6 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def remove_local(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
 
 
 def remove(store: Store, key: str, *, is_dir: bool) -> None:
