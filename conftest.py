@@ -21,6 +21,9 @@ PG_ADMIN_URL = os.environ.get(
     "LAMIN_PIPES_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 _PG_TEMPLATE = f"lp_template_{os.getpid()}"
+# Real servers sort text by a language collation (managed services, Debian's default
+# en_US.UTF-8), where "Z" sorts after "a"; the test databases do too, never only "C".
+_PG_COLLATION = "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
 
 
 def _pg_reachable() -> str | None:
@@ -72,7 +75,7 @@ def pg_template() -> Iterator[str]:
 
     _admin_execute(
         f'DROP DATABASE IF EXISTS "{_PG_TEMPLATE}" WITH (FORCE)',
-        f'CREATE DATABASE "{_PG_TEMPLATE}"',
+        f'CREATE DATABASE "{_PG_TEMPLATE}" {_PG_COLLATION}',
     )
     instance = Instance(db=_pg_url(_PG_TEMPLATE), storage="")
     ensure_schema(instance)

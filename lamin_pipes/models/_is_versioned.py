@@ -50,6 +50,7 @@ from ..core._uid import base62
 from ..errors import IntegrityError, InvalidArgument
 from ..orm import fields
 from ..orm._indexes import declare_later
+from ..orm._query_compiler import bytewise
 from ..orm._records import convert_integrity_error, make_saved
 from ..orm.query_set import QuerySet
 
@@ -167,7 +168,7 @@ class IsVersioned:
         model = type(self)
         qs: QuerySet[Any] = QuerySet(model)
         family = qs.filter(uid__startswith=self.stem_uid).exclude(branch_id=-1)
-        return family.order_by("uid")  # type: ignore[return-value]
+        return family.order_by(bytewise(model.__table__.c.uid))  # type: ignore[attr-defined,return-value]
 
     @property
     def overwrite_versions(self) -> bool:
@@ -326,7 +327,7 @@ def _build_probe(model: Any, mode: str, key_columns: tuple[str, ...], *, with_de
     columns += [
         select(table.c.id).where(*where).limit(1).scalar_subquery().label("head_id"),
         head_uid.label("head_uid"),
-        select(func.max(family.c.uid))
+        select(func.max(bytewise(family.c.uid)))
         .where(func.substr(family.c.uid, 1, n) == func.substr(head_uid, 1, n))
         .scalar_subquery()
         .label("max_uid"),
@@ -425,7 +426,7 @@ def insert_version(
                     newest = session.execute(
                         select(model.__table__.c.id, model.__table__.c.uid)
                         .where(func.substr(model.__table__.c.uid, 1, stem_len) == stem)
-                        .order_by(model.__table__.c.uid.desc())
+                        .order_by(bytewise(model.__table__.c.uid).desc())
                         .limit(1)
                     ).first()
                     if newest is not None:
@@ -525,7 +526,7 @@ def promote_newest(inst: Instance, model: Any, stem: str, *, exclude_id: int) ->
                 table.c.id != exclude_id,
                 table.c.branch_id == 1,
             )
-            .order_by(table.c.uid.desc())
+            .order_by(bytewise(table.c.uid).desc())
             .limit(1)
         ).scalar()
         session.execute(update(table).where(table.c.id == exclude_id).values(is_latest=False))

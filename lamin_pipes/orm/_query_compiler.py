@@ -13,6 +13,11 @@ A path such as ``created_by__handle__startswith`` is walked field by field:
 
 Subqueries instead of joins mean rows are never multiplied by a join, so no
 ``DISTINCT`` is needed, and ``exclude()`` negates cleanly.
+
+Text is compared and ordered by the database's collation, as in lamindb: by bytes on
+SQLite, by the server's rules on PostgreSQL (usually a language collation, where
+``"Z" > "a"``). Orders that carry meaning inside lamin_pipes, such as the version
+counters at the end of uids, use :func:`bytewise` and are the same everywhere.
 """
 
 from __future__ import annotations
@@ -67,6 +72,40 @@ def unindexed(column: Any) -> Any:
     on PostgreSQL, expressions no index covers.
     """
     return _Unindexed(column)
+
+
+class _Bytewise(ColumnElement[Any]):
+    """A string expression compared byte by byte, whatever the database's collation."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_Bytewise)
+def _compile_bytewise(element: _Bytewise, compiler: Any, **kw: Any) -> str:
+    # SQLite (and any backend without a language collation by default) compares bytes.
+    return compiler.process(element.column, **kw)  # type: ignore[no-any-return]
+
+
+@compiles(_Bytewise, "postgresql")
+def _compile_bytewise_postgresql(element: _Bytewise, compiler: Any, **kw: Any) -> str:
+    return f'({compiler.process(element.column, **kw)} COLLATE "C")'
+
+
+def bytewise(column: Any) -> Any:
+    """``column`` sorted and compared by its bytes (code points), not by language rules.
+
+    Most PostgreSQL servers sort text with a language collation (``en_US.UTF-8``, ICU
+    ``en-US``) in which ``"000a" < "000Z"``. Orders that carry meaning, such as the
+    base62 version counters at the end of uids, must not depend on that: this renders
+    ``column COLLATE "C"`` on PostgreSQL and the plain column on SQLite, whose default
+    collation is already bytewise.
+    """
+    return _Bytewise(column)
 
 
 def _like_escape(value: Any) -> str:
@@ -403,4 +442,12 @@ def known_operator(name: str) -> bool:
     return name in OPERATORS or name in TRANSFORMS
 
 
-__all__ = ["Q", "compile_filters", "compile_lookup", "compile_q", "false", "resolve_path"]
+__all__ = [
+    "Q",
+    "bytewise",
+    "compile_filters",
+    "compile_lookup",
+    "compile_q",
+    "false",
+    "resolve_path",
+]

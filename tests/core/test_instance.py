@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 
+import pytest
+
 import lamin_pipes as ln
 
 
@@ -104,3 +106,19 @@ def test_parallel_first_connect_migrates_once(db_url, tmp_path):
     for process in processes:
         process.join(timeout=60)
     assert results == [("ok", 3)] * 4, results
+
+
+def test_postgres_test_databases_sort_by_a_language_collation(instance):
+    # Real servers sort text by language rules; the tests must meet what users meet.
+    if instance.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting; SQLite compares bytes")
+    from sqlalchemy import text
+
+    with instance.engine.connect() as connection:
+        z_after_a = connection.execute(text("SELECT 'Z' > 'a'")).scalar()
+        bytewise = connection.execute(
+            text("""SELECT 'Z' COLLATE "C" > 'a' COLLATE "C" """)
+        ).scalar()
+
+    assert z_after_a is True
+    assert bytewise is False

@@ -60,6 +60,24 @@ def test_saving_under_a_key_extends_its_family(instance):
     assert other.is_latest is True and _fresh(v3).is_latest is True
 
 
+def test_version_counters_do_not_depend_on_the_collation(instance):
+    # Counters run 0-9, A-Z, a-z. A language collation (the test databases use ICU
+    # en-US, as most servers do) sorts "000a" before "000Z": version 38 used to reuse
+    # version 37's uid, and versions came back out of order.
+    saved = [ln.Artifact({"n": n}, key="collation/t.json").save() for n in range(45)]
+    uids = [a.uid for a in saved]
+    assert len(set(uids)) == 45
+    assert [_counter(a) for a in saved] == list(range(45))
+    assert [v.uid for v in saved[-1].versions] == uids
+    assert [v.version for v in saved[0].versions] == [str(n) for n in range(1, 46)]
+    assert ln.Artifact.get(saved[0].stem_uid).id == saved[-1].id
+    # the head moves to the newest remaining version, by counter
+    saved[-1].delete()
+    assert _fresh(saved[-2]).is_latest is True
+    transforms = [ln.Transform(key="collation.py", kind="script").save() for _ in range(40)]
+    assert [_counter(t) for t in transforms] == list(range(40))
+
+
 def test_revises(instance):
     v1 = ln.Artifact(_df(1), key="rev/t.parquet").save()
     v2 = ln.Artifact(_df(2), revises=v1).save()
