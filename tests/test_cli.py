@@ -353,3 +353,22 @@ def test_entry_points_run_as_programs(env_instance: str, tmp_path: Path) -> None
     assert script.returncode == 1
     assert script.stderr.startswith("lamin-pipes ls: error: Unknown registry 'nonsense'")
     assert "Traceback" not in script.stderr
+
+
+@pytest.mark.parametrize("command", ["init", "info", "ls", "clean", "migrate", "search"])
+def test_no_command_shows_the_password_of_an_unreachable_database(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Port 1 refuses connections: every command fails to open the database.
+    db = "postgresql://me:s3cret-pw@127.0.0.1:1/lamin"
+    args = {
+        "ls": ["ls", "ulabel"],
+        "search": ["search", "ulabel", "x"],
+    }.get(command, [command])
+
+    status = main([*args, "--db", db])
+
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "s3cret-pw" not in captured.out + captured.err
+    assert "me:***@127.0.0.1:1/lamin" in captured.err

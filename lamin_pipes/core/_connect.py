@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from ..errors import InstanceNotSetupError, InvalidArgument
-from ._instance import Instance, forget_engine, normalize_url
+from ._instance import Instance, forget_engine, normalize_url, redact_url
 from ._migrate import ensure_schema
 from ._settings import default_db, default_storage, settings
 
@@ -57,7 +57,7 @@ def connect(db: str | None = None, storage: str | None = None) -> Instance:
     except Exception as error:
         forget_engine(url)
         if isinstance(error, OperationalError):
-            msg = f"Cannot open the database {instance.name!r} ({url}): {error.orig}"
+            msg = f"Cannot open the database {instance.name!r} ({redact_url(url)}): {error.orig}"
             raise InstanceNotSetupError(msg) from None
         raise
     user = _user_loader(instance) if _user_loader is not None else None

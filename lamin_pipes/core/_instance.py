@@ -127,7 +127,21 @@ _ATOMIC: contextvars.ContextVar[dict[str, Session] | None] = contextvars.Context
 )
 
 
-@dataclass(eq=False)
+def redact_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``: safe to show in messages and reprs.
+
+    Examples:
+        >>> redact_url("postgresql://me:secret@db.example.org/lamin")
+        'postgresql://me:***@db.example.org/lamin'
+    """
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can parse: show its scheme only
+        scheme = url.split("://", 1)[0] if "://" in url else "?"
+        return f"{scheme}://***"
+
+
+@dataclass(eq=False, repr=False)
 class Instance:
     """A lamin_pipes instance: a database URL and a storage root.
 
@@ -165,6 +179,10 @@ class Instance:
                 folder = folder.parent
             return folder.name or "memory"
         return url.database or "default"
+
+    def __repr__(self) -> str:
+        flags = ", read_only=True" if self.read_only else ""
+        return f"Instance(db={redact_url(self.db)!r}, storage={self.storage!r}{flags})"
 
     def new_session(self, *, write: bool = False) -> Session:
         """A fresh ORM session bound to this instance's engine.

@@ -7,9 +7,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import make_url
-
 from ..errors import InstanceNotSetupError
+from ._instance import redact_url as _redact
 
 if TYPE_CHECKING:
     from ._instance import Instance
@@ -120,10 +119,6 @@ class Settings:
             f"  user={user!r},\n"
             ")"
         )
-
-
-def _redact(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
 
 
 settings = Settings()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import defer as sa_defer
 from sqlalchemy.orm import load_only
 from sqlalchemy.sql.elements import UnaryExpression
 
+from ..core._instance import redact_url
 from ..core._open import open_instance
 from ..core._settings import settings
 from ..errors import (
@@ -155,8 +156,8 @@ class BasicQuerySet(Generic[T]):
 
     @property
     def db(self) -> str:
-        """The database URL this query runs against."""
-        return self.instance.db
+        """The database URL this query runs against, its password replaced by ``***``."""
+        return redact_url(self.instance.db)
 
     @property
     def ordered(self) -> bool:

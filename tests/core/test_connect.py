@@ -196,3 +196,21 @@ def test_forked_child_gets_its_own_engine(db_url: str, tmp_path: Path) -> None:
     assert get_engine(instance.db) is parent_engine
     names = set(ln.Record.filter(name__startswith="made by").to_list("name"))
     assert names == {"made by parent", "made by child"}
+
+
+def test_instance_repr_and_query_set_db_hide_the_password(db_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    from lamin_pipes.core._instance import Instance
+    from lamin_pipes.orm.query_set import QuerySet
+
+    url = make_url(db_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("SQLite URLs hold no password")
+    url = url.set(password="s3cret-pw")  # trust auth accepts any password
+    instance = Instance(db=url.render_as_string(hide_password=False), storage="")
+
+    assert "s3cret-pw" not in repr(instance)
+    assert "***" in repr(instance)
+    assert "s3cret-pw" not in QuerySet(ln.ULabel, instance=instance).db
+    assert "s3cret-pw" in instance.db  # the engine still gets the real URL
