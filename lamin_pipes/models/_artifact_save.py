@@ -23,12 +23,14 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import attributes, make_transient
 
 from ..core._context import active_run
 from ..core._settings import settings
 from ..core._types import utcnow
 from ..orm._records import make_saved
+from ..storage import Store, hash_covers_content, same_content
 from ._artifact_store import (
     STAGING_DIR,
     Source,
@@ -109,24 +111,32 @@ def save_artifact(artifact: Artifact) -> Artifact:
             if final:
                 move(store, final.pop(), staging, is_dir=is_dir)
 
-        try:
-            insert_version(
-                artifact,
-                inst,
-                revises=revises,
-                before_commit=move_into_place,
-                after_conflict=move_back,
-                dedup_hash=dedup_hash,
-            )
-        except Duplicate as duplicate:
-            remove(store, staging, is_dir=is_dir)
-            _forget_source(state)
-            adopt(artifact, inst.get_by_id(model, duplicate.record_id), inst)
-            return artifact
-        except BaseException:
-            if final:
-                move(store, final.pop(), staging, is_dir=is_dir)
-            raise
+        while True:
+            try:
+                insert_version(
+                    artifact,
+                    inst,
+                    revises=revises,
+                    before_commit=move_into_place,
+                    after_conflict=move_back,
+                    dedup_hash=dedup_hash,
+                )
+            except Duplicate as duplicate:
+                existing = _same_content_as(
+                    inst, model, duplicate.record_id, digest, store, staging
+                )
+                if existing is None:
+                    dedup_hash = None  # same partial hash, other bytes: new content
+                    continue
+                remove(store, staging, is_dir=is_dir)
+                _forget_source(state)
+                adopt(artifact, existing, inst)
+                return artifact
+            except BaseException:
+                if final:
+                    move(store, final.pop(), staging, is_dir=is_dir)
+                raise
+            break
     except BaseException:
         # Nothing was written. Keep what save() needs so that calling it again retries
         # the whole save (never a bare row), and give back what was taken.
@@ -138,6 +148,41 @@ def save_artifact(artifact: Artifact) -> Artifact:
     if source.consume and source.path is not None and source.path.exists():
         remove_local(source.path)
     return artifact
+
+
+def _same_content_as(
+    inst: Any, model: Any, first_id: int, digest: Any, store: Store, staging: str
+) -> Any:
+    """The saved artifact whose content equals the staged content, else ``None``.
+
+    A hash computed from every byte settles it: the artifact ``first_id`` found by
+    the hash is the one. lamindb's hash of content above 100 MiB covers only its first
+    and last 50 MiB, so such a match is confirmed by comparing the bytes with each
+    artifact on the main branch that has the hash; when none matches, the content is
+    new and a warning says so.
+    """
+    if hash_covers_content(digest):
+        return inst.get_by_id(model, first_id)
+    is_dir = hasattr(digest, "n_files")
+    table = model.__table__
+    with inst.read_session() as session:
+        ids = session.scalars(
+            select(table.c.id)
+            .where(table.c.hash == digest.hash, table.c.branch_id == 1)
+            .order_by(table.c.id)
+        ).all()
+    candidates = [found for found in (inst.get_by_id(model, i) for i in ids) if found is not None]
+    for existing in candidates:
+        stored = storage_by_id(inst, existing.storage_id).store
+        if same_content(store, staging, stored, storage_key(existing), is_dir=is_dir):
+            return existing
+    logger.warning(
+        "The content has the hash %s of %s, but that hash covers only the first and last "
+        "50 MiB and the bytes differ: saving it as new content.",
+        digest.hash,
+        ", ".join(f"artifact {a.uid} ({a.key or 'no key'})" for a in candidates) or "an artifact",
+    )
+    return None
 
 
 def _forget_source(state: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ Examples:
 from __future__ import annotations
 
 from lamin_pipes.storage._cache import cache_dir, cache_path, cached
+from lamin_pipes.storage._compare import hash_covers_content, same_content
 from lamin_pipes.storage._concat import concat_objects
 from lamin_pipes.storage._hashing import (
     CHUNK_SIZE,
@@ -57,6 +58,7 @@ __all__ = [
     "cached",
     "combine_hashes",
     "concat_objects",
+    "hash_covers_content",
     "hash_dir",
     "hash_file",
     "load",
@@ -68,6 +70,7 @@ __all__ = [
     "open_store",
     "otype_of",
     "register_serializer",
+    "same_content",
     "save",
     "suffix_for",
     "supported_otypes",
