@@ -38,7 +38,6 @@ Examples:
 from __future__ import annotations
 
 import json
-import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -158,11 +157,26 @@ def _format_list(suffixes: list[str]) -> str:
 
 
 def _is_instance_of(module: str, name: str) -> Callable[[object], bool]:
-    """A type test that never imports ``module``: if it is not loaded, no object is of it."""
+    """A type test for ``module.name`` that never imports or even looks up ``module``.
+
+    It reads the names of the object's classes (``pandas.core.frame.DataFrame`` is
+    defined in a submodule of ``pandas``), so subclasses match too. Looking the class
+    up in ``sys.modules`` instead fails while another thread is still importing the
+    module: it is there, partially initialized, without the class yet.
+
+    Examples:
+        >>> import collections
+        >>> is_ordered_dict = _is_instance_of("collections", "OrderedDict")
+        >>> is_ordered_dict(collections.OrderedDict()), is_ordered_dict({})
+        (True, False)
+    """
+    prefix = module + "."
 
     def matches(obj: object) -> bool:
-        loaded = sys.modules.get(module)
-        return loaded is not None and isinstance(obj, getattr(loaded, name))
+        return any(
+            cls.__name__ == name and (cls.__module__ == module or cls.__module__.startswith(prefix))
+            for cls in type(obj).__mro__
+        )
 
     return matches
 

@@ -268,3 +268,37 @@ def test_importing_storage_does_not_import_anndata():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_type_tests_hold_while_another_thread_imports_the_library() -> None:
+    # In a fresh process: while one thread imports pandas and numpy (the modules sit in
+    # sys.modules half-initialized meanwhile), others ask for the otype of their
+    # objects. Looking classes up in sys.modules failed here with "partially
+    # initialized module 'pandas' has no attribute 'DataFrame'".
+    code = """
+import threading, time
+from lamin_pipes.storage._serializers import otype_of
+errors, done = [], threading.Event()
+def importer():
+    import pandas, numpy
+    done.set()
+def asker():
+    while not done.is_set():
+        try:
+            assert otype_of({"a": 1}) == "dict"
+        except Exception as error:
+            errors.append(repr(error))
+            return
+        time.sleep(0.0002)  # leave the importing thread the interpreter most of the time
+threads = [threading.Thread(target=asker) for _ in range(3)] + [threading.Thread(target=importer)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(errors[0] if errors else "OK")
+"""
+    for _ in range(3):
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert result.stdout.strip() == "OK", result.stdout
