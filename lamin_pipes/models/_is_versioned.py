@@ -219,9 +219,29 @@ def _declare_family_indexes(model: Any) -> None:
     )
 
 
-def _is_version_conflict(error: sa_exc.IntegrityError) -> bool:
-    text = str(error.orig)
-    return "_latest" in text or "uid" in text
+#: SQLite's extended result code of a unique violation (``sqlite3.SQLITE_CONSTRAINT_UNIQUE``).
+_SQLITE_CONSTRAINT_UNIQUE = 2067
+
+
+def _is_version_conflict(error: sa_exc.IntegrityError, table: str) -> bool:
+    """Whether the database refused a row because a concurrent writer won the race.
+
+    Only a unique violation of a family constraint counts: the uid (the same version
+    twice), one head per stem, one head per family key. The driver says which one:
+    PostgreSQL by SQLSTATE 23505 and the constraint name, SQLite by its extended error
+    code and the column or index it names. Any other refusal (a foreign key, a
+    ``NOT NULL``) is not retried, whatever its message happens to contain.
+    """
+    orig = error.orig
+    names = {f"uq_{table}_uid", f"uq_{table}_latest", f"uq_{table}_key_latest"}
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:  # psycopg
+        constraint = getattr(getattr(orig, "diag", None), "constraint_name", None)
+        return sqlstate == "23505" and constraint in names
+    if getattr(orig, "sqlite_errorcode", None) == _SQLITE_CONSTRAINT_UNIQUE:
+        message = str(orig)
+        return message.endswith(f": {table}.uid") or any(f"index '{n}'" in message for n in names)
+    return False
 
 
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
@@ -476,7 +496,7 @@ def insert_version(
             _reset_after_rollback(record)
             raise
         except sa_exc.IntegrityError as error:
-            if not _is_version_conflict(error):
+            if not _is_version_conflict(error, model.__tablename__):
                 _reset_after_rollback(record)
                 raise convert_integrity_error(error, record) from None
             if attempt == _MAX_ATTEMPTS - 1:

@@ -406,3 +406,28 @@ def test_threads_save_versions_and_shared_content(instance):
     [shared] = ln.Artifact.filter(key__startswith="threads/same-").to_list()
     # the first thread's run created it; the others re-created it
     assert shared.recreating_runs.count() == 3
+
+
+def test_a_refused_row_is_not_retried_unless_it_lost_a_version_race(instance):
+    # The old test searched the driver's message for "uid" or "_latest"; PostgreSQL
+    # quotes the failing row, so a key holding those words made any refusal look
+    # like a lost race, retried 50 times.
+    from sqlalchemy import event
+
+    inserts: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.startswith("INSERT INTO lamindb_artifact "):
+            inserts.append(statement)
+
+    artifact = ln.Artifact({"n": 1}, key="uid_latest/refused.json")
+    artifact.space_id = None  # NOT NULL: refused for a reason no retry can fix
+    event.listen(instance.engine, "before_cursor_execute", count)
+    try:
+        with pytest.raises(ln.errors.IntegrityError, match="space_id"):
+            artifact.save()
+    finally:
+        event.remove(instance.engine, "before_cursor_execute", count)
+
+    assert len(inserts) == 1
+    assert ln.Artifact.filter(key="uid_latest/refused.json").count() == 0
