@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import update
 from sqlalchemy.orm import attributes
 
 from ..errors import InvalidArgument
-from ..orm._records import record_instance
+from ..orm._records import convert_integrity_error, record_instance
 from ..orm.query_set import QuerySet
 from ._artifact_store import forget_cached, remove, storage_key
-from ._is_versioned import latest_in_family, promote_newest
+from ._is_versioned import is_version_conflict, latest_in_family, promote_newest
 from .storage import storage_by_id
 
 logger = logging.getLogger("lamin_pipes")
@@ -73,5 +74,8 @@ def restore_artifact(artifact: Any) -> None:
                         update(table).where(table.c.id == artifact.id).values(is_latest=True)
                     )
                 attributes.set_committed_value(artifact, "is_latest", value=True)
-            except Exception:  # another family took the key meanwhile: stay a non-head
+            except sa_exc.IntegrityError as error:
+                if not is_version_conflict(error, model):
+                    raise convert_integrity_error(error, artifact) from None
+                # another family took the key meanwhile: stay a non-head
                 attributes.set_committed_value(artifact, "is_latest", value=False)

@@ -223,24 +223,27 @@ def _declare_family_indexes(model: Any) -> None:
 _SQLITE_CONSTRAINT_UNIQUE = 2067
 
 
-def _is_version_conflict(error: sa_exc.IntegrityError, table: str) -> bool:
-    """Whether the database refused a row because a concurrent writer won the race.
+def is_version_conflict(error: sa_exc.IntegrityError, model: Any) -> bool:
+    """Whether the database refused a row of ``model`` because another writer won a race.
 
     Only a unique violation of a family constraint counts: the uid (the same version
     twice), one head per stem, one head per family key. The driver says which one:
-    PostgreSQL by SQLSTATE 23505 and the constraint name, SQLite by its extended error
-    code and the column or index it names. Any other refusal (a foreign key, a
-    ``NOT NULL``) is not retried, whatever its message happens to contain.
+    PostgreSQL by SQLSTATE 23505 and the constraint name; SQLite by its extended error
+    code and what it names (the column for the uid, the index for the stem's head, the
+    key columns for the key's head). Any other refusal (a foreign key, a ``NOT NULL``)
+    is not a race, whatever its message happens to contain.
     """
     orig = error.orig
+    table = model.__tablename__
     names = {f"uq_{table}_uid", f"uq_{table}_latest", f"uq_{table}_key_latest"}
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate is not None:  # psycopg
         constraint = getattr(getattr(orig, "diag", None), "constraint_name", None)
         return sqlstate == "23505" and constraint in names
     if getattr(orig, "sqlite_errorcode", None) == _SQLITE_CONSTRAINT_UNIQUE:
-        message = str(orig)
-        return message.endswith(f": {table}.uid") or any(f"index '{n}'" in message for n in names)
+        failed = str(orig).partition("UNIQUE constraint failed: ")[2]
+        key_columns = ", ".join(f"{table}.{column}" for column in model._family_key)
+        return failed in (f"{table}.uid", key_columns, f"index 'uq_{table}_latest'")
     return False
 
 
@@ -496,7 +499,7 @@ def insert_version(
             _reset_after_rollback(record)
             raise
         except sa_exc.IntegrityError as error:
-            if not _is_version_conflict(error, model.__tablename__):
+            if not is_version_conflict(error, model):
                 _reset_after_rollback(record)
                 raise convert_integrity_error(error, record) from None
             if attempt == _MAX_ATTEMPTS - 1:

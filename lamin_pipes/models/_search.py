@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, bindparam, case, func, literal_column, select, text
+from sqlalchemy import exc as sa_exc
 
 from ..errors import InvalidArgument
 from ..orm._extensions import implements
@@ -75,6 +76,8 @@ _LOCK = threading.Lock()
 _CACHE: OrderedDict[tuple[Any, ...], _Index] = OrderedDict()
 #: Databases where the cheap version check failed once (it is not tried again).
 _NO_DB_VERSION: set[str] = set()
+#: insufficient_privilege, undefined_function, feature_not_supported: lasting reasons.
+_UNSUPPORTED_SQLSTATES = ("42501", "42883", "0A000")
 _TOKENS = itertools.count(1)
 
 
@@ -200,7 +203,12 @@ def _db_version(qs: Any) -> Any:
                     )
                 ).scalar()
                 return None if lsn is None else ("lsn", lsn)
-    except Exception:  # no permission, an unusual driver: use the aggregate only
+    except sa_exc.DBAPIError as error:
+        # Without permission, or on a server without the function, the check is off for
+        # good; a dropped connection or a busy database costs only this search its check.
+        if getattr(error.orig, "sqlstate", None) in _UNSUPPORTED_SQLSTATES:
+            _NO_DB_VERSION.add(inst.db)
+    except AttributeError:  # a SQLite driver without total_changes: the aggregate decides
         _NO_DB_VERSION.add(inst.db)
     return None
 

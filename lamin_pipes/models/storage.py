@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core._settings import settings
 from ..core._uid import base62_12
+from ..errors import IntegrityError
 from ..orm import fields
 from ..orm.query_set import QuerySet
 from ..orm.sqlrecord import SQLRecord
@@ -93,7 +94,7 @@ class Storage(SQLRecord, TracksRun, TracksUpdates):
                     record = cls(root=root, type=store.storage_type, region=store.region)
                     record._lp_instance = inst
                     record.save()
-                except Exception:
+                except IntegrityError:  # registered by another process meanwhile
                     record = QuerySet(cls, instance=inst).filter(root=root).first()
                     if record is None:
                         raise

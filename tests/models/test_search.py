@@ -223,3 +223,27 @@ def test_cache_is_reused_and_bounded(instance):
     for i in range(_search.CACHE_SIZE + 2):
         ln.ULabel.filter(name__startswith=f"{i}").search("delta")
     assert len(_search._CACHE) == _search.CACHE_SIZE
+
+
+def test_a_dropped_connection_does_not_turn_off_the_change_check(instance):
+    # Before, any error of the version check turned it off for the rest of the process.
+    if instance.dialect != "postgresql":
+        pytest.skip("drops the server's connections")
+    from sqlalchemy import create_engine, text
+
+    ln.ULabel(name="sigma").save()
+    assert names(ln.ULabel.search("sigma")) == ["sigma"]
+    admin = create_engine(instance.db.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    database = instance.engine.url.database
+    with admin.connect() as connection:  # every pooled connection of the instance dies
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :db AND pid <> pg_backend_pid()"
+            ),
+            {"db": database},
+        )
+    admin.dispose()
+
+    assert names(ln.ULabel.search("sigma")) == ["sigma"]  # the check failed, search did not
+    assert instance.db not in _search._NO_DB_VERSION

@@ -203,6 +203,18 @@ def test_restoring_a_lone_trashed_head_makes_it_latest(instance):
     assert ln.Artifact.get(v1.stem_uid).id == v1.id
 
 
+def test_restoring_a_head_whose_key_another_family_took_stays_a_non_head(instance):
+    old = ln.Artifact(_df(1), key="restore/taken.parquet").save()
+    old.delete()  # the family has no head now; the key is free
+    new = ln.Artifact(_df(2), key="restore/taken.parquet").save()
+    assert new.stem_uid != old.stem_uid
+
+    old.restore()  # the key's one head is taken: a refused UPDATE, recognised as such
+
+    assert _fresh(old).branch_id == 1 and _fresh(old).is_latest is False
+    assert _fresh(new).is_latest is True
+
+
 def test_deleting_every_version_then_saving_the_key_again(instance):
     v1 = ln.Artifact(_df(1), key="again/t.parquet").save()
     v1.delete(permanent=True)
