@@ -29,6 +29,8 @@ from ..storage._local import _remove as remove_local
 logger = logging.getLogger("lamin_pipes")
 
 STAGING_DIR = ".lamindb/_staging"
+#: One empty marker per Storage record (by uid) that uses the root, in any instance.
+STORAGES_DIR = ".lamindb/_storages"
 _COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst", ".zip", ".tar")
 _FOLDER_SUFFIXES = (".zarr", ".zrad", ".tiledbsoma", ".lance", ".parquet")
 

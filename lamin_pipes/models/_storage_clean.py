@@ -22,9 +22,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, StorageError
 from ..orm._records import record_instance
-from ._artifact_store import remove
+from ._artifact_store import STORAGES_DIR, remove
 
 logger = logging.getLogger("lamin_pipes")
 
@@ -64,16 +64,21 @@ class CleanReport:
 
 
 def _age_s(entry: dict[str, Any], fs: Any, now: float) -> float:
-    """Seconds since the entry (a file, or the newest file of a folder) last changed."""
+    """Seconds since the entry (a file, or the newest file of a folder) last changed.
+
+    A folder's own time changes only when an entry is added to or removed from it
+    directly; a long write deep inside (a zarr store) leaves it old, so the newest
+    file below it decides.
+    """
     stamp = entry.get("mtime", entry.get("LastModified"))
-    if stamp is None and entry.get("type") == "directory":
-        inner = fs.find(entry["name"], detail=True).values()
-        stamps = [e.get("mtime", e.get("LastModified")) for e in inner]
-        stamps = [s for s in stamps if s is not None]
-        stamp = max(stamps, key=_epoch) if stamps else None
-    if stamp is None:
+    stamps = [] if stamp is None else [stamp]
+    if entry.get("type") == "directory":
+        inner = fs.find(entry["name"], detail=True, withdirs=True).values()
+        stamps += [e.get("mtime", e.get("LastModified")) for e in inner]
+    stamps = [s for s in stamps if s is not None]
+    if not stamps:
         return 0.0  # unknown: treat as new, never remove
-    return now - _epoch(stamp)
+    return now - max(_epoch(s) for s in stamps)
 
 
 def _epoch(stamp: Any) -> float:
@@ -105,6 +110,7 @@ def clean_storage(storage: Any, *, min_age: float = 3600.0, dry_run: bool = Fals
         raise InvalidArgument(msg)
     store = storage.store
     fs = store.filesystem()
+    _refuse_shared_root(storage, fs)
     now = time.time()
     report = CleanReport(dry_run=dry_run)
     candidates: dict[str, tuple[str, bool, str]] = {}  # uid or stem -> (key, is_dir, kind)
@@ -149,6 +155,26 @@ def clean_storage(storage: Any, *, min_age: float = 3600.0, dry_run: bool = Fals
     if report.removed:
         logger.info("clean_storage(%s): %s", store.root_uri, report)
     return report
+
+
+def _refuse_shared_root(storage: Any, fs: Any) -> None:
+    """Raise if Storage records other than ``storage`` (other instances) use the root.
+
+    An object no row of this instance references may belong to the other instance.
+    """
+    markers = _list(fs, storage.store.fs_path(STORAGES_DIR))
+    others = sorted(
+        name
+        for name in (e["name"].rstrip("/").rsplit("/", 1)[-1] for e in markers)
+        if name != storage.uid
+    )
+    if others:
+        msg = (
+            f"Cannot clean {storage.root!r}: other instances use this storage root too "
+            f"(their Storage records {', '.join(others)}), and objects this instance does "
+            "not reference may be theirs. Clean a root that one instance uses alone."
+        )
+        raise StorageError(msg)
 
 
 def _referenced(inst: Any, model: Any, candidates: dict[str, tuple[str, bool, str]]) -> set[str]:

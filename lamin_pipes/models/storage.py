@@ -12,6 +12,7 @@ from ..orm import fields
 from ..orm.query_set import QuerySet
 from ..orm.sqlrecord import SQLRecord
 from ..storage import open_store
+from ._artifact_store import STORAGES_DIR
 from ._storage_clean import CleanReport, clean_storage
 from .run import TracksRun, TracksUpdates
 
@@ -98,11 +99,23 @@ class Storage(SQLRecord, TracksRun, TracksUpdates):
                     record = QuerySet(cls, instance=inst).filter(root=root).first()
                     if record is None:
                         raise
+        _mark_use(store, record)
         cache[cache_key] = record
         return record  # type: ignore[no-any-return]
 
 
 _DEFAULT_CACHE: dict[tuple[Any, str], Any] = {}
+
+
+def _mark_use(store: Store, record: Storage) -> None:
+    """Leave a marker that this Storage record (so its instance) uses the root.
+
+    Instances can share a root; each sees only its own artifacts, so ``clean()`` counts
+    the markers and refuses to judge what is unreferenced in a root others use.
+    """
+    key = f"{STORAGES_DIR}/{record.uid}"
+    if not store.exists(key):
+        store.put_bytes(b"", key)
 
 
 _STORAGE_CACHE: dict[tuple[Any, int], Any] = {}

@@ -39,7 +39,7 @@ def _stored(instance: Any) -> set[str]:
     folder = _lamindb_dir(instance)
     if not folder.exists():
         return set()
-    return {p.name for p in folder.iterdir() if p.name != "_staging"}
+    return {p.name for p in folder.iterdir() if not p.name.startswith("_")}  # _staging, _storages
 
 
 def _staged(instance: Any) -> list[Path]:

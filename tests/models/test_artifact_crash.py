@@ -51,7 +51,7 @@ def _final_files(instance: Any) -> list[Path]:
     root = _lamindb(instance)
     if not root.exists():
         return []
-    return sorted(p for p in root.iterdir() if p.name != "_staging")
+    return sorted(p for p in root.iterdir() if not p.name.startswith("_"))  # _staging, _storages
 
 
 def _assert_every_row_has_its_file() -> None:

@@ -36,7 +36,8 @@ def _objects(bucket: tuple[Any, str, str], under: str = ".lamindb/") -> list[str
 
 
 def _stored(bucket: tuple[Any, str, str]) -> list[str]:
-    return [k for k in _objects(bucket) if "/.lamindb/_staging/" not in k]
+    # not the internal _staging/ and _storages/ folders
+    return [k for k in _objects(bucket) if "/.lamindb/_" not in k]
 
 
 def _exists(bucket: tuple[Any, str, str], key: str) -> bool:

@@ -118,3 +118,40 @@ def test_clean_on_s3(s3_instance: Any, s3_root: str) -> None:
     keys = [o["Key"] for o in listed.get("Contents", [])]
     assert orphan not in keys
     assert any(key.endswith(kept.uid + ".parquet") for key in keys)
+
+
+def test_clean_refuses_a_root_that_another_instance_uses(instance: Any, tmp_path: Path) -> None:
+    from lamin_pipes.core._settings import settings
+    from lamin_pipes.errors import StorageError
+
+    mine = ln.Artifact(pd.DataFrame({"m": [1]}), key="shared-root/mine.parquet").save()
+    first, previous_user = settings._instance, settings._user
+    ln.connect(f"sqlite:///{tmp_path / 'other' / 'lamin.db'}", str(instance.storage))
+    try:
+        theirs = ln.Artifact(pd.DataFrame({"t": [1]}), key="shared-root/theirs.parquet").save()
+        for path in _lamindb(instance).iterdir():
+            _age(path)
+        with pytest.raises(StorageError, match="other instances use this storage root"):
+            ln.Storage.default().clean(min_age=0)
+    finally:
+        settings._instance, settings._user = first, previous_user
+    with pytest.raises(StorageError, match="other instances"):
+        ln.Storage.default().clean(min_age=0)
+    assert Path(mine.path).exists() and Path(theirs.path).exists()
+
+
+def test_clean_judges_a_folder_by_its_newest_file(instance: Any) -> None:
+    # A long write into a folder (a zarr store) changes files deep inside; the folder's
+    # own time stays old.
+    _crash("crash-after-move", instance, "clean/writing-folder", "folder")
+    (folder,) = [p for p in _lamindb(instance).iterdir() if p.is_dir() and p.name[0] != "_"]
+    _age(folder)
+    fresh = folder / "chunk.new"
+    fresh.write_bytes(b"just written")
+    stamp = time.time() - 7200
+    os.utime(folder, (stamp, stamp))
+
+    assert ln.Storage.default().clean().removed == []
+    assert fresh.exists()
+    _age(folder)
+    assert len(ln.Storage.default().clean().unreferenced) == 1
