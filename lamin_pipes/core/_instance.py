@@ -271,6 +271,22 @@ class Instance:
             session.close()
 
     @contextlib.contextmanager
+    def read_transaction(self) -> Iterator[Session]:
+        """A session for a long read, such as streaming: one transaction, never a write lock.
+
+        Unlike :meth:`read_session`, its statements share one transaction, which
+        streaming needs (PostgreSQL's server-side cursors live in one). Unlike
+        :meth:`session`, it never takes SQLite's write lock, so other connections and
+        processes keep writing while it reads.
+        """
+        outer = self.atomic_session()
+        session = self._joined_session(outer) if outer is not None else self.new_session()
+        try:
+            yield session
+        finally:
+            session.close()
+
+    @contextlib.contextmanager
     def atomic(self) -> Iterator[Session]:
         """Group writes in one transaction; nested blocks use savepoints."""
         outer = self.atomic_session()

@@ -479,7 +479,7 @@ class BasicQuerySet(Generic[T]):
         stmt = self._statement().execution_options(yield_per=chunk_size, populate_existing=True)
         if self._load_options:
             stmt = stmt.options(*self._load_options)
-        with inst.session() as session:
+        with inst.read_transaction() as session:
             for partition in session.scalars(stmt).partitions(chunk_size):
                 records = list(partition)
                 self._after_fetch(records, inst)
@@ -705,7 +705,7 @@ class BasicQuerySet(Generic[T]):
         """The database's query plan for this query set."""
         inst = self.instance
         stmt = self._statement()
-        with inst.session() as session:
+        with inst.read_session() as session:
             dialect = session.get_bind().dialect
             sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
             prefix = "EXPLAIN QUERY PLAN " if inst.dialect == "sqlite" else "EXPLAIN "

@@ -320,3 +320,32 @@ def test_bulk_create_round_trips_every_column_type(instance):
     assert run.created_by == ln.settings.user
     # ids come from the table's sequence: later single saves do not collide
     assert ln.Record(name="after").save().id > max(r.id for r in records)
+
+
+def test_an_open_iterator_lets_other_processes_connect_and_write(instance):
+    # On SQLite the iterator's transaction took the write lock (BEGIN IMMEDIATE) for as
+    # long as it streamed: another process could not even connect for 30 s.
+    import subprocess
+    import sys
+
+    ln.ULabel.from_values([f"it-{i}" for i in range(5)], create=True).save()
+    iterator = ln.ULabel.filter(name__startswith="it-").iterator(chunk_size=2)
+    first = next(iterator)
+    code = (
+        "import sys, lamin_pipes as ln; ln.connect(sys.argv[1], sys.argv[2]); "
+        "ln.ULabel(name='written meanwhile').save()"
+    )
+    try:
+        subprocess.run(
+            [sys.executable, "-c", code, instance.db, instance.storage],
+            check=True,
+            timeout=20,
+            capture_output=True,
+        )
+        rest = list(iterator)
+    finally:
+        iterator.close()
+
+    assert len([first, *rest]) == 5
+    assert ln.ULabel.filter(name="written meanwhile").count() == 1
+    assert "lamindb_ulabel" in ln.ULabel.filter(name="x").explain()  # a read, no lock either
