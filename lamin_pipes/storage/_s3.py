@@ -154,6 +154,7 @@ class S3Store(_PutFromStream):
         self.block_size = block_size
         self._fs: Any = None
         self._lock = threading.Lock()
+        self._pid = os.getpid()
 
     def __repr__(self) -> str:
         endpoint = f", endpoint_url={self.endpoint_url!r}" if self.endpoint_url else ""
@@ -210,7 +211,16 @@ class S3Store(_PutFromStream):
         return options
 
     def filesystem(self) -> AbstractFileSystem:
-        """The s3fs filesystem of this store, created on first use."""
+        """The s3fs filesystem of this store, created on first use (and again after a fork).
+
+        s3fs clients are not fork-safe: a forked child (a DataLoader worker, a Dagster
+        step) gets a client of its own, and a fresh lock, since the parent's may have
+        been held by another thread at the moment of the fork.
+        """
+        if self._pid != os.getpid():
+            self._lock = threading.Lock()
+            self._fs = None
+            self._pid = os.getpid()
         if self._fs is None:
             with self._lock:
                 if self._fs is None:

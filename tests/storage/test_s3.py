@@ -303,3 +303,28 @@ def test_block_size_grows_for_huge_files():
     assert store._block_size_for(10) == 5 * MiB
     huge = 10**12  # 1 TB needs parts of ~100 MB to stay under 10,000 parts
     assert store._block_size_for(huge) * 9_999 >= huge
+
+
+def test_a_forked_child_uses_the_store(store: S3Store) -> None:
+    # DataLoader workers and Dagster steps fork; the parent's s3fs client is not
+    # fork-safe ("This class is not fork-safe"), so the child must make its own.
+    import multiprocessing
+
+    store.put_bytes(b"from the parent", "fork/parent.bin")  # the parent's client exists
+
+    def child(queue: multiprocessing.Queue) -> None:
+        try:
+            store.put_bytes(b"from the child", "fork/child.bin")
+            queue.put(store.open("fork/parent.bin").read())
+        except Exception as error:
+            queue.put(f"{type(error).__name__}: {error}")
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=child, args=(queue,))
+    process.start()
+    result = queue.get(timeout=60)
+    process.join(timeout=60)
+
+    assert result == b"from the parent"
+    assert store.open("fork/child.bin").read() == b"from the child"
