@@ -52,6 +52,7 @@ from ..orm import fields
 from ..orm._indexes import declare_later
 from ..orm._query_compiler import bytewise
 from ..orm._records import convert_integrity_error, make_saved
+from ..orm._values import check_values
 from ..orm.query_set import QuerySet
 
 if TYPE_CHECKING:
@@ -487,6 +488,7 @@ def insert_version(
                         state["uid"] = own_stem + encode_counter(0)
                 record.is_latest = True
                 row = {c.key: state.get(c.key) for c in model.__table__.columns if c.key != "id"}
+                check_values(model, row)
                 result = session.execute(_statement(model, "insert"), row)
                 state["id"] = result.inserted_primary_key[0]  # type: ignore[attr-defined]
                 if before_commit is not None:

@@ -11,7 +11,8 @@ from ..core._types import utcnow
 from ..errors import FieldError, IntegrityError, InvalidArgument
 from ._options import COLUMN, FOREIGN_KEY
 from ._query_compiler import get_field
-from ._records import life_cycle_values
+from ._records import convert_integrity_error, life_cycle_values
+from ._values import check_values
 
 if TYPE_CHECKING:
     from .query_set import BasicQuerySet
@@ -41,9 +42,14 @@ def update_records(qs: BasicQuerySet[Any], kwargs: dict[str, Any]) -> int:
         qs._refuse_locked("update")
     if "updated_at" in model._meta.fields and "updated_at" not in values:
         values["updated_at"] = utcnow()
+    check_values(model, values)
     table = model.__table__
-    with inst.session() as session:
-        result = session.execute(update(table).where(table.c.id.in_(_ids_of(qs))).values(**values))
+    try:
+        with inst.session() as session:
+            stmt = update(table).where(table.c.id.in_(_ids_of(qs))).values(**values)
+            result = session.execute(stmt)
+    except sa_exc.IntegrityError as error:
+        raise convert_integrity_error(error) from None
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import attributes, make_transient
 
 from ..errors import IntegrityError, InvalidArgument
 from ._records import convert_integrity_error, make_saved, record_instance
+from ._values import check_record, check_values
 
 if TYPE_CHECKING:
     from ..core._instance import Instance
@@ -45,6 +46,9 @@ def bulk_insert(
         if record.__dict__.get("id") is not None:
             msg = f"{type(record).__name__} {record._ident()} is already saved."
             raise InvalidArgument(msg)
+        # Types before the hooks (they may look values up); a missing required value
+        # is refused by the database, as one IntegrityError for the whole batch.
+        check_record(record, required=False)
         record._prepare_save()
         by_model.setdefault(type(record), []).append(record)
     try:
@@ -167,6 +171,7 @@ def bulk_update(
             raise InvalidArgument(f"bulk_update() needs saved records; {record!r} is not saved.")
         record._check_not_locked("save")
         record._prepare_save()
+        check_values(model, {a: getattr(record, a) for a in attnames})
     table = model.__table__  # type: ignore[attr-defined]
     stmt = (
         update(table)

@@ -49,6 +49,7 @@ from ._records import (
 )
 from ._registry import NAMING_CONVENTION, Registry
 from ._relations import pending_related
+from ._values import check_record
 
 if TYPE_CHECKING:
     from ..core._instance import Instance
@@ -221,7 +222,9 @@ class BaseSQLRecord(Base):
         if state.key is not None and not state.modified:
             return self  # saved and unchanged: nothing to write
         self._check_not_locked("save")
+        check_record(self, required=False)
         self._prepare_save()
+        check_record(self, types=False)
         try:
             with inst.session() as session:
                 session.add(self)

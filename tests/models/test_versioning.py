@@ -422,24 +422,28 @@ def test_threads_save_versions_and_shared_content(instance):
 
 def test_a_refused_row_is_not_retried_unless_it_lost_a_version_race(instance):
     # The old test searched the driver's message for "uid" or "_latest"; PostgreSQL
-    # quotes the failing row, so a key holding those words made any refusal look
-    # like a lost race, retried 50 times.
-    from sqlalchemy import event
+    # quotes the failing row, so a key holding those words made a NOT NULL refusal
+    # look like a lost race, retried 50 times. Real refusals of both kinds, classified:
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy import insert
 
-    inserts: list[str] = []
+    from lamin_pipes.models._is_versioned import is_version_conflict
 
-    def count(conn, cursor, statement, *args):
-        if statement.startswith("INSERT INTO lamindb_artifact "):
-            inserts.append(statement)
+    existing = ln.Artifact({"n": 1}, key="uid_latest/a.json").save()
+    table = ln.Artifact.__table__
+    row = {c.key: getattr(existing, c.key) for c in table.columns if c.key != "id"}
 
-    artifact = ln.Artifact({"n": 1}, key="uid_latest/refused.json")
-    artifact.space_id = None  # NOT NULL: refused for a reason no retry can fix
-    event.listen(instance.engine, "before_cursor_execute", count)
-    try:
-        with pytest.raises(ln.errors.IntegrityError, match="space_id"):
-            artifact.save()
-    finally:
-        event.remove(instance.engine, "before_cursor_execute", count)
+    def refusal(**changes):
+        with pytest.raises(sa_exc.IntegrityError) as caught, instance.engine.begin() as conn:
+            conn.execute(insert(table).values(**{**row, **changes}))
+        return caught.value
 
-    assert len(inserts) == 1
-    assert ln.Artifact.filter(key="uid_latest/refused.json").count() == 0
+    same_uid = refusal(is_latest=False)
+    second_head = refusal(uid=existing.stem_uid + "0001")
+    no_suffix = refusal(uid=existing.stem_uid + "0002", is_latest=False, suffix=None)
+    no_run = refusal(uid=existing.stem_uid + "0003", is_latest=False, run_id=10**9)
+
+    assert is_version_conflict(same_uid, ln.Artifact)
+    assert is_version_conflict(second_head, ln.Artifact)
+    assert not is_version_conflict(no_suffix, ln.Artifact)
+    assert not is_version_conflict(no_run, ln.Artifact)
