@@ -23,15 +23,16 @@ counters at the end of uids, use :func:`bytewise` and are the same everywhere.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import and_, extract, false, func, not_, or_, select, true
+from sqlalchemy import Boolean, Text, and_, bindparam, extract, false, func, not_, or_, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from ..errors import FieldError
+from ..errors import FieldError, FieldValidationError
 from ._options import COLUMN, FOREIGN_KEY, MANY_TO_MANY, REVERSE_FK, REVERSE_M2M, FieldInfo
 from ._records import is_query_set, is_record
 
@@ -108,6 +109,56 @@ def bytewise(column: Any) -> Any:
     return _Bytewise(column)
 
 
+#: Above this many values an ``in`` lookup sends them as one parameter: databases cap
+#: the parameters of a statement (PostgreSQL at 65,535, SQLite at 32,766).
+LARGE_IN = 1000
+
+
+class _InMany(ColumnElement[bool]):
+    """``column IN (values)`` with all values bound as one parameter."""
+
+    inherit_cache = False  # the values are part of the element, not of a cache key
+
+    def __init__(self, column: Any, values: list[Any]) -> None:
+        self.column = column
+        self.values = values
+        self.type = Boolean()
+
+
+@compiles(_InMany)
+def _compile_in_many(element: _InMany, compiler: Any, **kw: Any) -> str:
+    # SQLite (and others): a JSON array, unpacked by json_each.
+    payload = bindparam(None, json.dumps(element.values), type_=Text())
+    column = compiler.process(element.column, **kw)
+    return f"{column} IN (SELECT value FROM json_each({compiler.process(payload, **kw)}))"
+
+
+@compiles(_InMany, "postgresql")
+def _compile_in_many_postgresql(element: _InMany, compiler: Any, **kw: Any) -> str:
+    from sqlalchemy.dialects.postgresql import ARRAY  # loads the dialect; only used here
+
+    payload = bindparam(None, element.values, type_=ARRAY(element.column.type))
+    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(payload, **kw)})"
+
+
+def in_values(column: Any, values: Any) -> Any:
+    """``column IN values``; many plain values (str, int) travel as one parameter.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> column = ln.ULabel.__table__.c.name
+        >>> type(in_values(column, [f"n{i}" for i in range(5000)])).__name__
+        '_InMany'
+    """
+    if (
+        isinstance(values, list)
+        and len(values) > LARGE_IN
+        and all(type(v) is str or type(v) is int for v in values)
+    ):
+        return _InMany(column, values)
+    return column.in_(values)
+
+
 def _like_escape(value: Any) -> str:
     return str(value)
 
@@ -121,7 +172,7 @@ OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "istartswith": lambda c, v: c.istartswith(_like_escape(v), autoescape=True),
     "endswith": lambda c, v: c.endswith(_like_escape(v), autoescape=True),
     "iendswith": lambda c, v: c.iendswith(_like_escape(v), autoescape=True),
-    "in": lambda c, v: c.in_(v),
+    "in": in_values,
     "gt": lambda c, v: c > v,
     "gte": lambda c, v: c >= v,
     "lt": lambda c, v: c < v,
@@ -304,7 +355,56 @@ def _compile_column(info: FieldInfo, column: Any, rest: list[str], value: Any) -
     operator = OPERATORS.get(op)
     if operator is None:
         raise _unknown_operator(info, op)
-    return operator(expr, _column_values(op, value))
+    values = _column_values(op, value)
+    if expr is column and _is_integer(info) and op in _NUMBER_OPERATORS:
+        values = _as_integers(info, op, values)
+    return operator(expr, values)
+
+
+#: Operators whose values an integer column compares as numbers.
+_NUMBER_OPERATORS = ("exact", "in", "gt", "gte", "lt", "lte", "range")
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _is_integer(info: FieldInfo) -> bool:
+    if info.kind == FOREIGN_KEY:
+        return True
+    return info.spec is not None and info.spec.kind in ("int", "bigint")
+
+
+def _as_integer(info: FieldInfo, value: Any) -> Any:
+    """``value`` as an int, as Django compares integer fields (``"5"`` is 5)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    number = value
+    if isinstance(value, str):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            number = None
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif not isinstance(value, int):
+        number = getattr(value, "__index__", lambda: None)()
+    if not isinstance(number, int):
+        msg = f"Field '{info.name}' expected a number but got {value!r}."
+        raise FieldValidationError(msg)
+    if not _INT64[0] <= number <= _INT64[1]:
+        msg = f"Field '{info.name}' takes numbers from {_INT64[0]} to {_INT64[1]}, got {number}."
+        raise FieldValidationError(msg)
+    return number
+
+
+def _as_integers(info: FieldInfo, op: str, values: Any) -> Any:
+    if op == "in":
+        return (
+            values
+            if is_query_set(values) or not isinstance(values, list)
+            else [_as_integer(info, v) for v in values]
+        )
+    if op == "range":
+        return tuple(_as_integer(info, v) for v in values)
+    return _as_integer(info, values)
 
 
 def _compile_fk(info: FieldInfo, table: Any, used_name: str, rest: list[str], value: Any) -> Any:
@@ -329,7 +429,8 @@ def _compare_relation_ids(info: FieldInfo, column: Any, op: str, value: Any) -> 
     if op == "isnull":
         return column.is_(None) if value else column.isnot(None)
     if op == "in":
-        return column.in_(_ids(value))
+        ids = _ids(value)
+        return column.in_(ids) if is_query_set(value) else in_values(column, ids)
     if isinstance(value, str):
         raise _invalid_relation_lookup(info, value)
     if op == "range":

@@ -174,3 +174,33 @@ def test_trash_hidden_unless_branch_given(labels):
     assert names(ln.ULabel.filter(branch__name="trash")) == ["Apple"]
     assert "Apple" in names(ln.ULabel.filter(ln.Q(branch_id=-1) | ln.Q(branch_id=1)))
     assert ln.ULabel.get(labels[0].uid).name == "Apple"
+
+
+def test_integer_lookups_take_numbers_alike_on_both_backends(labels):
+    first = labels[0]
+    # "abc" matched nothing on SQLite and was a raw ProgrammingError on PostgreSQL
+    with pytest.raises(ln.errors.FieldValidationError, match="expected a number but got 'abc'"):
+        ln.ULabel.filter(id="abc").count()
+    with pytest.raises(ln.errors.FieldValidationError, match="expected a number"):
+        ln.ULabel.filter(id__in=[first.id, "x"]).count()
+    with pytest.raises(ln.errors.FieldValidationError, match="takes numbers from"):
+        ln.ULabel.filter(id=10**30).count()
+    # numbers written as text compare as numbers, as in Django
+    assert ln.ULabel.filter(id=str(first.id)).one() == first
+    assert ln.ULabel.filter(id__range=(str(first.id), first.id)).one() == first
+
+
+def test_in_lookups_take_more_values_than_a_statement_has_parameters(labels):
+    # PostgreSQL caps a statement at 65,535 parameters, SQLite at 32,766.
+    names = [f"missing {i}" for i in range(70_000)] + ["Apple", "Banana"]
+    ids = [label.id for label in labels] + list(range(10**9, 10**9 + 70_000))
+
+    assert names_of(ln.ULabel.filter(name__in=names)) == ["Apple", "Banana"]
+    assert ln.ULabel.filter(name__in=names).exclude(name="Apple").count() == 1
+    assert ln.ULabel.filter().exclude(name__in=names).count() == len(labels) - 2
+    assert sorted(ln.ULabel.objects.in_bulk(ids)) == sorted(label.id for label in labels)
+    assert ln.Record.filter(created_by_id__in=[*range(2, 70_002), 1]).count() == 0
+
+
+def names_of(qs) -> list[str]:
+    return sorted(qs.to_list("name"))
