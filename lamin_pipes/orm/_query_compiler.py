@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -141,6 +142,23 @@ def _compile_in_many_postgresql(element: _InMany, compiler: Any, **kw: Any) -> s
     return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(payload, **kw)})"
 
 
+def _pattern(value: Any) -> str:
+    """A regular expression for ``__regex``/``__iregex``, checked before it is sent.
+
+    An invalid pattern raised a raw driver error (SQLite runs Python's ``re``,
+    PostgreSQL its own engine); here it raises one clear error on both.
+    """
+    if not isinstance(value, str):
+        msg = f"The regex lookups take a pattern string, got {type(value).__name__} {value!r}"
+        raise FieldError(msg)
+    try:
+        re.compile(value)
+    except re.error as error:
+        msg = f"Invalid regular expression {value!r}: {error}"
+        raise FieldError(msg) from None
+    return value
+
+
 def in_values(column: Any, values: Any) -> Any:
     """``column IN values``; many plain values (str, int) travel as one parameter.
 
@@ -179,9 +197,9 @@ OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "lte": lambda c, v: c <= v,
     "range": lambda c, v: c.between(v[0], v[1]),
     "isnull": lambda c, v: c.is_(None) if v else c.isnot(None),
-    "regex": lambda c, v: c.regexp_match(v),
+    "regex": lambda c, v: c.regexp_match(_pattern(v)),
     # "(?i)" is understood by Python's re (SQLite) and by PostgreSQL's AREs alike
-    "iregex": lambda c, v: c.regexp_match(f"(?i){v}"),
+    "iregex": lambda c, v: c.regexp_match("(?i)" + _pattern(v).removeprefix("(?i)")),
 }
 TRANSFORMS = ("year", "month", "day")
 #: Operators that make sense on the id of a relation.

@@ -204,3 +204,14 @@ def test_in_lookups_take_more_values_than_a_statement_has_parameters(labels):
 
 def names_of(qs) -> list[str]:
     return sorted(qs.to_list("name"))
+
+
+def test_regex_lookups_answer_alike_on_both_backends(labels):
+    # An invalid pattern was a raw OperationalError (SQLite) or DataError (PostgreSQL);
+    # "(?i)" given to iregex worked on SQLite only.
+    with pytest.raises(FieldError, match=r"Invalid regular expression '\(unclosed'"):
+        ln.ULabel.filter(name__regex="(unclosed").count()
+    with pytest.raises(FieldError, match="pattern string"):
+        ln.ULabel.filter(name__iregex=3).count()
+    assert names_of(ln.ULabel.filter(name__iregex="(?i)^c")) == ["Cherry_tart", "cherry"]
+    assert names_of(ln.ULabel.filter(name__iregex="^C")) == ["Cherry_tart", "cherry"]
