@@ -29,6 +29,8 @@ from ..storage._local import _remove as remove_local
 logger = logging.getLogger("lamin_pipes")
 
 STAGING_DIR = ".lamindb/_staging"
+#: Artifact.suffix holds at most this many characters.
+_MAX_SUFFIX = 30
 #: One empty marker per Storage record (by uid) that uses the root, in any instance.
 STORAGES_DIR = ".lamindb/_storages"
 _COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst", ".zip", ".tar")
@@ -110,6 +112,12 @@ def prepare_source(data: Any, *, key: str | None, format: str | None) -> Source:
             obj=data,
             format=format,
         )
+    if len(source.suffix) > _MAX_SUFFIX:
+        msg = (
+            f"The suffix {source.suffix[:40]!r} is longer than {_MAX_SUFFIX} characters; "
+            "rename the file or pass a shorter format"
+        )
+        raise InvalidArgument(msg)
     if key is not None:
         check_key(key, source.suffix)
     return source

@@ -35,6 +35,9 @@ def to_dataframe(
     import pandas as pd
 
     model = qs.model
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        msg = f"to_dataframe() takes limit=None or a non-negative int, got {limit!r}"
+        raise InvalidArgument(msg)
     if features:
         msg = (
             f"to_dataframe(features=...) needs feature annotations, which {model.__name__} "

@@ -234,7 +234,10 @@ class BasicQuerySet(Generic[T]):
         if not isinstance(name, str):
             return name
         descending = name.startswith("-")
-        path = name.lstrip("-+")
+        path = name[1:] if name.startswith(("-", "+")) else name
+        if path.startswith(("-", "+")):
+            msg = f"Invalid order_by({name!r}): prefix a field with one '-' (descending) at most"
+            raise FieldError(msg)
         if path == "?":
             return func.random()
         if path in self._annotations:
@@ -251,7 +254,17 @@ class BasicQuerySet(Generic[T]):
         return new
 
     def distinct(self, *field_names: str) -> BasicQuerySet[T]:
-        """Distinct results (rows are never duplicated by relation lookups anyway)."""
+        """Distinct results (rows are never duplicated by relation lookups anyway).
+
+        ``distinct(*fields)`` (Django's PostgreSQL-only ``DISTINCT ON``) is refused
+        rather than ignored.
+        """
+        if field_names:
+            msg = (
+                f"distinct() takes no field names here, got {field_names!r}: DISTINCT ON is "
+                "PostgreSQL-only; use values_list(...) for distinct values"
+            )
+            raise InvalidArgument(msg)
         new = self._clone()
         new._distinct = True
         return new
@@ -472,7 +485,11 @@ class BasicQuerySet(Generic[T]):
 
     def iterator(self, chunk_size: int | None = None) -> Iterator[T]:
         """Stream records from the database ``chunk_size`` (default 2000) at a time."""
-        chunk_size = chunk_size or 2000
+        if chunk_size is None:
+            chunk_size = 2000
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            msg = f"iterator() takes a positive chunk_size, got {chunk_size!r}"
+            raise InvalidArgument(msg)
         if self._none:
             return
         inst = self.instance
@@ -610,7 +627,16 @@ class BasicQuerySet(Generic[T]):
         return self.values_list(field, flat=True)
 
     def values(self, *fields: str, **expressions: Any) -> list[dict[str, Any]]:
-        """Rows as dictionaries of field values (all columns by default)."""
+        """Rows as dictionaries of field values (all columns by default).
+
+        Expressions (``values(n=Count(...))``) are refused rather than ignored.
+        """
+        if expressions:
+            msg = (
+                f"values() takes field names only here, got expressions {sorted(expressions)}; "
+                "use annotate() and then values()"
+            )
+            raise InvalidArgument(msg)
         names = list(fields) or self.model._meta.attnames()  # type: ignore[attr-defined]
         rows = self._rows(names)
         return [dict(zip(names, row, strict=True)) for row in rows]
@@ -838,6 +864,12 @@ class BasicQuerySet(Generic[T]):
         unique_fields: list[str] | None = None,
     ) -> list[T]:
         """Insert many records with few statements; sets their ids."""
+        if update_conflicts or update_fields or unique_fields:
+            msg = (
+                "bulk_create() does not update on conflicts here (update_conflicts, "
+                "update_fields, unique_fields); save the records, or bulk_update() them"
+            )
+            raise InvalidArgument(msg)
         records = list(objs)
         bulk_insert(
             records, self._writable(), batch_size=batch_size, ignore_conflicts=ignore_conflicts
