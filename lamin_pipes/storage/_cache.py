@@ -1,7 +1,8 @@
 """The local cache of remote objects: one copy per object, downloaded atomically.
 
 An object ``key`` of the remote store ``s3://bucket/prefix`` is cached at
-``cache_dir()/bucket/prefix/key``. An object of a local store is never copied: its cache
+``cache_dir()/bucket/prefix/key`` (``cache_dir()/<server>/bucket/prefix/key`` for an S3
+server other than AWS's). An object of a local store is never copied: its cache
 path is the object's own path.
 
 The cache directory is ``ln.settings.cache_dir`` when set, else the environment variable
@@ -14,15 +15,17 @@ Examples:
     >>> cache_path(local, "a.txt") == local.path_for("a.txt")
     True
     >>> remote = S3Store("s3://my-bucket/prefix")
-    >>> cache_path(remote, "a/b.txt").relative_to(cache_dir()).as_posix()
-    'my-bucket/prefix/a/b.txt'
+    >>> cache_path(remote, "a/b.txt").as_posix().endswith("my-bucket/prefix/a/b.txt")
+    True
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 from lamin_pipes.core._settings import settings
 from lamin_pipes.errors import StorageError
@@ -68,7 +71,23 @@ def cache_path(store: Store, key: str) -> Path:
         assert local is not None
         return local
     location = store.root_uri.partition("://")[2].strip("/")
-    return cache_dir().joinpath(*location.split("/"), *key.split("/"))
+    return cache_dir().joinpath(*_server(store), *location.split("/"), *key.split("/"))
+
+
+def _server(store: Store) -> list[str]:
+    """A folder for a store on a server other than AWS's, so that buckets of the same
+    name on two servers never share cached copies (AWS's stay at the top, as in lamindb).
+
+    Examples:
+        >>> from lamin_pipes.storage import S3Store
+        >>> _server(S3Store("s3://bucket", endpoint_url="http://127.0.0.1:9000"))
+        ['127.0.0.1_9000']
+    """
+    endpoint = getattr(store, "endpoint_url", None)
+    if not endpoint:
+        return []
+    host = urlparse(endpoint).netloc or endpoint
+    return [re.sub(r"[^A-Za-z0-9._-]", "_", host)]
 
 
 def _local_size(path: Path) -> int | None:

@@ -11,11 +11,15 @@ Examples:
 
 from __future__ import annotations
 
+import re
+
 from lamin_pipes.errors import InvalidArgument
 
 __all__ = ["validate_key"]
 
 _HINT = "a key is a relative path like 'folder/name.suffix'"
+#: A Windows drive: "C:" alone or followed by a separator ("a:b.json" is a name).
+_DRIVE = re.compile(r"^[A-Za-z]:(?:[/\\]|$)")
 
 
 def _invalid(key: object, reason: str) -> InvalidArgument:
@@ -26,7 +30,7 @@ def validate_key(key: str) -> str:
     """Return ``key`` unchanged if it is a safe relative storage key, else raise.
 
     A key is a non-empty string of ``/``-separated segments. It must not be absolute
-    (no leading ``/``, no drive letter), contain empty segments (``a//b``, a trailing
+    (no leading ``/``, no drive such as ``C:/``; ``a:b.json`` is a name), contain empty segments (``a//b``, a trailing
     ``/``), ``.`` or ``..`` segments, backslashes or NUL characters.
 
     Raises:
@@ -36,7 +40,7 @@ def validate_key(key: str) -> str:
         raise _invalid(key, f"expected a str, got {type(key).__name__}")
     if not key:
         raise _invalid(key, "it is empty")
-    if key.startswith("/") or (len(key) >= 2 and key[1] == ":" and key[0].isalpha()):
+    if key.startswith("/") or _DRIVE.match(key):
         raise _invalid(key, "absolute paths are not allowed")
     for char, name in (("\\", "backslash"), ("\0", "NUL character")):
         if char in key:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
@@ -78,6 +79,11 @@ def s3_region() -> str | None:
     return os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or None
 
 
+#: S3 bucket names (AWS's rules, which MinIO and other S3 servers follow).
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IP_ADDRESS = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+
+
 def parse_s3_root(root: str) -> tuple[str, str]:
     """Split ``s3://bucket[/prefix]`` into bucket and prefix (``""`` if none).
 
@@ -95,8 +101,11 @@ def parse_s3_root(root: str) -> tuple[str, str]:
         raise InvalidArgument(msg)
     bucket, _, prefix = root[len("s3://") :].partition("/")
     prefix = prefix.strip("/")
-    if not bucket or any(c in bucket for c in " \\?#"):
-        msg = f"Invalid S3 root {root!r}: expected 's3://bucket' or 's3://bucket/prefix'"
+    if not _BUCKET.match(bucket) or ".." in bucket or _IP_ADDRESS.match(bucket):
+        msg = (
+            f"Invalid S3 root {root!r}: {bucket!r} is not a bucket name (3 to 63 lowercase "
+            "letters, digits, dots and hyphens, starting and ending with a letter or digit)"
+        )
         raise InvalidArgument(msg)
     if prefix:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -90,8 +91,14 @@ def test_local_cache_path_is_the_object_itself(tmp_path: Path, cache: Path):
         cached(local, "missing")
 
 
+def _cached_at(store: S3Store, cache: Path) -> Path:
+    """Where ``a/b.txt`` of the test store is cached: under a folder for its server."""
+    server = urlparse(store.endpoint_url).netloc.replace(":", "_")
+    return cache / server / store.bucket / "prefix" / "a" / "b.txt"
+
+
 def test_remote_cache_path(store: S3Store, cache: Path):
-    assert cache_path(store, "a/b.txt") == cache / store.bucket / "prefix" / "a" / "b.txt"
+    assert cache_path(store, "a/b.txt") == _cached_at(store, cache)
     with pytest.raises(InvalidArgument):
         cache_path(store, "../escape")
 
@@ -102,7 +109,7 @@ def test_remote_cache_path(store: S3Store, cache: Path):
 def test_cached_downloads_once(store: S3Store, cache: Path, downloads: list[str]):
     store.put_bytes(b"hello", "a/b.txt")
     path = cached(store, "a/b.txt", size=5, hash="XUFAKrxLKna5cZ2REBfFkg")
-    assert path == cache / store.bucket / "prefix" / "a" / "b.txt"
+    assert path == _cached_at(store, cache)
     assert path.read_bytes() == b"hello"
     assert cached(store, "a/b.txt", size=5) == path
     assert cached(store, "a/b.txt") == path
@@ -159,3 +166,14 @@ def test_cached_large_file_hash(store: S3Store, cache: Path, tmp_path: Path):
     recorded = store.put_file(src, "data.bin")
     path = cached(store, "data.bin", size=recorded.size, hash=recorded.hash)
     assert hash_file(path) == recorded
+
+
+def test_buckets_of_one_name_on_two_servers_are_cached_apart(tmp_path: Path) -> None:
+    aws = S3Store("s3://same-bucket/p")
+    minio = S3Store("s3://same-bucket/p", endpoint_url="http://127.0.0.1:9000")
+    other = S3Store("s3://same-bucket/p", endpoint_url="https://s3.example.org")
+
+    paths = {cache_path(store, "a.bin") for store in (aws, minio, other)}
+
+    assert len(paths) == 3
+    assert all(path.is_relative_to(cache_dir()) for path in paths)

@@ -139,3 +139,13 @@ def test_path_for_stays_under_root(store: LocalStore):
     assert path == store.root / "x" / "y.parquet"
     assert not path.exists()
     assert repr(store) == f"LocalStore({str(store.root)!r})"
+
+
+def test_a_colon_inside_a_key_is_not_a_drive() -> None:
+    from lamin_pipes.storage import validate_key
+
+    assert validate_key("a:b.json") == "a:b.json"
+    assert validate_key("run:1/out.csv") == "run:1/out.csv"
+    for drive in ("C:", "C:/data.csv", "c:\\data.csv"):
+        with pytest.raises(InvalidArgument, match="absolute paths"):
+            validate_key(drive)

@@ -290,7 +290,7 @@ def test_bucket_root_without_prefix(s3_root: str):
 def test_endpoint_override_env(monkeypatch: pytest.MonkeyPatch, s3_server: str):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
     monkeypatch.setenv("LAMIN_PIPES_S3_ENDPOINT_URL", s3_server)
-    assert S3Store("s3://b").endpoint_url == s3_server
+    assert S3Store("s3://bucket").endpoint_url == s3_server
 
 
 def test_invalid_block_size():
@@ -328,3 +328,12 @@ def test_a_forked_child_uses_the_store(store: S3Store) -> None:
 
     assert result == b"from the parent"
     assert store.open("fork/child.bin").read() == b"from the child"
+
+
+@pytest.mark.parametrize(
+    "root", ["s3://../etc", "s3://..", "s3://ab", "s3://Upper-Case", "s3://a..b", "s3://10.0.0.1"]
+)
+def test_bucket_names_are_checked(root: str) -> None:
+    # "s3://../etc" gave a cache path outside the cache directory.
+    with pytest.raises(InvalidArgument, match="is not a bucket name"):
+        S3Store(root)
