@@ -16,10 +16,11 @@ from typing import Any
 from ..errors import InvalidArgument, StorageError
 from ..orm._records import record_instance
 from ..storage import _open, _serializers
-from ..storage._cache import cached
-from ..storage._hashing import hash_file
-from ._artifact_store import storage_key
+from ..storage._cache import cache_path, cached
+from ..storage._hashing import hash_dir, hash_file
+from ._artifact_store import remove_local, storage_key
 from ._run_links import track_input
+from ._shared_content import check_owns_content, is_shared
 from .storage import storage_by_id
 
 logger = logging.getLogger("lamin_pipes")
@@ -38,8 +39,26 @@ def _saved(artifact: Any, action: str) -> None:
 
 
 def _store(artifact: Any) -> Any:
+    """The store of ``artifact``'s content, once it is sure to hold its bytes.
+
+    Versions of a family that shares one stored object raise unless the object holds
+    their bytes (:mod:`lamin_pipes.models._shared_content`).
+    """
     inst = record_instance(artifact)
-    return storage_by_id(inst, artifact.storage_id).store
+    store = storage_by_id(inst, artifact.storage_id).store
+    if is_shared(artifact):
+        check_owns_content(artifact, store)
+    return store
+
+
+def _drop_stale_copy(store: Any, key: str, artifact: Any) -> None:
+    """Remove a cached copy of a shared object that holds another version's bytes."""
+    path = cache_path(store, key)
+    if not path.exists():
+        return
+    found = (hash_dir(path) if path.is_dir() else hash_file(path)).hash
+    if found != artifact.hash:
+        remove_local(path)
 
 
 def remote_open_kwargs(store: Any, engine: str, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +76,8 @@ def remote_open_kwargs(store: Any, engine: str, kwargs: dict[str, Any]) -> dict[
 def artifact_path(artifact: Any) -> Any:
     """A ``pathlib.Path`` for local storage, else a ``upath.UPath`` (as lamindb returns)."""
     _saved(artifact, "path")
-    store = _store(artifact)
+    # where the content is (or was): no check that it still holds this version's bytes
+    store = storage_by_id(record_instance(artifact), artifact.storage_id).store
     key = storage_key(artifact)
     local = store.local_path(key)
     if local is not None:
@@ -73,7 +93,7 @@ def _verify_local(artifact: Any, path: Path) -> None:
             f"{str(path)!r} does not exist"
         )
         raise FileNotFoundError(msg)
-    if artifact.n_files is not None or path.is_dir() or artifact._overwrite_versions:
+    if artifact.n_files is not None or path.is_dir():
         return
     size = path.stat().st_size
     if artifact.size is not None and size != artifact.size:
@@ -99,8 +119,9 @@ def cache_artifact(artifact: Any, *, is_run_input: bool | None = None) -> Path:
     key = storage_key(artifact)
     local = store.local_path(key)
     if local is None:
-        check = None if artifact._overwrite_versions else artifact.hash
-        local = cached(store, key, size=artifact.size if check else None, hash=check)
+        if is_shared(artifact):
+            _drop_stale_copy(store, key, artifact)
+        local = cached(store, key, size=artifact.size, hash=artifact.hash)
     else:
         _verify_local(artifact, local)
     track_input(artifact, is_run_input)

@@ -15,9 +15,9 @@ from sqlalchemy.orm import attributes
 
 from ..errors import InvalidArgument
 from ..orm._records import convert_integrity_error, record_instance
-from ..orm.query_set import QuerySet
 from ._artifact_store import forget_cached, remove, storage_key
 from ._is_versioned import is_version_conflict, latest_in_family, promote_newest
+from ._shared_content import is_shared, owns_content
 from .storage import storage_by_id
 
 logger = logging.getLogger("lamin_pipes")
@@ -37,7 +37,9 @@ def delete_artifact(artifact: Any, *, permanent: bool | None, delete_storage: bo
     if permanent is True or (permanent is None and artifact.branch_id == -1):
         storage = storage_by_id(inst, artifact.storage_id)
         key = storage_key(artifact)
-        shares_content = bool(artifact._overwrite_versions) and _family_size(inst, model, stem) > 1
+        # In a family with one shared object, the object goes with the version whose
+        # bytes it holds, and stays for the others.
+        shares_content = is_shared(artifact) and not owns_content(artifact, storage.store)
         with inst.atomic():
             if was_latest:
                 promote_newest(inst, model, stem, exclude_id=artifact.id)
@@ -52,10 +54,6 @@ def delete_artifact(artifact: Any, *, permanent: bool | None, delete_storage: bo
         if was_latest:
             promote_newest(inst, model, stem, exclude_id=artifact.id)
     attributes.set_committed_value(artifact, "is_latest", value=False)
-
-
-def _family_size(inst: Any, model: Any, stem: str) -> int:
-    return QuerySet(model, instance=inst, include_trash=True).filter(uid__startswith=stem).count()
 
 
 def restore_artifact(artifact: Any) -> None:

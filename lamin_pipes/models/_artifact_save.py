@@ -12,6 +12,9 @@ Order of a save, chosen so that a crash at any point leaves nothing inconsistent
 
 A crash before the commit leaves at most a staged object or a file without a row
 (never a row without its file, never a half-written file under a final name).
+Families that share one stored object (``overwrite_versions=True``) commit the row
+first and move the content onto the shared object afterwards, so that no failure can
+touch the content of the version that holds it (see :mod:`._shared_content`).
 :func:`save_artifact` is the one entry point; ``Artifact.save()`` calls it once.
 """
 
@@ -43,6 +46,7 @@ from ._artifact_store import (
 )
 from ._is_versioned import Duplicate, insert_version
 from ._run_links import link_run
+from ._shared_content import is_shared, mark_pending, owns_content, settle
 from .storage import Storage, storage_by_id
 
 if TYPE_CHECKING:
@@ -101,6 +105,11 @@ def save_artifact(artifact: Artifact) -> Artifact:
         # concurrent saves of the same content return one artifact.
         dedup_hash = None if state.get("_lp_skip_hash_lookup") else digest.hash
         artifact._prepare_save()
+        # A family that shares one stored object: the row commits pending, and the
+        # content moves into place after the commit (see _shared_content).
+        shared = is_shared(artifact)
+        if shared:
+            mark_pending(artifact, staging)
 
         def move_into_place(record: Any) -> None:
             key = storage_key(record)
@@ -117,8 +126,8 @@ def save_artifact(artifact: Artifact) -> Artifact:
                     artifact,
                     inst,
                     revises=revises,
-                    before_commit=move_into_place,
-                    after_conflict=move_back,
+                    before_commit=None if shared else move_into_place,
+                    after_conflict=None if shared else move_back,
                     dedup_hash=dedup_hash,
                 )
             except Duplicate as duplicate:
@@ -145,6 +154,11 @@ def save_artifact(artifact: Artifact) -> Artifact:
         raise
     _forget_source(state)
     artifact._lp_instance = inst
+    if shared:
+        # The row is committed: a failure from here on leaves it pending, and the next
+        # read of the family moves the staged content into place.
+        settle(inst, model, artifact.stem_uid, store)
+        owns_content(artifact, store)  # refreshes the marks held in memory
     if source.consume and source.path is not None and source.path.exists():
         remove_local(source.path)
     return artifact
@@ -153,16 +167,15 @@ def save_artifact(artifact: Artifact) -> Artifact:
 def _same_content_as(
     inst: Any, model: Any, first_id: int, digest: Any, store: Store, staging: str
 ) -> Any:
-    """The saved artifact whose content equals the staged content, else ``None``.
+    """The saved artifact to return instead of the staged content, else ``None``.
 
-    A hash computed from every byte settles it: the artifact ``first_id`` found by
-    the hash is the one. lamindb's hash of content above 100 MiB covers only its first
-    and last 50 MiB, so such a match is confirmed by comparing the bytes with each
-    artifact on the main branch that has the hash; when none matches, the content is
-    new and a warning says so.
+    The artifacts on the main branch with the staged content's hash are candidates,
+    oldest first (``first_id`` among them), skipping those whose content is no longer
+    stored (versions of a family with one shared object that another version now
+    holds). A hash computed from every byte settles it. lamindb's hash of content above
+    100 MiB covers only its first and last 50 MiB, so there the bytes are compared;
+    when none match, the content is new and a warning says so.
     """
-    if hash_covers_content(digest):
-        return inst.get_by_id(model, first_id)
     is_dir = hasattr(digest, "n_files")
     table = model.__table__
     with inst.read_session() as session:
@@ -171,17 +184,26 @@ def _same_content_as(
             .where(table.c.hash == digest.hash, table.c.branch_id == 1)
             .order_by(table.c.id)
         ).all()
-    candidates = [found for found in (inst.get_by_id(model, i) for i in ids) if found is not None]
-    for existing in candidates:
+    compared = []
+    for record_id in ids or [first_id]:
+        existing = inst.get_by_id(model, record_id)
+        if existing is None:
+            continue
         stored = storage_by_id(inst, existing.storage_id).store
+        if is_shared(existing) and not owns_content(existing, stored):
+            continue
+        if hash_covers_content(digest):
+            return existing
         if same_content(store, staging, stored, storage_key(existing), is_dir=is_dir):
             return existing
-    logger.warning(
-        "The content has the hash %s of %s, but that hash covers only the first and last "
-        "50 MiB and the bytes differ: saving it as new content.",
-        digest.hash,
-        ", ".join(f"artifact {a.uid} ({a.key or 'no key'})" for a in candidates) or "an artifact",
-    )
+        compared.append(existing)
+    if compared:
+        logger.warning(
+            "The content has the hash %s of %s, but that hash covers only the first and "
+            "last 50 MiB and the bytes differ: saving it as new content.",
+            digest.hash,
+            ", ".join(f"artifact {a.uid} ({a.key or 'no key'})" for a in compared),
+        )
     return None
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from ..errors import InvalidArgument, StorageError
 from ..orm._records import record_instance
 from ._artifact_store import STORAGES_DIR, remove
+from ._shared_content import pending_staging_keys
 
 logger = logging.getLogger("lamin_pipes")
 
@@ -113,6 +114,9 @@ def clean_storage(storage: Any, *, min_age: float = 3600.0, dry_run: bool = Fals
     _refuse_shared_root(storage, fs)
     now = time.time()
     report = CleanReport(dry_run=dry_run)
+    # Artifact, reached through the relation: this module needs no import of it.
+    artifacts = type(storage)._meta.fields["artifacts"].related_model
+    pending = pending_staging_keys(record_instance(storage), artifacts)
     candidates: dict[str, tuple[str, bool, str]] = {}  # uid or stem -> (key, is_dir, kind)
     base = store.fs_path(_LAMINDB)
     for entry in _list(fs, base):
@@ -122,6 +126,8 @@ def clean_storage(storage: Any, *, min_age: float = 3600.0, dry_run: bool = Fals
         if name == "_staging":
             for staged in _list(fs, store.fs_path(_STAGING)):
                 staged_name = staged["name"].rstrip("/").rsplit("/", 1)[-1]
+                if f"{_STAGING}/{staged_name}" in pending:
+                    continue  # a committed version's content, waiting to move into place
                 if _age_s(staged, fs, now) >= min_age:
                     report.staged.append(f"{_STAGING}/{staged_name}")
                     if not dry_run:
@@ -143,8 +149,6 @@ def clean_storage(storage: Any, *, min_age: float = 3600.0, dry_run: bool = Fals
         ident = match["stem"] + (match["counter"] or "")
         candidates[ident] = (key, is_dir, "uid" if match["counter"] else "stem")
     if candidates:
-        # Artifact, reached through the relation: this module needs no import of it.
-        artifacts = type(storage)._meta.fields["artifacts"].related_model
         known = _referenced(record_instance(storage), artifacts, candidates)
         for ident, (key, is_dir, _) in sorted(candidates.items()):
             if ident in known:

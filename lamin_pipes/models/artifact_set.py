@@ -67,7 +67,8 @@ class ArtifactSet:
         if len(storages) != 1:
             msg = "open() needs artifacts in one storage location; cache() them first"
             raise InvalidArgument(msg)
-        store = _store(artifacts[0])
+        stores = [_store(a) for a in artifacts]  # checks each one's content is stored
+        store = stores[0]
         keys = [storage_key(a) for a in artifacts]
         locals_ = [store.local_path(k) for k in keys]
         if all(p is not None for p in locals_):

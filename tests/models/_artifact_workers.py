@@ -21,6 +21,15 @@ Modes:
 
 ``crash-while-staging DB STORAGE KEY``
     Save an artifact but exit while its content is being written to the staging area.
+
+``shared-crash-before-settle DB STORAGE KEY VALUE``
+    Save ``{"value": VALUE}`` as a new version of the family under ``KEY`` that shares
+    one stored object (``overwrite_versions=True``), and exit right after the row was
+    committed, before its content moved onto the shared object.
+
+``shared-crash-after-move DB STORAGE KEY VALUE``
+    Like the previous mode, but exit right after the content moved onto the shared
+    object, before the transaction that records it committed.
 """
 
 from __future__ import annotations
@@ -130,6 +139,31 @@ def crash_while_staging(db: str, storage: str, key: str) -> None:
     print("saved without crashing", flush=True)
 
 
+def shared_crash(db: str, storage: str, key: str, value: str, when: str) -> None:
+    import lamin_pipes as ln
+    from lamin_pipes.models import _artifact_save, _shared_content
+
+    ln.connect(db, storage)
+    if when == "before-settle":
+
+        def die(*args, **kwargs):
+            print("committed, not settled", flush=True)
+            os._exit(CRASH_EXIT_CODE)
+
+        _artifact_save.settle = die
+    else:
+        real_move = _shared_content.move
+
+        def move_then_die(store, src, dst, **kwargs):
+            real_move(store, src, dst, **kwargs)
+            print(f"moved {src} -> {dst}", flush=True)
+            os._exit(CRASH_EXIT_CODE)
+
+        _shared_content.move = move_then_die
+    ln.Artifact({"value": value}, key=key, overwrite_versions=True).save()
+    print("saved without crashing", flush=True)
+
+
 def main(argv: list[str]) -> None:
     mode, *args = argv
     if mode == "versions":
@@ -142,6 +176,8 @@ def main(argv: list[str]) -> None:
         crash_after_move(*args)
     elif mode == "crash-while-staging":
         crash_while_staging(*args)
+    elif mode in ("shared-crash-before-settle", "shared-crash-after-move"):
+        shared_crash(*args, when=mode.removeprefix("shared-crash-"))
     else:
         msg = f"unknown mode {mode!r}"
         raise SystemExit(msg)
