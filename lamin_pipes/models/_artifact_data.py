@@ -10,6 +10,7 @@ corrupt data.
 from __future__ import annotations
 
 import logging
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,11 @@ from .storage import storage_by_id
 
 logger = logging.getLogger("lamin_pipes")
 
-#: Files up to this size are re-hashed on every local read (about 1 ms per 4 MiB).
+#: Files up to this size are hashed when first read (about 1 ms per 4 MiB).
 VERIFY_HASH_UP_TO = 8 * 1024 * 1024
+#: Local files whose hash matched: path -> ((device, inode, size, mtime_ns, ctime_ns), hash).
+_VERIFIED: dict[str, tuple[tuple[int, ...], str]] = {}
+_VERIFIED_MAX = 10_000
 
 _TABULAR = (".parquet", ".csv", ".tsv", ".ipc", ".arrow", ".feather")
 _ANNDATA = (".h5ad", ".zarr")
@@ -87,29 +91,44 @@ def artifact_path(artifact: Any) -> Any:
 
 
 def _verify_local(artifact: Any, path: Path) -> None:
-    if not path.exists():
+    """Check a local file against the record: its size always, small files' hash once.
+
+    A file whose hash matched is remembered by its identity and state (device, inode,
+    size, modification time in ns): reading it again costs one ``stat``, not a hash,
+    until anything about it changes.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
         msg = (
             f"The content of artifact {artifact.uid} is missing from storage: "
             f"{str(path)!r} does not exist"
         )
-        raise FileNotFoundError(msg)
-    if artifact.n_files is not None or path.is_dir():
+        raise FileNotFoundError(msg) from None
+    if artifact.n_files is not None or stat.S_ISDIR(info.st_mode):
         return
-    size = path.stat().st_size
+    size = info.st_size
     if artifact.size is not None and size != artifact.size:
         msg = (
             f"The stored content of artifact {artifact.uid} is corrupt: {str(path)!r} has "
             f"{size} bytes, the record says {artifact.size}"
         )
         raise StorageError(msg)
-    if artifact.hash is not None and size <= VERIFY_HASH_UP_TO:
-        found = hash_file(path).hash
-        if found != artifact.hash:
-            msg = (
-                f"The stored content of artifact {artifact.uid} is corrupt: {str(path)!r} "
-                f"hashes to {found}, the record says {artifact.hash}"
-            )
-            raise StorageError(msg)
+    if artifact.hash is None or size > VERIFY_HASH_UP_TO:
+        return
+    seen = (info.st_dev, info.st_ino, size, info.st_mtime_ns, info.st_ctime_ns)
+    if _VERIFIED.get(str(path)) == (seen, artifact.hash):
+        return
+    found = hash_file(path).hash
+    if found != artifact.hash:
+        msg = (
+            f"The stored content of artifact {artifact.uid} is corrupt: {str(path)!r} "
+            f"hashes to {found}, the record says {artifact.hash}"
+        )
+        raise StorageError(msg)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.pop(next(iter(_VERIFIED)))
+    _VERIFIED[str(path)] = (seen, artifact.hash)
 
 
 def cache_artifact(artifact: Any, *, is_run_input: bool | None = None) -> Path:

@@ -766,3 +766,17 @@ def test_a_failed_lazy_save_keeps_what_was_written(instance):
     with pytest.raises(InvalidArgument, match="already exists"):
         lazy.save()
     assert lazy.path.read_text() == '{"v": 2}'
+
+
+def test_a_file_verified_once_is_checked_again_after_any_change(instance):
+    # Reads remember a verified file by inode, size and times, not to hash it each time.
+    artifact = ln.Artifact(_df(), key="verified/t.parquet").save()
+    pd.testing.assert_frame_equal(artifact.load(), _df())
+    path = Path(artifact.path)
+    content = bytearray(path.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+
+    path.write_bytes(bytes(content))  # the same size, written in place
+
+    with pytest.raises(StorageError, match="corrupt"):
+        ln.Artifact.get(artifact.id).load()
