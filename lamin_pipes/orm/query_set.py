@@ -30,7 +30,7 @@ from ..errors import (
     RecordLockedError,
 )
 from ._aggregates import Aggregate
-from ._dates import order_values, truncate
+from ._dates import from_database, order_values, truncate, truncated
 from ._extensions import implementation
 from ._options import FOREIGN_KEY
 from ._prefetch import expire_unloaded, fill_foreign_keys, prefetch_many
@@ -707,25 +707,57 @@ class BasicQuerySet(Generic[T]):
         return dict(zip(kwargs, row, strict=True))
 
     def dates(self, field_name: str, kind: str, order: str = "ASC") -> list[dt.date]:
-        """Distinct dates of ``field_name`` truncated to ``kind`` (year, month, week, day)."""
+        """Distinct dates of ``field_name`` truncated to ``kind`` (year, month, week, day).
+
+        The database truncates and de-duplicates (datetimes in UTC; weeks start on
+        Monday), so one row per distinct date comes back.
+        """
         kinds = ("year", "month", "week", "day")
         if kind not in kinds:
             raise InvalidArgument(f"Invalid kind {kind!r}. Valid options: {kinds}")
-        values = {truncate(v, kind) for v in self.values_list(field_name, flat=True) if v}
-        dates = sorted(v.date() if isinstance(v, dt.datetime) else v for v in values)
-        return order_values(sorted(set(dates)), order)
+        order_values([], order)  # checks order before the query runs
+        values = self._truncated(field_name, kind)
+        return order_values(sorted({from_database(v, as_date=True) for v in values}), order)
 
     def datetimes(
         self, field_name: str, kind: str, order: str = "ASC", tzinfo: dt.tzinfo | None = None
     ) -> list[dt.datetime]:
-        """Distinct datetimes truncated to ``kind`` (year … second)."""
+        """Distinct datetimes truncated to ``kind`` (year … second).
+
+        Truncated in UTC by the database; with another ``tzinfo`` the values are
+        converted and truncated in Python, since SQLite knows no time zones.
+        """
         kinds = ("year", "month", "week", "day", "hour", "minute", "second")
         if kind not in kinds:
             raise InvalidArgument(f"Invalid kind {kind!r}. Valid options: {kinds}")
-        values = self.values_list(field_name, flat=True)
+        order_values([], order)
+        if tzinfo is not None and dt.datetime(
+            2000, 1, 1, tzinfo=tzinfo
+        ).utcoffset() != dt.timedelta(0):
+            values = [v.astimezone(tzinfo) for v in self.values_list(field_name, flat=True) if v]
+            return order_values(sorted({truncate(v, kind) for v in values}), order)
+        values = self._truncated(field_name, kind)
+        found = {from_database(v, as_date=False) for v in values}
         if tzinfo is not None:
-            values = [v.astimezone(tzinfo) for v in values if v]
-        return order_values(sorted({truncate(v, kind) for v in values if v}), order)
+            found = {v.astimezone(tzinfo) for v in found}
+        return order_values(sorted(found), order)
+
+    def _truncated(self, field_name: str, kind: str) -> list[Any]:
+        """The distinct non-null values of a date/datetime field truncated to ``kind``."""
+        if self._none:
+            return []
+        info = get_field(self.model, field_name)
+        spec = info.spec
+        if spec is None or spec.kind not in ("date", "datetime"):
+            msg = f"'{field_name}' is not a date or datetime field of {self.model.__name__}"
+            raise FieldError(msg)
+        inst = self.instance
+        column = resolve_path(self.model, field_name)
+        expr = truncated(column, kind, inst.dialect, is_datetime=spec.kind == "datetime")
+        inner = self._statement(expr.label("value")).where(column.isnot(None)).subquery()
+        stmt = select(inner.c.value).distinct()
+        with inst.read_session() as session:
+            return list(session.scalars(stmt))
 
     def explain(self, *, format: str | None = None, **options: Any) -> str:
         """The database's query plan for this query set."""

@@ -349,3 +349,46 @@ def test_an_open_iterator_lets_other_processes_connect_and_write(instance):
     assert len([first, *rest]) == 5
     assert ln.ULabel.filter(name="written meanwhile").count() == 1
     assert "lamindb_ulabel" in ln.ULabel.filter(name="x").explain()  # a read, no lock either
+
+
+def test_dates_and_datetimes_are_truncated_by_the_database_alike(instance):
+    import zoneinfo
+
+    utc = dt.UTC
+    moments = [
+        dt.datetime(2024, 5, 12, 23, 59, 59, 999999, tzinfo=utc),  # a Sunday
+        dt.datetime(2024, 5, 13, 0, 0, 1, tzinfo=utc),  # the Monday after
+        dt.datetime(2024, 5, 13, 7, 30, tzinfo=dt.timezone(dt.timedelta(hours=9))),  # 22:30 UTC
+        dt.datetime(2023, 12, 31, 23, 0, tzinfo=utc),
+        dt.datetime(2023, 12, 31, 23, 0, tzinfo=utc),  # a duplicate
+    ]
+    transform = ln.Transform(key="dates.py").save()
+    for moment in moments:
+        ln.Run(transform=transform, started_at=moment).save()
+    runs = ln.Run.filter(transform=transform)
+    in_utc = [m.astimezone(utc) for m in moments]
+
+    assert runs.dates("started_at", "week") == [
+        dt.date(2023, 12, 25),
+        dt.date(2024, 5, 6),
+        dt.date(2024, 5, 13),
+    ]
+    assert runs.dates("started_at", "day", order="DESC") == [
+        dt.date(2024, 5, 13),
+        dt.date(2024, 5, 12),
+        dt.date(2023, 12, 31),
+    ]
+    assert runs.dates("started_at", "year") == [dt.date(2023, 1, 1), dt.date(2024, 1, 1)]
+    hours = runs.datetimes("started_at", "hour")
+    assert hours == sorted({m.replace(minute=0, second=0, microsecond=0) for m in in_utc})
+    assert all(h.tzinfo is not None for h in hours)
+    assert runs.datetimes("started_at", "month") == [
+        dt.datetime(2023, 12, 1, tzinfo=utc),
+        dt.datetime(2024, 5, 1, tzinfo=utc),
+    ]
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")  # 2023-12-31 23:00 UTC is 2024 there
+    assert runs.datetimes("started_at", "year", tzinfo=berlin) == [
+        dt.datetime(2024, 1, 1, tzinfo=berlin)
+    ]
+    with pytest.raises(FieldError, match="not a date or datetime"):
+        runs.dates("status", "day")
