@@ -86,6 +86,11 @@ def _family(session: Any, model: Any, stem: str) -> list[_Version]:
     return [_Version(*row) for row in rows]
 
 
+def _mark(version: _Version, name: str) -> Any:
+    """A mark (``PENDING``, ``OWNER``) of a version, ``None`` if it has none."""
+    return (version.aux or {}).get(name)
+
+
 def _staged(store: Store, key: str) -> bool:
     local = store.local_path(key)
     if local is not None:
@@ -103,7 +108,7 @@ def settle(inst: Any, model: Any, stem: str, store: Store) -> None:
     with inst.atomic() as session:
         _advisory_lock(session, f"{model.__tablename__}:shared:{stem}")
         rows = _family(session, model, stem)
-        owner = next((r for r in rows if (r.aux or {}).get(OWNER)), None)
+        owner = next((r for r in rows if _mark(r, OWNER)), None)
         for row in rows:
             aux = dict(row.aux or {})
             staging = aux.get(PENDING)
@@ -128,10 +133,10 @@ def settle(inst: Any, model: Any, stem: str, store: Store) -> None:
 
 
 def _owner(rows: list[Any]) -> Any:
-    marked = [r for r in rows if (r.aux or {}).get(OWNER)]
+    marked = [r for r in rows if _mark(r, OWNER)]
     if marked:
         return marked[0]
-    if any((r.aux or {}).get(PENDING) for r in rows):
+    if any(_mark(r, PENDING) for r in rows):
         return None
     # a family saved before owners were recorded: the latest version has the object
     return next((r for r in rows if r.is_latest), None)
@@ -144,7 +149,7 @@ def owns_content(artifact: Any, store: Store) -> bool:
     stem = artifact.uid[: model._len_stem]
     with inst.read_session() as session:
         rows = _family(session, model, stem)
-    if any((r.aux or {}).get(PENDING) for r in rows) and not inst.read_only:
+    if any(_mark(r, PENDING) for r in rows) and not inst.read_only:
         settle(inst, model, stem, store)
         with inst.read_session() as session:
             rows = _family(session, model, stem)

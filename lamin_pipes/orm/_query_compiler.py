@@ -38,8 +38,8 @@ from ._options import COLUMN, FOREIGN_KEY, MANY_TO_MANY, REVERSE_FK, REVERSE_M2M
 from ._records import is_query_set, is_record
 
 
-class _Unindexed(ColumnElement[Any]):
-    """A column the SQLite planner must not pick an index for (rendered ``+col``)."""
+class _ColumnAs(ColumnElement[Any]):
+    """A column rendered differently per backend; by default as the plain column."""
 
     inherit_cache = True
     _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
@@ -49,9 +49,15 @@ class _Unindexed(ColumnElement[Any]):
         self.type = column.type
 
 
-@compiles(_Unindexed)
-def _compile_unindexed(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+@compiles(_ColumnAs)
+def _compile_plain(element: _ColumnAs, compiler: Any, **kw: Any) -> str:
     return compiler.process(element.column, **kw)  # type: ignore[no-any-return]
+
+
+class _Unindexed(_ColumnAs):
+    """A column the planner must not pick an index for (``+col``, ``(col + 0)``)."""
+
+    inherit_cache = True
 
 
 @compiles(_Unindexed, "sqlite")
@@ -76,21 +82,13 @@ def unindexed(column: Any) -> Any:
     return _Unindexed(column)
 
 
-class _Bytewise(ColumnElement[Any]):
-    """A string expression compared byte by byte, whatever the database's collation."""
+class _Bytewise(_ColumnAs):
+    """A string expression compared byte by byte, whatever the database's collation.
+
+    SQLite's default collation (and so the plain column) is bytewise already.
+    """
 
     inherit_cache = True
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, column: Any) -> None:
-        self.column = column
-        self.type = column.type
-
-
-@compiles(_Bytewise)
-def _compile_bytewise(element: _Bytewise, compiler: Any, **kw: Any) -> str:
-    # SQLite (and any backend without a language collation by default) compares bytes.
-    return compiler.process(element.column, **kw)  # type: ignore[no-any-return]
 
 
 @compiles(_Bytewise, "postgresql")
