@@ -16,8 +16,10 @@ Within a rank, more similar values come first, then lower ids. Matching ignores 
 unless ``case_sensitive=True``. ``uid`` takes part in all but fuzzy matching.
 
 Speed: the ids and string values of the candidates are cached per database and
-candidate query and matched in memory (pyarrow for equality, prefixes, words and
-substrings; rapidfuzz for similarity). Each search first checks that the cache is
+candidate query and matched in memory: all values sit in one string, so one scan of
+Python's substring search finds every value holding the query, and where each
+occurrence lies tells equality, prefix and word matches apart (rapidfuzz scores
+similarity). Each search first checks that the cache is
 current, before reading anything else:
 
 - a database version that changes with any write: on SQLite the connection's
@@ -123,9 +125,18 @@ class SearchQuerySet(QuerySet[Any]):
 
 @dataclass
 class _View:
-    """The entries' texts as matched: lower-cased unless case-sensitive."""
+    """The entries' texts as matched (lower-cased unless case-sensitive), in one string.
 
-    texts: Any  # pyarrow string array
+    ``joined`` holds every entry between NUL separators (and a NUL at each end), so one
+    C-level scan finds a substring in all entries at once; ``offsets[i]`` is where entry
+    ``i`` starts in it, ``alnum`` says which characters are letters or digits (for word
+    boundaries).
+    """
+
+    joined: str
+    offsets: np.ndarray
+    lengths: np.ndarray
+    alnum: np.ndarray
     fuzzy: np.ndarray  # positions of entries taking part in fuzzy matching
     fuzzy_texts: list[str]
 
@@ -155,11 +166,19 @@ class _Index:
         view = self.views.get(case_sensitive)
         if view is None:
             import numpy as np
-            import pyarrow as pa
 
             texts = self.values if case_sensitive else [v.lower() for v in self.values]
+            # NUL never occurs in stored text (the field checks refuse it)
+            joined = "\0" + "\0".join(texts) + "\0"
+            lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+            offsets = np.empty(len(texts), dtype=np.int64)
+            if len(texts):
+                offsets[0] = 1
+                np.cumsum(lengths[:-1] + 1, out=offsets[1:])
+                offsets[1:] += 1
+            alnum = np.fromiter(map(str.isalnum, joined), dtype=bool, count=len(joined))
             fuzzy = np.flatnonzero(self.kinds != _UID)
-            view = _View(pa.array(texts, type=pa.large_string()), fuzzy, [texts[i] for i in fuzzy])
+            view = _View(joined, offsets, lengths, alnum, fuzzy, [texts[i] for i in fuzzy])
             self.views[case_sensitive] = view
         return view
 
@@ -276,6 +295,19 @@ def _build(rows: list[Any], kinds: list[int], signature: Any) -> _Index:
     )
 
 
+def _statement_key(stmt: Any, inst: Any) -> tuple[Any, str]:
+    """What identifies a statement: SQLAlchemy's cache key and the bound values.
+
+    Much cheaper than compiling the statement; a statement without a cache key (a
+    construct that opted out of caching) is compiled instead.
+    """
+    cache_key = stmt._generate_cache_key()
+    if cache_key is None:
+        compiled = stmt.compile(dialect=inst.engine.dialect)
+        return str(compiled), repr(sorted(compiled.params.items()))
+    return cache_key.key, repr([b.effective_value for b in cache_key.bindparams])
+
+
 def _index(qs: Any, fields: list[str]) -> _Index:
     """The cached index of the candidates, rebuilt if the database changed."""
     model = qs.model
@@ -295,8 +327,7 @@ def _index(qs: Any, fields: list[str]) -> _Index:
     columns = [table.c.id, *(table.c[meta.fields[f].attname] for f in fields)]
     stmt = select_from(qs, *columns)
     inst = qs.instance
-    compiled = stmt.compile(dialect=inst.engine.dialect)
-    key = (inst.db, str(compiled), repr(sorted(compiled.params.items())), tuple(kinds))
+    key = (inst.db, *_statement_key(stmt, inst), tuple(kinds))
     # Both checks run before the rows are read: the rows are at least as new as them.
     version = _db_version(qs)
     with _LOCK:
@@ -327,20 +358,47 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
-def _word_pattern(word: str) -> str:
-    # RE2 syntax (pyarrow): the word with no letter or digit on either side.
-    return rf"(?:^|[^\pL\pN]){re.escape(word)}(?:$|[^\pL\pN])"
+def _occurrences(view: _View, needle: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``needle`` occurs (overlaps included): positions in ``joined``, entry of each."""
+    import numpy as np
+
+    if "\0" in needle:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    joined = view.joined
+    if any(needle[:i] == needle[-i:] for i in range(1, len(needle))):
+        # occurrences of a needle such as "aa" or "abab" may overlap: step one by one
+        found = []
+        at = joined.find(needle)
+        while at != -1:
+            found.append(at)
+            at = joined.find(needle, at + 1)
+        positions = np.asarray(found, dtype=np.int64)
+    else:  # occurrences cannot overlap: one scan
+        pattern = re.compile(re.escape(needle))
+        positions = np.fromiter((m.start() for m in pattern.finditer(joined)), dtype=np.int64)
+    entries = np.searchsorted(view.offsets, positions, side="right") - 1
+    return positions, entries
+
+
+def _as_word(view: _View, positions: np.ndarray, size: int) -> np.ndarray:
+    """Which occurrences of a ``size``-character needle have no letter or digit around."""
+    return ~view.alnum[positions - 1] & ~view.alnum[positions + size]
+
+
+def _word_entries(view: _View, word: str) -> np.ndarray:
+    import numpy as np
+
+    positions, entries = _occurrences(view, word)
+    return np.unique(entries[_as_word(view, positions, len(word))])
 
 
 def _rank_entries(index: _Index, query: str, case_sensitive: bool) -> np.ndarray:
     """Each entry's key: ``rank * _STEP + similarity``."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
     from rapidfuzz import fuzz, process
 
     view = index.view(case_sensitive)
-    texts = view.texts
     kinds = index.kinds
     n = len(index.values)
     rank = np.zeros(n, dtype=np.int16)
@@ -350,38 +408,28 @@ def _rank_entries(index: _Index, query: str, case_sensitive: bool) -> np.ndarray
         similarity[view.fuzzy] = scores
         rank[view.fuzzy[scores >= FUZZY_CUTOFF]] = _FUZZY
 
-    def positions(mask: Any) -> np.ndarray:
-        return np.flatnonzero(mask.to_numpy(zero_copy_only=False))
-
-    hits = positions(pc.match_substring(texts, query))
-    if hits.size:
-        sub = texts.take(pa.array(hits))
+    positions, entries = _occurrences(view, query)
+    if entries.size:
+        # occurrences come in order, so each entry's first one is its leftmost
+        hits, first = np.unique(entries, return_index=True)
         is_name = kinds[hits] == _NAME
         hit_rank = np.where(is_name, _CONTAINS_NAME, _CONTAINS)
-        word = pc.match_substring_regex(sub, _word_pattern(query)).to_numpy(zero_copy_only=False)
+        word = np.isin(hits, entries[_as_word(view, positions, len(query))])
         hit_rank = np.where(word, np.where(is_name, _WORD_NAME, _WORD), hit_rank)
-        prefix = pc.starts_with(sub, query).to_numpy(zero_copy_only=False)
+        prefix = positions[first] == view.offsets[hits]
         hit_rank = np.where(prefix, np.where(is_name, _PREFIX_NAME, _PREFIX), hit_rank)
-        exact = pc.equal(sub, query).to_numpy(zero_copy_only=False)
+        exact = prefix & (view.lengths[hits] == len(query))
         hit_rank = np.where(exact, np.where(is_name, _EXACT_NAME, _EXACT), hit_rank)
         rank[hits] = np.maximum(rank[hits], hit_rank)
-    words = re.findall(r"\w+", query)[:8]
+    words = list(dict.fromkeys(re.findall(r"\w+", query)[:8]))
     if len(words) > 1:
-        ordered = sorted(words, key=len, reverse=True)  # the longest word narrows most
-        found = positions(pc.match_substring(texts, ordered[0]))
-        for word in ordered[1:]:
+        found: np.ndarray | None = None
+        for word in sorted(words, key=len, reverse=True):  # the longest word narrows most
+            matched = _word_entries(view, word)
+            found = matched if found is None else np.intersect1d(found, matched)
             if not found.size:
                 break
-            sub = texts.take(pa.array(found))
-            found = found[pc.match_substring(sub, word).to_numpy(zero_copy_only=False)]
-        if found.size:
-            sub = texts.take(pa.array(found))
-            every = np.ones(found.size, dtype=bool)
-            for word in words:
-                every &= pc.match_substring_regex(sub, _word_pattern(word)).to_numpy(
-                    zero_copy_only=False
-                )
-            found = found[every]
+        if found is not None and found.size:
             word_rank = np.where(kinds[found] == _NAME, _WORD_NAME, _WORD)
             rank[found] = np.maximum(rank[found], word_rank)
     return rank.astype(np.int32) * _STEP + similarity
@@ -477,12 +525,11 @@ def _ordered_by(result: SearchQuerySet, ids: list[int]) -> SearchQuerySet:
     """Restrict to ``ids`` and order by their position in the list.
 
     SQLite and PostgreSQL join the ids as one parameter (``json_each`` /
-    ``unnest ... WITH ORDINALITY``), which scales to any number of results; other
-    backends use a ``CASE`` expression.
+    ``unnest ... WITH ORDINALITY``; the join alone restricts the rows), which scales to
+    any number of results; other backends use ``IN`` and a ``CASE`` expression.
     """
     id_column = result.model.__table__.c.id
     dialect = result.instance.dialect
-    result = result._where_clause(in_values(id_column, ids, dialect))  # type: ignore[assignment]
     if dialect == "sqlite":
         text: Any = bindparam(None, json.dumps(ids), unique=True)
         ranking = func.json_each(text).table_valued("key", "value", name="lp_search_rank")
@@ -500,6 +547,7 @@ def _ordered_by(result: SearchQuerySet, ids: list[int]) -> SearchQuerySet:
         result._search_ranking = ranking
         result._order = [ranking.c.ordinality]
     else:
+        result = result._where_clause(in_values(id_column, ids, dialect))  # type: ignore[assignment]
         result._order = [case({i: p for p, i in enumerate(ids)}, value=id_column), id_column]
     return result
 

@@ -247,3 +247,23 @@ def test_a_dropped_connection_does_not_turn_off_the_change_check(instance):
 
     assert names(ln.ULabel.search("sigma")) == ["sigma"]  # the check failed, search did not
     assert instance.db not in _search._NO_DB_VERSION
+
+
+def test_words_are_found_where_occurrences_overlap(instance):
+    # "a-a" occurs in "xa-a-a" at 1 (inside "xa") and, overlapping, at 3 (a word at the end)
+    ln.ULabel.from_values(["xa-a", "xa-a-a", "ya-a-a-q"], create=True).save()
+    assert names(ln.ULabel.search("a-a"))[0] == "xa-a-a"
+    ln.ULabel.from_values(["abab", "b abab c"], create=True).save()
+    assert names(ln.ULabel.search("abab"))[:2] == ["abab", "b abab c"]
+
+
+def test_words_in_any_order_and_unicode_letters(instance):
+    ln.ULabel.from_values(
+        ["zellen typ", "typ der zellen", "zellentyp", "größe über"], create=True
+    ).save()
+    found = names(ln.ULabel.search("typ zellen"))
+    # both hold every word; the more similar comes first; "zellentyp" holds them as no words
+    assert found[:2] == ["typ der zellen", "zellen typ"]
+    assert "zellentyp" not in found
+    assert names(ln.ULabel.search("ÜBER"))[0] == "größe über"
+    assert names(ln.ULabel.search("über", case_sensitive=True))[0] == "größe über"
