@@ -374,7 +374,31 @@ def _compile_column(info: FieldInfo, column: Any, rest: list[str], value: Any) -
     values = _column_values(op, value)
     if expr is column and _is_integer(info) and op in _NUMBER_OPERATORS:
         values = _as_integers(info, op, values)
+    if isinstance(values, str):
+        _check_text(info, values)
+    elif isinstance(values, (list, tuple)):
+        for item in values:
+            if isinstance(item, str):
+                _check_text(info, item)
     return operator(expr, values)
+
+
+def _check_text(info: FieldInfo, value: str) -> None:
+    """Refuse text no database stores (NUL, lone surrogates), as saving does.
+
+    SQLite compared such text and matched nothing; PostgreSQL's driver raised.
+    """
+    problem = None
+    if "\0" in value:
+        problem = "a NUL character (\\x00)"
+    else:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            problem = "a lone surrogate, which is not valid UTF-8"
+    if problem is not None:
+        msg = f"Field '{info.name}' cannot be compared with {value!r}: the text contains {problem}."
+        raise FieldValidationError(msg)
 
 
 #: Operators whose values an integer column compares as numbers.

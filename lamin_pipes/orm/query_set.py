@@ -32,6 +32,7 @@ from ..errors import (
 from ._aggregates import Aggregate
 from ._dates import from_database, order_values, truncate, truncated
 from ._extensions import implementation
+from ._field_get import fetch_by_field, field_statement
 from ._options import FOREIGN_KEY
 from ._prefetch import expire_unloaded, fill_foreign_keys, prefetch_many
 from ._query_compiler import (
@@ -556,7 +557,15 @@ class BasicQuerySet(Generic[T]):
         raise_doesnotexist: bool = True,
         raise_multiple: bool = True,
     ) -> T | None:
-        records = list(self[:2])
+        return self._single(list(self[:2]), does_not_exist_msg, raise_doesnotexist, raise_multiple)
+
+    def _single(
+        self,
+        records: list[T],
+        does_not_exist_msg: str | None = None,
+        raise_doesnotexist: bool = True,
+        raise_multiple: bool = True,
+    ) -> T | None:
         if not records:
             if raise_doesnotexist:
                 msg = does_not_exist_msg or (
@@ -1050,6 +1059,8 @@ class QuerySet(BasicQuerySet[T]):
         if isinstance(idlike, bool):
             raise InvalidArgument(f"get() takes an id, a uid or lookups, not {idlike!r}")
         if isinstance(idlike, int):
+            if not expressions:
+                return self._get_by_field("id", idlike, latest=False)
             return self.filter(id=idlike, **expressions).one()
         if isinstance(idlike, str):
             model = self.model
@@ -1075,6 +1086,35 @@ class QuerySet(BasicQuerySet[T]):
             raise InvalidArgument(f"get() takes an int id, a uid string or lookups, got {idlike!r}")
         if not expressions:
             return self.one()
+        if len(expressions) == 1:
+            ((key, value),) = expressions.items()
+            return self._get_by_field(key, value)
+        return self._get_by_lookups(expressions)
+
+    def _get_by_field(self, key: str, value: Any, *, latest: bool = True) -> T:
+        """``get(key=value)``: a prepared statement where it applies (see ``_field_get``)."""
+        fresh = not (
+            self._clauses
+            or self._none
+            or self._include_trash
+            or self._limit is not None
+            or self._offset
+            or self._order
+            or self._distinct
+            or self._load_options
+            or self._select_related
+            or self._prefetch
+            or self._annotations
+        )
+        statement = field_statement(self.model, key, value) if fresh else None
+        if statement is None:
+            if not latest:
+                return self.filter(**{key: value}).one()
+            return self._get_by_lookups({key: value})
+        records = fetch_by_field(self.instance, self.model, key, statement, value)
+        return self._single(records)  # type: ignore[return-value]
+
+    def _get_by_lookups(self, expressions: dict[str, Any]) -> T:
         if "is_latest" in self.model._meta.fields and "is_latest" not in expressions:  # type: ignore[attr-defined]
             # Versioned registries: the latest version matches (lamindb does the same),
             # else the newest matching one.
