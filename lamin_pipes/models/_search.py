@@ -50,7 +50,9 @@ from sqlalchemy import BigInteger, bindparam, case, func, literal_column, select
 from sqlalchemy import exc as sa_exc
 
 from ..errors import InvalidArgument
+from ..orm._driver_select import fetch_records, fetch_value
 from ..orm._extensions import implements
+from ..orm._query_compiler import unindexed
 from ..orm.query_set import QuerySet
 from ._curate_match import SYNONYM_SEP, fetch, in_values, read_session, select_from
 from ._curate_values import str_field
@@ -93,12 +95,50 @@ class SearchQuerySet(QuerySet[Any]):
 
     _search_scores: dict[int, float]
     _search_ranking: Any
+    _search_order: Any  # the ORDER BY of the ranking, while nothing replaced it
+    _search_ids: list[int]  # the ranked ids, best first
 
     def _apply_window(self, stmt: Any) -> Any:
         ranking = self.__dict__.get("_search_ranking")
         if ranking is not None:  # join the ranked ids: ORDER BY their position
             stmt = stmt.join(ranking, ranking.c.value == self.model.__table__.c.id)
         return super()._apply_window(stmt)
+
+    def _fetch(self) -> list[Any]:
+        if self._cache is None and self._as_ranked():
+            inst = self.instance
+            ids = self.__dict__["_search_ids"]
+            payload = json.dumps(ids) if inst.dialect == "sqlite" else ids
+            statement = _ranked_statement(self.model, inst.dialect)
+            records = fetch_records(
+                inst, self.model, ("search", self.model), statement, {_IDS: payload}
+            )
+            if records is not None:
+                self._after_fetch(records, inst)
+                self._cache = records
+                return records
+        return super()._fetch()
+
+    def _as_ranked(self) -> bool:
+        """Whether the records are exactly the ranked ids, in order (nothing added since)."""
+        order = self.__dict__.get("_search_order")
+        return (
+            order is not None
+            and self._order == [order]
+            and not (
+                self._clauses
+                or self._none
+                or self._include_trash
+                or self._branch_given
+                or self._limit is not None
+                or self._offset
+                or self._distinct
+                or self._load_options
+                or self._select_related
+                or self._prefetch
+                or self._annotations
+            )
+        )
 
     def _after_fetch(self, records: list[Any], inst: Any) -> None:
         super()._after_fetch(records, inst)
@@ -124,21 +164,46 @@ class SearchQuerySet(QuerySet[Any]):
 
 
 @dataclass
-class _View:
-    """The entries' texts as matched (lower-cased unless case-sensitive), in one string.
+class _Texts:
+    """Some entries' texts in one string, so one C-level scan searches them all.
 
-    ``joined`` holds every entry between NUL separators (and a NUL at each end), so one
-    C-level scan finds a substring in all entries at once; ``offsets[i]`` is where entry
-    ``i`` starts in it, ``alnum`` says which characters are letters or digits (for word
-    boundaries).
+    ``joined`` holds the texts between NUL separators (and a NUL at each end);
+    ``offsets[i]`` is where text ``i`` starts in it, ``lengths[i]`` its length,
+    ``entries[i]`` its entry; ``alnum`` says which characters are letters or digits
+    (for word boundaries).
     """
 
     joined: str
     offsets: np.ndarray
     lengths: np.ndarray
     alnum: np.ndarray
-    fuzzy: np.ndarray  # positions of entries taking part in fuzzy matching
-    fuzzy_texts: list[str]
+    entries: np.ndarray
+    texts: list[str]
+
+    @classmethod
+    def of(cls, texts: list[str], entries: np.ndarray) -> _Texts:
+        import numpy as np
+
+        # NUL never occurs in stored text (the field checks refuse it)
+        joined = "\0" + "\0".join(texts) + "\0"
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        offsets = np.ones(len(texts), dtype=np.int64)
+        if len(texts) > 1:
+            offsets[1:] += np.cumsum(lengths[:-1] + 1)
+        alnum = np.fromiter(map(str.isalnum, joined), dtype=bool, count=len(joined))
+        return cls(joined, offsets, lengths, alnum, entries, texts)
+
+
+@dataclass
+class _View:
+    """The entries' texts as matched: lower-cased unless case-sensitive.
+
+    uids are kept apart: only a query that could be part of a uid (letters and digits)
+    scans them, and they take no part in word or fuzzy matching.
+    """
+
+    values: _Texts  # every entry but uids; also the fuzzy candidates
+    uids: _Texts
 
 
 @dataclass
@@ -146,7 +211,7 @@ class _Index:
     """The searchable values of a candidate set: one entry per value (or synonym).
 
     Entries are grouped by record, records by id; record ``i`` owns the entries from
-    ``starts[i]`` up to ``starts[i + 1]``.
+    ``starts[i]`` up to ``starts[i + 1]``; ``owners[e]`` is the record of entry ``e``.
     """
 
     signature: Any
@@ -154,6 +219,7 @@ class _Index:
     starts: np.ndarray
     kinds: np.ndarray
     values: list[str]
+    owners: np.ndarray
     views: dict[bool, _View] = field(default_factory=dict)
     versions: list[Any] = field(default_factory=list)
 
@@ -168,17 +234,10 @@ class _Index:
             import numpy as np
 
             texts = self.values if case_sensitive else [v.lower() for v in self.values]
-            # NUL never occurs in stored text (the field checks refuse it)
-            joined = "\0" + "\0".join(texts) + "\0"
-            lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-            offsets = np.empty(len(texts), dtype=np.int64)
-            if len(texts):
-                offsets[0] = 1
-                np.cumsum(lengths[:-1] + 1, out=offsets[1:])
-                offsets[1:] += 1
-            alnum = np.fromiter(map(str.isalnum, joined), dtype=bool, count=len(joined))
-            fuzzy = np.flatnonzero(self.kinds != _UID)
-            view = _View(joined, offsets, lengths, alnum, fuzzy, [texts[i] for i in fuzzy])
+            is_uid = self.kinds == _UID
+            parts = [np.flatnonzero(~is_uid), np.flatnonzero(is_uid)]
+            values, uids = (_Texts.of([texts[i] for i in part], part) for part in parts)
+            view = _View(values, uids)
             self.views[case_sensitive] = view
         return view
 
@@ -191,6 +250,11 @@ def _field_names(model: Any, field: Any) -> list[str]:
         msg = "search(field=...) takes a field or a non-empty list of fields."
         raise InvalidArgument(msg)
     return list(dict.fromkeys(str_field(model, f) for f in items))
+
+
+_PG_VERSION = (
+    "SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_insert_lsn()::text END"
+)
 
 
 def _db_version(qs: Any) -> Any:
@@ -206,6 +270,10 @@ def _db_version(qs: Any) -> Any:
         # (SQLite's total_changes counts rolled-back rows; an error would abort the
         # caller's PostgreSQL transaction): the aggregate decides there.
         return None
+    if inst.dialect == "postgresql":
+        done, lsn = fetch_value(inst, _PG_VERSION)  # on the driver: a third of the time
+        if done:
+            return None if lsn is None else ("lsn", lsn)
     try:
         with read_session(inst) as session:
             if inst.dialect == "sqlite":
@@ -215,12 +283,8 @@ def _db_version(qs: Any) -> Any:
                 data_version = dbapi.execute("PRAGMA data_version").fetchone()[0]
                 return (token, data_version, dbapi.total_changes)
             if inst.dialect == "postgresql":
-                lsn = session.execute(
-                    text(
-                        "SELECT CASE WHEN pg_is_in_recovery() THEN NULL"
-                        " ELSE pg_current_wal_insert_lsn()::text END"
-                    )
-                ).scalar()
+                # the driver failed above: again the usual way, which tells why
+                lsn = session.execute(text(_PG_VERSION)).scalar()
                 return None if lsn is None else ("lsn", lsn)
     except sa_exc.DBAPIError as error:
         # Without permission, or on a server without the function, the check is off for
@@ -286,12 +350,17 @@ def _build(rows: list[Any], kinds: list[int], signature: Any) -> _Index:
         if len(values) > start:
             ids.append(row[0])
             starts.append(start)
+    start_array = np.asarray(starts, dtype=np.int64)
+    owners = np.zeros(len(values), dtype=np.int64)
+    if len(starts) > 1:
+        owners[start_array[1:]] = 1
     return _Index(
         signature,
         np.asarray(ids, dtype=np.int64),
-        np.asarray(starts, dtype=np.int64),
+        start_array,
         np.asarray(entry_kinds, dtype=np.int8),
         values,
+        np.cumsum(owners),
     )
 
 
@@ -358,14 +427,14 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
-def _occurrences(view: _View, needle: str) -> tuple[np.ndarray, np.ndarray]:
-    """Where ``needle`` occurs (overlaps included): positions in ``joined``, entry of each."""
+def _occurrences(part: _Texts, needle: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``needle`` occurs (overlaps included): positions in ``joined``, text of each."""
     import numpy as np
 
     if "\0" in needle:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
-    joined = view.joined
+    joined = part.joined
     if any(needle[:i] == needle[-i:] for i in range(1, len(needle))):
         # occurrences of a needle such as "aa" or "abab" may overlap: step one by one
         found = []
@@ -376,21 +445,65 @@ def _occurrences(view: _View, needle: str) -> tuple[np.ndarray, np.ndarray]:
         positions = np.asarray(found, dtype=np.int64)
     else:  # occurrences cannot overlap: one scan
         pattern = re.compile(re.escape(needle))
-        positions = np.fromiter((m.start() for m in pattern.finditer(joined)), dtype=np.int64)
-    entries = np.searchsorted(view.offsets, positions, side="right") - 1
-    return positions, entries
+        positions = np.asarray([m.start() for m in pattern.finditer(joined)], dtype=np.int64)
+    return positions, np.searchsorted(part.offsets, positions, side="right") - 1
 
 
-def _as_word(view: _View, positions: np.ndarray, size: int) -> np.ndarray:
+def _as_word(part: _Texts, positions: np.ndarray, size: int) -> np.ndarray:
     """Which occurrences of a ``size``-character needle have no letter or digit around."""
-    return ~view.alnum[positions - 1] & ~view.alnum[positions + size]
+    return ~part.alnum[positions - 1] & ~part.alnum[positions + size]
 
 
-def _word_entries(view: _View, word: str) -> np.ndarray:
+def _word_pattern(word: str) -> re.Pattern[str]:
+    # the word with no letter or digit on either side ([^\W_]: a letter or digit)
+    return re.compile(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])")
+
+
+#: Candidates left after the first word below which the other words are checked one
+#: text at a time rather than by scanning all texts again.
+_NARROW = 32
+
+
+def _texts_with_words(part: _Texts, words: list[str]) -> np.ndarray:
+    """The texts (positions in ``part``) holding every word as a word."""
     import numpy as np
 
-    positions, entries = _occurrences(view, word)
-    return np.unique(entries[_as_word(view, positions, len(word))])
+    ordered = sorted(words, key=len, reverse=True)  # the longest word narrows most
+    found: np.ndarray | None = None
+    for rest, word in enumerate(ordered, start=1):
+        if found is not None and found.size <= _NARROW:
+            patterns = [_word_pattern(w) for w in ordered[rest - 1 :]]
+            texts = part.texts
+            keep = [all(p.search(texts[i]) for p in patterns) for i in found.tolist()]
+            return found[np.asarray(keep, dtype=bool)] if found.size else found
+        positions, owners = _occurrences(part, word)
+        matched = np.unique(owners[_as_word(part, positions, len(word))])
+        found = matched if found is None else np.intersect1d(found, matched)
+        if not found.size:
+            break
+    assert found is not None
+    return found
+
+
+def _contains_ranks(part: _Texts, query: str, kinds: np.ndarray) -> tuple[Any, Any]:
+    """The entries of ``part`` holding ``query``, and the rank of each such match."""
+    import numpy as np
+
+    positions, owners = _occurrences(part, query)
+    if not owners.size:
+        return owners, owners
+    # occurrences come in order, so each text's first one is its leftmost
+    hits, first = np.unique(owners, return_index=True)
+    entries = part.entries[hits]
+    is_name = kinds[entries] == _NAME
+    rank = np.where(is_name, _CONTAINS_NAME, _CONTAINS)
+    word = np.isin(hits, owners[_as_word(part, positions, len(query))])
+    rank = np.where(word, np.where(is_name, _WORD_NAME, _WORD), rank)
+    prefix = positions[first] == part.offsets[hits]
+    rank = np.where(prefix, np.where(is_name, _PREFIX_NAME, _PREFIX), rank)
+    exact = prefix & (part.lengths[hits] == len(query))
+    rank = np.where(exact, np.where(is_name, _EXACT_NAME, _EXACT), rank)
+    return entries, rank
 
 
 def _rank_entries(index: _Index, query: str, case_sensitive: bool) -> np.ndarray:
@@ -399,37 +512,24 @@ def _rank_entries(index: _Index, query: str, case_sensitive: bool) -> np.ndarray
     from rapidfuzz import fuzz, process
 
     view = index.view(case_sensitive)
+    values = view.values
     kinds = index.kinds
     n = len(index.values)
     rank = np.zeros(n, dtype=np.int16)
     similarity = np.zeros(n, dtype=np.int16)
-    if len(view.fuzzy_texts):
-        scores = process.cdist([query], view.fuzzy_texts, scorer=fuzz.ratio, dtype=np.uint8)[0]
-        similarity[view.fuzzy] = scores
-        rank[view.fuzzy[scores >= FUZZY_CUTOFF]] = _FUZZY
-
-    positions, entries = _occurrences(view, query)
-    if entries.size:
-        # occurrences come in order, so each entry's first one is its leftmost
-        hits, first = np.unique(entries, return_index=True)
-        is_name = kinds[hits] == _NAME
-        hit_rank = np.where(is_name, _CONTAINS_NAME, _CONTAINS)
-        word = np.isin(hits, entries[_as_word(view, positions, len(query))])
-        hit_rank = np.where(word, np.where(is_name, _WORD_NAME, _WORD), hit_rank)
-        prefix = positions[first] == view.offsets[hits]
-        hit_rank = np.where(prefix, np.where(is_name, _PREFIX_NAME, _PREFIX), hit_rank)
-        exact = prefix & (view.lengths[hits] == len(query))
-        hit_rank = np.where(exact, np.where(is_name, _EXACT_NAME, _EXACT), hit_rank)
-        rank[hits] = np.maximum(rank[hits], hit_rank)
+    if values.texts:
+        scores = process.cdist([query], values.texts, scorer=fuzz.ratio, dtype=np.uint8)[0]
+        similarity[values.entries] = scores
+        rank[values.entries[scores >= FUZZY_CUTOFF]] = _FUZZY
+    parts = [values, view.uids] if query.isalnum() else [values]  # a uid is alphanumeric
+    for part in parts:
+        entries, hit_rank = _contains_ranks(part, query, kinds)
+        if entries.size:
+            rank[entries] = np.maximum(rank[entries], hit_rank)
     words = list(dict.fromkeys(re.findall(r"\w+", query)[:8]))
     if len(words) > 1:
-        found: np.ndarray | None = None
-        for word in sorted(words, key=len, reverse=True):  # the longest word narrows most
-            matched = _word_entries(view, word)
-            found = matched if found is None else np.intersect1d(found, matched)
-            if not found.size:
-                break
-        if found is not None and found.size:
+        found = values.entries[_texts_with_words(values, words)]
+        if found.size:
             word_rank = np.where(kinds[found] == _NAME, _WORD_NAME, _WORD)
             rank[found] = np.maximum(rank[found], word_rank)
     return rank.astype(np.int32) * _STEP + similarity
@@ -509,16 +609,53 @@ def search(
         return result.none()  # type: ignore[return-value]
     if not case_sensitive:
         query = query.lower()
-    keys = np.maximum.reduceat(_rank_entries(index, query, case_sensitive), index.starts)
-    matched = np.flatnonzero(keys >= _STEP)
-    order = matched[np.lexsort((index.ids[matched], -keys[matched]))]
+    entry_keys = _rank_entries(index, query, case_sensitive)
+    matched = np.flatnonzero(entry_keys >= _STEP)  # usually few of all entries
+    records = index.owners[matched]
+    matched_keys = entry_keys[matched]
+    by_rank = np.lexsort((index.ids[records], -matched_keys))  # best first, then lower id
+    records, matched_keys = records[by_rank], matched_keys[by_rank]
+    _, first = np.unique(records, return_index=True)  # a record's first place is its best
+    first.sort()
+    order, keys = records[first], matched_keys[first]
     if limit is not None:
-        order = order[:limit]
+        order, keys = order[:limit], keys[:limit]
     ids = [int(i) for i in index.ids[order]]
     if not ids:
         return result.none()  # type: ignore[return-value]
-    result._search_scores = {i: _score(k) for i, k in zip(ids, keys[order], strict=True)}
+    result._search_scores = {i: _score(k) for i, k in zip(ids, keys.tolist(), strict=True)}
     return _ordered_by(result, ids)
+
+
+#: The bound parameter of the ranked statement: the ids, best first.
+_IDS = "lp_search_ids"
+_RANKED: dict[tuple[Any, str], Any] = {}
+
+
+def _ranked_statement(model: Any, dialect: str) -> Any:
+    """``SELECT`` the records of a list of ids in its order (ids bound as one value)."""
+    statement = _RANKED.get((model, dialect))
+    if statement is None:
+        table = model.__table__
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            array: Any = bindparam(_IDS, type_=ARRAY(BigInteger))
+            ranking = func.unnest(array).table_valued("value", with_ordinality="ordinality")
+            order = ranking.render_derived(name="lp_search_rank")
+            joined = order
+            position = order.c.ordinality
+        else:
+            joined = func.json_each(bindparam(_IDS)).table_valued(
+                "key", "value", name="lp_search_rank"
+            )
+            position = joined.c.key
+        statement = select(model).join(joined, joined.c.value == table.c.id)
+        if "branch" in model._meta.fields:
+            statement = statement.where(unindexed(table.c.branch_id) == 1)
+        statement = statement.order_by(position).execution_options(populate_existing=True)
+        _RANKED[(model, dialect)] = statement
+    return statement
 
 
 def _ordered_by(result: SearchQuerySet, ids: list[int]) -> SearchQuerySet:
@@ -535,6 +672,8 @@ def _ordered_by(result: SearchQuerySet, ids: list[int]) -> SearchQuerySet:
         ranking = func.json_each(text).table_valued("key", "value", name="lp_search_rank")
         result._search_ranking = ranking
         result._order = [ranking.c.key]
+        result._search_order = ranking.c.key
+        result._search_ids = ids
     elif dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -546,6 +685,8 @@ def _ordered_by(result: SearchQuerySet, ids: list[int]) -> SearchQuerySet:
         )
         result._search_ranking = ranking
         result._order = [ranking.c.ordinality]
+        result._search_order = ranking.c.ordinality
+        result._search_ids = ids
     else:
         result = result._where_clause(in_values(id_column, ids, dialect))  # type: ignore[assignment]
         result._order = [case({i: p for p, i in enumerate(ids)}, value=id_column), id_column]

@@ -267,3 +267,31 @@ def test_words_in_any_order_and_unicode_letters(instance):
     assert "zellentyp" not in found
     assert names(ln.ULabel.search("ÜBER"))[0] == "größe über"
     assert names(ln.ULabel.search("über", case_sensitive=True))[0] == "größe über"
+
+
+def test_ranked_records_come_the_same_through_either_path(instance):
+    from lamin_pipes.orm import _driver_select
+
+    ln.ULabel.from_values(["cell a", "cell b", "b cell", "cellar"], create=True).save()
+    plain = ln.ULabel.search("cell")
+    assert names(plain) == ["cell a", "cell b", "cellar", "b cell"]  # prefixes before words
+    key = ("search", ln.ULabel, instance.engine.dialect.name)
+    assert _driver_select._PREPARED[key] is not None  # the records came from the driver
+    assert [r.score for r in plain] == [r.score for r in ln.ULabel.search("cell")]
+    # anything added to the query set takes the general path, with the same order
+    assert names(ln.ULabel.search("cell").filter(name__startswith="cell")) == [
+        "cell a",
+        "cell b",
+        "cellar",
+    ]
+    assert names(ln.ULabel.search("cell")[1:3]) == ["cell b", "cellar"]
+    assert names(ln.ULabel.search("cell").reverse()) == ["b cell", "cellar", "cell b", "cell a"]
+    with ln.atomic():
+        assert names(ln.ULabel.search("cell")) == names(plain)
+
+
+def test_a_record_trashed_after_the_search_is_not_returned(instance):
+    ln.ULabel.from_values(["cell a", "cell b"], create=True).save()
+    result = ln.ULabel.search("cell")
+    ln.ULabel.get(name="cell a").delete()  # to the trash, between search and reading
+    assert names(result) == ["cell b"]

@@ -103,12 +103,12 @@ def test_values_the_prepared_statement_does_not_take_use_the_general_path(instan
 
 
 def test_the_prepared_path_runs_on_the_driver_connection(instance):
-    from lamin_pipes.orm import _field_get
+    from lamin_pipes.orm import _driver_select
 
     label = ln.ULabel(name="direct").save()
     assert ln.ULabel.get(name="direct") == label
     dialect = instance.engine.dialect.name
-    assert _field_get._COMPILED[(ln.ULabel, "name", dialect)] is not None
+    assert _driver_select._PREPARED[("get", ln.ULabel, "name", dialect)] is not None
 
 
 def test_a_dropped_connection_falls_back_to_the_general_path(instance):
