@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.session import JoinTransactionMode
+
+from ._query_errors import query_error, sqlite_regexp
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -68,6 +71,8 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     # LIKE is case-insensitive on SQLite by default; Django's `contains` is not.
     cursor.execute("PRAGMA case_sensitive_like=ON")
     cursor.close()
+    # replaces SQLAlchemy's REGEXP: the same search, bounded in time (see _query_errors)
+    dbapi_connection.create_function("regexp", 2, sqlite_regexp, deterministic=True)
 
 
 def _sqlite_on_begin(conn: Any) -> None:
@@ -125,6 +130,14 @@ def get_engine(url: str, *, autocommit: bool = False) -> Engine:
 _ATOMIC: contextvars.ContextVar[dict[str, Session] | None] = contextvars.ContextVar(
     "lamin_pipes_atomic", default=None
 )
+
+
+def _raise_query_error(error: sa_exc.DBAPIError) -> None:
+    """Raise ``error`` as a lamin_pipes error if the query's values caused it, else as is."""
+    translated = query_error(error)
+    if translated is None:
+        raise error
+    raise translated from None
 
 
 def redact_url(url: str) -> str:
@@ -239,6 +252,9 @@ class Instance:
         try:
             yield session
             session.commit()
+        except sa_exc.DBAPIError as error:
+            session.rollback()
+            _raise_query_error(error)
         except BaseException:
             session.rollback()
             raise
@@ -267,6 +283,8 @@ class Instance:
         )
         try:
             yield session
+        except sa_exc.DBAPIError as error:
+            _raise_query_error(error)
         finally:
             session.close()
 
@@ -283,6 +301,8 @@ class Instance:
         session = self._joined_session(outer) if outer is not None else self.new_session()
         try:
             yield session
+        except sa_exc.DBAPIError as error:
+            _raise_query_error(error)
         finally:
             session.close()
 

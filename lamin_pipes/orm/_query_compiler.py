@@ -33,7 +33,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from ..errors import FieldError, FieldValidationError
+from ..errors import FieldError, FieldValidationError, InvalidArgument
 from ._options import COLUMN, FOREIGN_KEY, MANY_TO_MANY, REVERSE_FK, REVERSE_M2M, FieldInfo
 from ._records import is_query_set, is_record
 
@@ -148,12 +148,12 @@ def _pattern(value: Any) -> str:
     """
     if not isinstance(value, str):
         msg = f"The regex lookups take a pattern string, got {type(value).__name__} {value!r}"
-        raise FieldError(msg)
+        raise InvalidArgument(msg)
     try:
         re.compile(value)
     except re.error as error:
         msg = f"Invalid regular expression {value!r}: {error}"
-        raise FieldError(msg) from None
+        raise InvalidArgument(msg) from None
     return value
 
 

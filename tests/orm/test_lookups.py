@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 import lamin_pipes as ln
-from lamin_pipes.errors import FieldError
+from lamin_pipes.errors import FieldError, InvalidArgument
 
 
 @pytest.fixture
@@ -209,9 +209,39 @@ def names_of(qs) -> list[str]:
 def test_regex_lookups_answer_alike_on_both_backends(labels):
     # An invalid pattern was a raw OperationalError (SQLite) or DataError (PostgreSQL);
     # "(?i)" given to iregex worked on SQLite only.
-    with pytest.raises(FieldError, match=r"Invalid regular expression '\(unclosed'"):
+    with pytest.raises(InvalidArgument, match=r"Invalid regular expression '\(unclosed'"):
         ln.ULabel.filter(name__regex="(unclosed").count()
-    with pytest.raises(FieldError, match="pattern string"):
+    with pytest.raises(InvalidArgument, match="pattern string"):
         ln.ULabel.filter(name__iregex=3).count()
     assert names_of(ln.ULabel.filter(name__iregex="(?i)^c")) == ["Cherry_tart", "cherry"]
     assert names_of(ln.ULabel.filter(name__iregex="^C")) == ["Cherry_tart", "cherry"]
+
+
+def test_a_pattern_postgresql_refuses_is_a_clear_error(labels, instance):
+    # Python's re knows named groups, PostgreSQL's engine does not: it raised a raw
+    # DataError there.
+    query = ln.ULabel.filter(name__regex=r"^(?P<first>C)")
+    if instance.dialect == "postgresql":
+        with pytest.raises(InvalidArgument, match="PostgreSQL cannot use this regular expression"):
+            query.count()
+        with pytest.raises(InvalidArgument):
+            list(query)
+        with pytest.raises(InvalidArgument):
+            next(query.iterator())
+        assert ln.ULabel.filter(name="Apple").count() == 1  # the connection still works
+    else:
+        assert names_of(query) == ["Cherry_tart"]
+
+
+def test_catastrophic_backtracking_is_bounded_on_sqlite(instance, monkeypatch):
+    from lamin_pipes.core import _query_errors
+
+    monkeypatch.setattr(_query_errors, "REGEX_TIMEOUT_S", 0.2)
+    ln.ULabel(name="a" * 40 + "!").save()
+    query = ln.ULabel.filter(name__regex=r"^(a|aa)+$")  # exponential in Python's re
+    if instance.dialect == "postgresql":
+        assert query.count() == 0  # no backtracking blow-up in PostgreSQL's engine
+        return
+    with pytest.raises(InvalidArgument, match=r"took longer than 0.2 s"):
+        query.count()
+    assert ln.ULabel.filter(name__regex=r"^a+!$").count() == 1  # and regexes still work
