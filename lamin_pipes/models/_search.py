@@ -26,10 +26,12 @@ current, before reading anything else:
   ``PRAGMA data_version`` and ``total_changes``, on PostgreSQL the WAL insert
   position; if it is one the cache was built or confirmed at, the cache is used;
 - otherwise one aggregate over the candidates: their number and two sums over their ids
-  (inserts, deletes, moves to and from the trash), plus edits: ``max(updated_at)`` of the
-  table on SQLite (``TracksUpdates`` registries keep it on every save and update), the
-  rows' ``xmin`` on PostgreSQL. SQLite registries without ``updated_at`` are read
-  afresh whenever the database changed.
+  (inserts, deletes, moves to and from the trash), plus edits: the rows' ``xmin`` on
+  PostgreSQL; on SQLite a counter that a trigger increments on every ``UPDATE`` of the
+  table's text columns, by any connection or process (``updated_at`` is not enough: an
+  edit may keep it). Where the counter cannot be created (a read-only file, or first
+  use inside ``ln.atomic()``) the candidates are read afresh whenever the database
+  changed.
 
 So any saved, renamed or deleted record shows in the very next search. Inside
 ``ln.atomic()`` only the aggregate decides, and what is read there is not trusted
@@ -56,7 +58,7 @@ from ..orm._query_compiler import unindexed
 from ..orm.query_set import QuerySet
 from ._curate_match import SYNONYM_SEP, fetch, in_values, read_session, select_from
 from ._curate_values import str_field
-from .run import TracksUpdates
+from ._edit_counter import edit_count
 
 if TYPE_CHECKING:
     import numpy as np
@@ -299,9 +301,9 @@ def _db_version(qs: Any) -> Any:
 def _signature(qs: Any, stmt: Any) -> tuple[Any, ...] | None:
     """One aggregate over the candidates that changes whenever they change.
 
-    Membership: the count and two sums over the ids. Edits: ``max(updated_at)`` of the
-    table (kept by ``TracksUpdates`` registries; indexed) on SQLite, the rows' ``xmin``
-    on PostgreSQL. ``None`` if edits cannot be seen (SQLite without ``updated_at``).
+    Membership: the count and two sums over the ids. Edits: the rows' ``xmin`` on
+    PostgreSQL, the table's edit counter on SQLite (see ``_edit_counter``). ``None`` if
+    edits cannot be seen (SQLite without the counter).
     """
     model = qs.model
     table = model.__table__
@@ -311,14 +313,17 @@ def _signature(qs: Any, stmt: Any) -> tuple[Any, ...] | None:
     if postgres:
         name = inst.engine.dialect.identifier_preparer.format_table(table)
         columns.append(literal_column(f"{name}.xmin::text::bigint").label("version"))
-    elif not (isinstance(model, type) and issubclass(model, TracksUpdates)):
-        return None
+        edits: Any = None
+    else:
+        fields = model._meta.fields
+        watched = [fields[f].attname for f in model._meta.str_fields]
+        edits = edit_count(inst, table, watched)
+        if edits is None:
+            return None
     sub = stmt.with_only_columns(*columns).subquery()
     mixed = ((sub.c.id % 4294967291) * 1103515245) % 4294967291
     if postgres:
-        edits: Any = func.sum(sub.c.version)
-    else:
-        edits = select(func.max(table.c.updated_at)).scalar_subquery()
+        edits = func.sum(sub.c.version)
     rows = fetch(qs, select(func.count(), func.sum(sub.c.id), func.sum(mixed), edits))
     return tuple(rows[0]) if rows else ()
 

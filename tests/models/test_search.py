@@ -295,3 +295,31 @@ def test_a_record_trashed_after_the_search_is_not_returned(instance):
     result = ln.ULabel.search("cell")
     ln.ULabel.get(name="cell a").delete()  # to the trash, between search and reading
     assert names(result) == ["cell b"]
+
+
+def test_an_edit_that_keeps_updated_at_shows(instance):
+    # The SQLite cache judged edits by max(updated_at): an edit keeping it went unseen.
+    from sqlalchemy import text
+
+    label = ln.ULabel(name="delta").save()
+    ln.ULabel(name="later").save()  # holds the newest updated_at
+    assert names(ln.ULabel.search("delta")) == ["delta"]
+    with instance.engine.begin() as connection:  # raw SQL, as another tool would write
+        connection.execute(
+            text("UPDATE lamindb_ulabel SET name = 'epsilon' WHERE id = :id"), {"id": label.id}
+        )
+    assert names(ln.ULabel.search("epsilon")) == ["epsilon"]
+    assert names(ln.ULabel.search("delta")) == []
+    ln.ULabel.filter(id=label.id).update(name="zeta", updated_at=label.updated_at)
+    assert names(ln.ULabel.search("zeta")) == ["zeta"]
+
+
+def test_edits_inside_atomic_and_a_first_search_there(instance):
+    ln.ULabel(name="eta").save()
+    with ln.atomic():
+        assert names(ln.ULabel.search("eta")) == ["eta"]  # no counter created in here
+        ln.ULabel.filter(name="eta").update(name="theta")
+        assert names(ln.ULabel.search("theta")) == ["theta"]
+    assert names(ln.ULabel.search("theta")) == ["theta"]
+    ln.ULabel.filter(name="theta").update(name="iota")
+    assert names(ln.ULabel.search("iota")) == ["iota"]

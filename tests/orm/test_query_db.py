@@ -239,3 +239,19 @@ def test_search_and_lookup_in_the_other_instance(other):
     assert lookup.cell_1.description == "first"
     assert "cell_9" not in dir(lookup)
     assert ln.Record.search("cell").one().name == "cell 9"
+
+
+def test_search_through_the_other_instance_writes_nothing_there_and_stays_current(other, tmp_path):
+    from sqlalchemy import create_engine, inspect, text
+
+    db = ln.models.QueryDB(other)
+    assert [r.name for r in db.ulabels.search("B-label")] == ["B-label"]
+    engine = create_engine(other.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        # no edit counter created through a read-only instance
+        assert "lamin_pipes_edits" not in inspect(engine).get_table_names()
+        with engine.begin() as connection:  # its owner renames the label, keeping updated_at
+            connection.execute(text("UPDATE lamindb_ulabel SET name = 'B-renamed'"))
+    finally:
+        engine.dispose()
+    assert [r.name for r in db.ulabels.search("B-renamed")] == ["B-renamed"]
