@@ -45,6 +45,7 @@ try:
         ULabel,
         User,
     )
+    from .models._flow import flow, step
     from .models._tracking import context, finish, track
     from .orm import fields
 finally:
@@ -92,8 +93,10 @@ __all__ = [
     "errors",
     "fields",
     "finish",
+    "flow",
     "models",
     "settings",
     "setup",
+    "step",
     "track",
 ]

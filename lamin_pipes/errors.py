@@ -4,7 +4,7 @@ Every error derives from one root, so ``except ln.errors.LaminPipesError`` catch
 all of them. Where Python has a matching builtin, the error inherits it too::
 
     LaminPipesError
-    ├── DoesNotExist (LookupError)
+    ├── DoesNotExist (LookupError), also named ObjectDoesNotExist
     ├── MultipleResultsFound (LookupError)
     ├── ValidationError (ValueError)
     │   └── FieldValidationError
@@ -15,6 +15,8 @@ all of them. Where Python has a matching builtin, the error inherits it too::
     ├── ReadOnlyInstanceError (PermissionError)
     ├── InstanceNotSetupError (RuntimeError)
     ├── MigrationError (RuntimeError)
+    ├── TrackNotCalled (RuntimeError)
+    ├── RunInProgress (RuntimeError)
     └── StorageError (OSError)
 
 Examples:
@@ -35,9 +37,12 @@ __all__ = [
     "LaminPipesError",
     "MigrationError",
     "MultipleResultsFound",
+    "ObjectDoesNotExist",
     "ReadOnlyInstanceError",
     "RecordLockedError",
+    "RunInProgress",
     "StorageError",
+    "TrackNotCalled",
     "ValidationError",
 ]
 
@@ -48,6 +53,10 @@ class LaminPipesError(Exception):
 
 class DoesNotExist(LaminPipesError, LookupError):
     """No record matches the query."""
+
+
+#: lamindb's other name for :class:`DoesNotExist` (Django's ``ObjectDoesNotExist``).
+ObjectDoesNotExist = DoesNotExist
 
 
 class MultipleResultsFound(LaminPipesError, LookupError):
@@ -88,6 +97,15 @@ class InstanceNotSetupError(LaminPipesError, RuntimeError):
 
 class MigrationError(LaminPipesError, RuntimeError):
     """The instance's schema cannot be brought to the version this package expects."""
+
+
+class TrackNotCalled(LaminPipesError, RuntimeError):
+    """No run is being tracked: ``ln.finish()`` before ``ln.track()``, or ``@ln.step()``
+    called outside any run."""
+
+
+class RunInProgress(LaminPipesError, RuntimeError):
+    """``@ln.flow()`` was called while another run is ``ln.context.run``."""
 
 
 class StorageError(LaminPipesError, OSError):

@@ -1,55 +1,76 @@
 """The run context: ``ln.track()``, ``ln.finish()`` and ``ln.context``.
 
-The current run lives in the context variable :data:`lamin_pipes.core._context.current_run`;
-every ``TracksRun`` record saved while a run is current gets that run (and its creator)
-automatically. There are two ways to make a run current:
+Every ``TracksRun`` record saved while a run is current gets that run (and its creator)
+automatically. A run becomes current in one of three ways:
 
-- ``ln.track()`` / ``ln.finish()`` for a script or notebook: the run stays current in the
-  calling context until ``ln.finish()`` (or the next ``ln.track()``).
-- ``ln.context.run(...)`` for libraries: a context manager and decorator that makes a run
-  current for one block or call only. It resets the context variable on exit, so threads
-  and asyncio tasks each see their own run.
+- ``ln.track()`` / ``ln.finish()`` for a script or notebook: the run is ``ln.context.run``
+  for the whole process, in every thread and task, until ``ln.finish()``.
+- ``@ln.flow()`` (see :mod:`lamin_pipes.models._flow`): each call of a function is a run of
+  its own, ``ln.context.run`` for the call's thread or task only.
+- ``@ln.step()``: a run initiated by the enclosing flow's (or tracked) run; records saved in
+  the step belong to it, while ``ln.context.run`` stays the flow's run, as in lamindb.
 
 Examples:
     >>> import lamin_pipes as ln
-    >>> with ln.context.run(key="clean-data") as run:
-    ...     label = ln.ULabel(name="cleaned").save()
-    >>> label.run == run, run.status
-    (True, 'completed')
+    >>> ln.context.run is None
+    True
+    >>> run = ln.track(key="clean-data.py", params={"threshold": 0.5})
+    >>> label = ln.ULabel(name="cleaned").save()
+    >>> label.run == ln.context.run == run, run.params
+    (True, {'threshold': 0.5})
+    >>> ln.finish().status, ln.context.run
+    ('completed', None)
 """
 
 from __future__ import annotations
 
 import contextvars
-import functools
-import inspect
+import logging
+import os
+import re
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from ..core import _context
-from ..core._context import current_run
+from ..core._context import current_run, global_run
+from ..core._settings import settings
 from ..core._types import utcnow
-from ..errors import InvalidArgument
+from ..core._uid import base62_12
+from ..errors import InvalidArgument, TrackNotCalled
 from ._is_versioned import FamilyExists
+from .project import Project
 from .run import Run, Transform
 
-F = TypeVar("F", bound=Callable[..., Any])
+logger = logging.getLogger("lamin_pipes")
 
 # Serializes get-or-create of transforms by key within this process.
 _TRANSFORM_LOCK = threading.Lock()
 
+#: The project of the current flow or step in this context (``ln.track()``'s is global).
+current_project: contextvars.ContextVar[Project | None] = contextvars.ContextVar(
+    "lamin_pipes_project", default=None
+)
+
+_UID_PATTERN = re.compile(r"[0-9A-Za-z]{12}([0-9A-Za-z]{4})?")
+
 
 class _Tracked:
-    """The run started by ``track()`` and what to restore when it finishes."""
+    """The run of ``track()`` (or a memorized flow) and what to restore when it finishes."""
 
-    def __init__(self, run: Run, token: contextvars.Token[Any], previous: Any) -> None:
+    def __init__(
+        self,
+        run: Run,
+        *,
+        project: Project | None,
+        tokens: tuple[contextvars.Token[Any], contextvars.Token[Any]] | None,
+        finished: bool = False,
+    ) -> None:
         self.run = run
-        self.token = token
-        self.previous = previous
+        self.project = project
+        self.tokens = tokens
+        self.finished = finished
 
 
 _tracked: _Tracked | None = None
@@ -67,33 +88,6 @@ def _default_kind() -> str:
     return "notebook" if "ipykernel" in sys.modules else "script"
 
 
-def _resolve_transform(
-    transform: Any,
-    *,
-    key: str | None,
-    kind: str | None,
-    default_kind: str,
-    source: str | None = None,
-) -> Transform:
-    """A saved transform: the one given, else the latest one with ``key`` (created if none)."""
-    if transform is not None:
-        if not isinstance(transform, Transform):
-            msg = (
-                f"transform must be a Transform record, not {type(transform).__name__} "
-                f"{transform!r}; pass a key as key={transform!r}."
-            )
-            raise InvalidArgument(msg)
-        if key is not None:
-            msg = f"Pass either transform or key, not both (got key={key!r})."
-            raise InvalidArgument(msg)
-        return transform.save() if transform.id is None else transform
-    if key is None:
-        key = _default_key()
-        source = _main_source()
-    with _TRANSFORM_LOCK:
-        return _latest_transform(key, kind=kind or default_kind, source=source)
-
-
 def _main_source() -> str | None:
     """The source code of the running script (``None`` in notebooks and shells)."""
     path = getattr(sys.modules.get("__main__"), "__file__", None)
@@ -105,55 +99,179 @@ def _main_source() -> str | None:
         return None
 
 
-def _function_source(func: Any) -> str | None:
-    """The source code of ``func`` (``None`` where Python cannot find it)."""
-    try:
-        return inspect.getsource(func)
-    except (OSError, TypeError):
-        return None
+def _resolve_transform(
+    transform: Transform | str | None,
+    *,
+    key: str | None,
+    kind: str | None,
+    default_kind: str,
+    source: str | None = None,
+    version: str | None = None,
+) -> Transform:
+    """A saved transform: the one given, the one with uid ``transform``, or the latest with ``key``.
+
+    A string ``transform`` is a transform uid: 12 characters name a version family (its
+    latest version is used, a new version when the source code changed, and the family is
+    created if it does not exist yet), 16 characters one exact version.
+    """
+    if isinstance(transform, Transform):
+        if key is not None:
+            msg = f"Pass either transform or key, not both (got key={key!r})."
+            raise InvalidArgument(msg)
+        return transform.save() if transform.id is None else transform
+    if transform is not None and not isinstance(transform, str):
+        msg = (
+            f"transform must be a Transform record or a transform uid, not "
+            f"{type(transform).__name__} {transform!r}."
+        )
+        raise InvalidArgument(msg)
+    if transform is not None and not _UID_PATTERN.fullmatch(transform):
+        msg = (
+            f"Transform uid {transform!r} is not a 12-character stem uid or a 16-character "
+            f"uid of base62 characters; e.g. ln.track({base62_12()!r})."
+        )
+        raise InvalidArgument(msg)
+    if key is None:
+        key = _default_key()
+        if source is None:
+            source = _main_source()
+    with _TRANSFORM_LOCK:
+        if transform is not None and len(transform) == 16:
+            found = Transform.filter(uid=transform).one_or_none()
+            if found is not None:
+                return _check_version(found, version)  # type: ignore[no-any-return]
+            return Transform(
+                uid=transform,
+                key=key,
+                kind=kind or default_kind,
+                source_code=source,
+                version=version,
+            ).save()
+        return _latest_transform(
+            key, kind=kind or default_kind, source=source, stem=transform, version=version
+        )
 
 
-def _latest_transform(key: str, *, kind: str, source: str | None) -> Transform:
-    """The latest transform with ``key``; a new version when the source code changed.
+def _check_version(transform: Transform, version: str | None) -> Transform:
+    """``transform``, tagged with ``version`` if it has no tag yet."""
+    if version is None or transform.version_tag == version:
+        return transform
+    if transform.version_tag is None:
+        transform.version_tag = version
+        return transform.save()
+    msg = (
+        f"Transform {transform.uid!r} is already tagged with version "
+        f"{transform.version_tag!r}, not {version!r}; set ln.context.version = "
+        f"{transform.version_tag!r} or None, or tag it yourself: "
+        f"transform.version_tag = {version!r}; transform.save()."
+    )
+    raise InvalidArgument(msg)
 
-    Safe against other processes doing the same: the first version of a key, and a
-    new version for a changed source, is created at most once (a concurrent
-    creator's transform is returned instead).
+
+def _latest_transform(
+    key: str,
+    *,
+    kind: str,
+    source: str | None,
+    stem: str | None = None,
+    version: str | None = None,
+) -> Transform:
+    """The latest transform with ``key`` (or stem uid ``stem``); a new version for new source.
+
+    Safe against other processes doing the same: the first version of a family, and a new
+    version for a changed source, is created at most once (a concurrent creator's
+    transform is returned instead).
     """
     for _ in range(5):
-        found = Transform.filter(key=key, is_latest=True).order_by("id").first()
+        query = (
+            Transform.filter(uid__startswith=stem, is_latest=True)
+            if stem is not None
+            else Transform.filter(key=key, is_latest=True)
+        )
+        found = query.order_by("id").first()
         if found is None:
+            uid: dict[str, Any] = {} if stem is None else {"uid": f"{stem}0000"}
             try:
-                return Transform(key=key, kind=kind, source_code=source)._insert(
-                    only_new_family=True
-                )
+                first = Transform(key=key, kind=kind, source_code=source, version=version, **uid)
+                return first._insert(only_new_family=True)
             except FamilyExists:
                 continue
-        if source is None:
-            return found  # type: ignore[no-any-return]
-        new = Transform(key=key, kind=found.kind, source_code=source)
-        if found.hash == new.hash:
-            return found  # type: ignore[no-any-return]
+        new = Transform(key=found.key, kind=found.kind, source_code=source)
+        if source is None or found.hash == new.hash:
+            return _check_version(found, version)
         if found.hash is None:
             found.source_code = source
             found.hash = new.hash
-            return found.save()  # type: ignore[no-any-return]
+            return _check_version(found.save(), version)
+        if version is not None and version == found.version_tag:
+            msg = (
+                f"The source code of transform {found.key!r} changed, but version {version!r} "
+                f"is taken by Transform {found.uid!r}; set another ln.context.version."
+            )
+            raise InvalidArgument(msg)
         try:
             # Only if `found` is still the head: a concurrent process may have made the
             # same new version meanwhile (then the next round returns it).
-            return Transform(key=key, kind=found.kind, source_code=source, revises=found)._insert(
-                only_new_family=False, strict_revises=True
-            )
+            return Transform(
+                key=found.key, kind=found.kind, source_code=source, revises=found, version=version
+            )._insert(only_new_family=False, strict_revises=True)
         except FamilyExists:
             continue
     msg = f"Could not resolve the transform {key!r}: it keeps changing concurrently"
     raise InvalidArgument(msg)
 
 
+def _resolve_project(project: Project | str | None) -> Project | None:
+    """The saved project ``project`` names (a name or uid); ``$LAMIN_CURRENT_PROJECT`` if unset."""
+    if project is None:
+        project = os.environ.get("LAMIN_CURRENT_PROJECT") or None
+        if project is None:
+            return None
+    if isinstance(project, Project):
+        if project.id is None:
+            msg = f"Save the project before tracking with it: {project!r}."
+            raise InvalidArgument(msg)
+        return project
+    if not isinstance(project, str):
+        msg = f"project must be a Project or its name or uid, not {type(project).__name__}."
+        raise InvalidArgument(msg)
+    found = Project.filter(name=project).first() or Project.filter(uid=project).first()
+    if found is None:
+        names = [p.name for p in Project.filter().order_by("name")[:10]]
+        msg = (
+            f"Project {project!r} not found; create it with ln.Project(name={project!r}).save() "
+            f"or pass one of: {names}."
+        )
+        raise InvalidArgument(msg)
+    return found  # type: ignore[no-any-return]
+
+
+def _resolve_initiating_run(run: Run | str | None) -> Run | None:
+    """The saved run ``run`` names (a uid); ``$LAMIN_INITIATED_BY_RUN_UID`` if unset."""
+    if run is None:
+        run = os.environ.get("LAMIN_INITIATED_BY_RUN_UID") or None
+        if run is None:
+            return None
+    if isinstance(run, Run):
+        if run.id is None:
+            msg = f"initiated_by_run must be saved before tracking: {run!r}."
+            raise InvalidArgument(msg)
+        return run
+    if not isinstance(run, str):
+        msg = f"initiated_by_run must be a Run or a run uid, not {type(run).__name__}."
+        raise InvalidArgument(msg)
+    found = Run.filter(uid=run).one_or_none()
+    if found is None:
+        msg = f"Run {run!r} not found; pass the uid of a saved run as initiated_by_run."
+        raise InvalidArgument(msg)
+    return found  # type: ignore[no-any-return]
+
+
 def _start_run(
     transform: Transform,
     *,
     params: Any,
+    initiated_by_run: Run | None,
     reference: str | None = None,
     reference_type: str | None = None,
 ) -> Run:
@@ -164,66 +282,123 @@ def _start_run(
         params=params,
         reference=reference,
         reference_type=reference_type,
-        initiated_by_run=_context.active_run(),
+        initiated_by_run=initiated_by_run,
     ).save()
 
 
-def _end_run(run: Run, status: str) -> Run:
+def _restart_run(transform: Transform, *, params: Any) -> Run | None:
+    """The latest run of ``transform`` by the current user, restarted; ``None`` if none."""
+    user = settings.user
+    query = Run.filter(transform=transform)
+    if user is not None:
+        query = query.filter(created_by_id=user.id)
+    run: Run | None = query.order_by("-id").first()
+    if run is None:
+        return None
+    run.started_at = utcnow()
+    run.finished_at = None
+    run.status = "restarted"
+    if params is not None:
+        run.params = params
+    return run.save()
+
+
+def _end_run(run: Run, status: str, project: Project | None) -> Run:
+    if project is not None:
+        _link_project(run, project)
     run.finished_at = utcnow()
     run.status = status
     return run.save()
 
 
+def _link_project(run: Run, project: Project) -> None:
+    """Annotate the records the run created with ``project`` (registries a project links)."""
+    from .record import Record
+    from .ulabel import ULabel
+
+    for manager, registry in ((project.ulabels, ULabel), (project.records, Record)):
+        created = registry.filter(run_id=run.id).to_list()
+        if created:
+            manager.add(*created)
+
+
 def track(
-    transform: Transform | None = None,
+    transform: Transform | str | None = None,
     *,
+    project: Project | str | None = None,
     params: dict[str, Any] | None = None,
+    new_run: bool | None = None,
+    initiated_by_run: Run | str | None = None,
     key: str | None = None,
     kind: str | None = None,
 ) -> Run:
-    """Start a run and make it the current run until :func:`finish`.
+    """Start a run and make it ``ln.context.run`` until :func:`finish`.
 
-    The transform is ``transform`` if given (saved if unsaved), else the latest
-    transform with ``key``, created if there is none. ``key`` defaults to the file name
-    of the running script, or ``"interactive"``; ``kind`` (only used when creating)
-    defaults to ``"script"`` (``"notebook"`` in a Jupyter kernel).
+    The transform is ``transform`` if a record is given (saved if unsaved); for a uid
+    string, the transform with that uid (a 12-character stem uid: the latest version of the
+    family, created with that uid if there is none); else the latest transform with
+    ``key``, created if there is none. ``key`` defaults to the file name of the running
+    script, or ``"interactive"``; ``kind`` (only used when creating) defaults to
+    ``"script"`` (``"notebook"`` in a Jupyter kernel). A new transform is tagged with
+    ``ln.context.version`` when set.
 
-    The run becomes current for the whole process, in every thread and task, until
-    :func:`finish`; inside an ``ln.context.run(...)`` block that block's run takes
-    precedence. Its ``initiated_by_run`` is the run that was current before, if any. Calling
-    ``track()`` again while a tracked run is active finishes that run first.
+    The run is current for the whole process, in every thread and task, until
+    :func:`finish`; inside a flow or step, that run takes precedence. Calling ``track()``
+    again while a tracked run is active finishes that run first.
 
     Args:
-        transform: The transform to run.
+        transform: The transform to run, or its uid.
+        project: A project, or its name or uid, that the records created in the run are
+            annotated with (ULabels and Records, when the run finishes). Defaults to the
+            ``LAMIN_CURRENT_PROJECT`` environment variable.
         params: JSON-serializable parameters of the run.
-        key: Key of the transform to look up or create, when ``transform`` is not given.
+        new_run: ``False`` restarts the latest run of the transform by the current user
+            (status ``"restarted"``) instead of starting a new one; default ``False`` for
+            notebooks, else ``True``.
+        initiated_by_run: The run (or its uid) that triggered this one; defaults to the run
+            current before, else the ``LAMIN_INITIATED_BY_RUN_UID`` environment variable.
+        key: Key of the transform to look up or create.
         kind: Kind of a newly created transform.
 
     Returns:
-        The started run (status ``"started"``).
+        The started run (status ``"started"``, or ``"restarted"``).
 
     Raises:
-        InvalidArgument: ``transform`` is not a ``Transform``, or both it and ``key``
-            are given.
+        InvalidArgument: ``transform`` is neither a ``Transform`` nor a uid, both a
+            transform record and ``key`` are given, or ``project`` or
+            ``initiated_by_run`` names nothing saved.
 
     Examples:
         >>> import lamin_pipes as ln
         >>> run = ln.track(key="train.py", params={"lr": 0.1})
-        >>> ln.context.current_run == run, run.transform.key, run.status
+        >>> ln.context.run == run, run.transform.key, run.status
         (True, 'train.py', 'started')
         >>> ln.ULabel(name="trained").save().run == run
         True
         >>> ln.finish().status
         'completed'
+        >>> again = ln.track(key="train.py", new_run=False)
+        >>> again == run, again.status
+        (True, 'restarted')
+        >>> _ = ln.finish()
     """
     global _tracked
-    resolved = _resolve_transform(transform, key=key, kind=kind, default_kind=_default_kind())
+    resolved_project = _resolve_project(project)
+    initiating = _resolve_initiating_run(initiated_by_run)
+    resolved = _resolve_transform(
+        transform, key=key, kind=kind, default_kind=_default_kind(), version=context.version
+    )
     if _tracked is not None:
         finish()
-    previous = current_run.get()
-    run = _start_run(resolved, params=params)
-    token = current_run.set(run)
-    _tracked = _Tracked(run, token, previous)
+    if initiating is None:
+        initiating = _context.active_run()
+    if new_run is None:
+        new_run = resolved.kind != "notebook"
+    run = None if new_run else _restart_run(resolved, params=params)
+    if run is None:
+        run = _start_run(resolved, params=params, initiated_by_run=initiating)
+    tokens = (current_run.set(run), global_run.set(run))
+    _tracked = _Tracked(run, project=resolved_project, tokens=tokens)
     _context.tracked_run = run  # seen by threads started later, too
     return run
 
@@ -231,154 +406,46 @@ def track(
 def finish() -> Run:
     """Finish the run started by :func:`track`: status ``"completed"``, ``finished_at`` now.
 
-    The run that was current before :func:`track` becomes current again.
+    The run that was current before :func:`track` becomes current again. After a flow
+    with ``global_run="memorize"``, this only clears ``ln.context.run`` (that run has
+    finished already).
 
     Returns:
         The finished run.
 
     Raises:
-        InvalidArgument: No run was started with ``ln.track()``.
+        TrackNotCalled: No run was started with ``ln.track()``.
 
     Examples:
         >>> import lamin_pipes as ln
         >>> run = ln.track(key="finish-example.py")
-        >>> ln.finish().finished_at is not None, ln.context.current_run
+        >>> ln.finish().finished_at is not None, ln.context.run
         (True, None)
     """
     global _tracked
     tracked = _tracked
     if tracked is None:
-        msg = "No run is being tracked. Call ln.track() first."
-        raise InvalidArgument(msg)
+        msg = "No run is being tracked: call ln.track() before ln.finish()."
+        raise TrackNotCalled(msg)
     _tracked = None
     _context.tracked_run = None
-    try:
-        current_run.reset(tracked.token)
-    except (ValueError, RuntimeError):  # finish() from another context than track()
-        if current_run.get() is tracked.run:
-            current_run.set(tracked.previous)
-    return _end_run(tracked.run, "completed")
+    if tracked.tokens is not None:
+        for var, token in zip((current_run, global_run), tracked.tokens, strict=True):
+            try:
+                var.reset(token)
+            except (ValueError, RuntimeError):  # finish() from another context than track()
+                if var.get() is tracked.run:
+                    var.set(token.old_value if token.old_value is not token.MISSING else None)
+    if tracked.finished:
+        return tracked.run
+    return _end_run(tracked.run, "completed", tracked.project)
 
 
-class RunScope:
-    """A run for one block or one call: a context manager and a decorator.
-
-    Made by :meth:`Context.run`. As a context manager it starts a run on entry and
-    finishes it on exit; as a decorator it does so around every call of the function
-    (sync or async). Inside, the run is current (records saved there get it); the
-    previous current run becomes its ``initiated_by_run`` and is current again on exit.
-    The run ends with status ``"completed"``, or ``"errored"`` if an exception escapes
-    (the exception propagates).
-
-    One scope object runs one block at a time; call ``ln.context.run(...)`` for each block.
-    """
-
-    def __init__(
-        self,
-        transform: Transform | None = None,
-        *,
-        params: dict[str, Any] | None = None,
-        key: str | None = None,
-        kind: str | None = None,
-        reference: str | None = None,
-        reference_type: str | None = None,
-    ) -> None:
-        self._transform = transform
-        self._params = params
-        self._key = key
-        self._kind = kind
-        self._reference = reference
-        self._reference_type = reference_type
-        self._source: str | None = None
-        self._active: tuple[Run, contextvars.Token[Any]] | None = None
-
-    def __enter__(self) -> Run:
-        if self._active is not None:
-            msg = "This run scope is already active; call ln.context.run(...) for each block."
-            raise InvalidArgument(msg)
-        transform = _resolve_transform(
-            self._transform,
-            key=self._key,
-            kind=self._kind,
-            default_kind="function",
-            source=self._source,
-        )
-        run = _start_run(
-            transform,
-            params=self._params,
-            reference=self._reference,
-            reference_type=self._reference_type,
-        )
-        self._active = (run, current_run.set(run))
-        return run
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        assert self._active is not None
-        run, token = self._active
-        self._active = None
-        current_run.reset(token)
-        _end_run(run, "completed" if exc_type is None else "errored")
-
-    async def __aenter__(self) -> Run:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, traceback)
-
-    def _fresh(self) -> RunScope:
-        scope = RunScope(
-            self._transform,
-            params=self._params,
-            key=self._key,
-            kind=self._kind,
-            reference=self._reference,
-            reference_type=self._reference_type,
-        )
-        scope._source = self._source
-        return scope
-
-    def __call__(self, func: F) -> F:
-        """Decorate ``func``: each call runs in a new run (key: ``module.qualname``).
-
-        The function's source code is stored with its transform; when it changes, the
-        next call makes a new version of the transform.
-        """
-        if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
-            msg = f"Cannot track generator function {func!r}; use `with ln.context.run(...)`."
-            raise InvalidArgument(msg)
-        if not callable(func):
-            msg = f"ln.context.run(...) decorates functions, not {type(func).__name__}."
-            raise InvalidArgument(msg)
-        if self._transform is None and self._key is None:
-            self._key = f"{func.__module__}.{func.__qualname__}"
-        if self._transform is None:
-            # The function's source versions its transform, as a script's does.
-            self._source = _function_source(func)
-        if inspect.iscoroutinefunction(func):
-
-            @functools.wraps(func)
-            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                with self._fresh():
-                    return await func(*args, **kwargs)
-
-            return async_wrapper  # type: ignore[return-value]
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self._fresh():
-                return func(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
+def _memorize(run: Run, project: Project | None) -> None:
+    """Keep a finished flow's ``run`` as ``ln.context.run`` until :func:`finish`."""
+    global _tracked
+    _tracked = _Tracked(run, project=project, tokens=None, finished=True)
+    _context.tracked_run = run
 
 
 class Context:
@@ -386,71 +453,70 @@ class Context:
 
     Examples:
         >>> import lamin_pipes as ln
-        >>> ln.context.current_run is None
+        >>> ln.context.run is None
         True
-        >>> @ln.context.run(key="double")
+        >>> @ln.flow()
         ... def double(x):
-        ...     return 2 * x, ln.context.transform.key
+        ...     return 2 * x, ln.context.run.params
         >>> double(21)
-        (42, 'double')
+        (42, {'x': 21})
     """
+
+    def __init__(self) -> None:
+        self._version: str | None = None
+
+    @property
+    def run(self) -> Run | None:
+        """The run of ``ln.track()`` or of the enclosing ``@ln.flow()``, or ``None``.
+
+        Inside a ``@ln.step()`` this stays the flow's run, as in lamindb; the step's own
+        run is :attr:`current_run`.
+        """
+        run: Run | None = _context.context_run()
+        return run
 
     @property
     def current_run(self) -> Run | None:
-        """The current run (a ``context.run`` block's, else ``ln.track()``'s) or ``None``."""
+        """The run records saved now belong to: the innermost step's or flow's, else
+        ``ln.track()``'s, or ``None``."""
         run: Run | None = _context.active_run()
         return run
 
     @property
     def transform(self) -> Transform | None:
-        """The transform of the current run, or ``None`` outside any run."""
-        run = self.current_run
+        """The transform of :attr:`run`, or ``None`` outside any run."""
+        run = self.run
         return None if run is None else run.transform
 
-    def run(
-        self,
-        transform: Transform | None = None,
-        *,
-        params: dict[str, Any] | None = None,
-        key: str | None = None,
-        kind: str | None = None,
-        reference: str | None = None,
-        reference_type: str | None = None,
-    ) -> RunScope:
-        """A run for one block (``with``) or for each call of a function (decorator).
+    @property
+    def project(self) -> Project | None:
+        """The project of the current flow or step, else of ``ln.track()``, or ``None``."""
+        project = current_project.get()
+        if project is None and _tracked is not None and not _tracked.finished:
+            project = _tracked.project
+        return project
 
-        The transform is ``transform`` if given (saved if unsaved), else the latest one
-        with ``key``, created with ``kind`` (default ``"function"``) if there is none.
-        ``key`` defaults to ``module.qualname`` for a decorated function and to the
-        running script's file name for a block.
-
-        Args:
-            transform: The transform to run.
-            params: JSON-serializable parameters of the run.
-            key: Key of the transform to look up or create, when ``transform`` is not given.
-            kind: Kind of a newly created transform.
-            reference: An external reference such as a Dagster run id.
-            reference_type: The kind of reference, e.g. ``"dagster_run_id"``.
-
-        Returns:
-            A :class:`RunScope`; ``with`` yields the started :class:`Run`.
+    @property
+    def version(self) -> str | None:
+        """The version tag that ``ln.track()`` gives a new transform (``None``: a counter).
 
         Examples:
             >>> import lamin_pipes as ln
-            >>> with ln.context.run(key="outer") as outer:
-            ...     with ln.context.run(key="inner", params={"n": 1}) as inner:
-            ...         pass
-            >>> inner.initiated_by_run == outer, inner.params
-            (True, {'n': 1})
+            >>> ln.context.version = "1.2"
+            >>> run = ln.track(key="versioned-script.py")
+            >>> run.transform.version
+            '1.2'
+            >>> _ = ln.finish()
+            >>> ln.context.version = None
         """
-        return RunScope(
-            transform,
-            params=params,
-            key=key,
-            kind=kind,
-            reference=reference,
-            reference_type=reference_type,
-        )
+        return self._version
+
+    @version.setter
+    def version(self, value: str | None) -> None:
+        if value is not None and not isinstance(value, str):
+            msg = f"ln.context.version must be a string or None, not {type(value).__name__} {value!r}."
+            raise InvalidArgument(msg)
+        self._version = value
 
 
 #: The run context, as ``ln.context``.
