@@ -1,8 +1,7 @@
-"""The run context: ``ln.track()``/``ln.finish()`` and ``ln.context.run(...)``."""
+"""The run context: ``ln.track()``/``ln.finish()``, ``ln.context`` and run scopes (``ln.flow``)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 from collections.abc import Iterator
@@ -12,8 +11,8 @@ from typing import Any
 import pytest
 
 import lamin_pipes as ln
-from lamin_pipes.core._context import current_run
-from lamin_pipes.errors import InvalidArgument
+from lamin_pipes.core._context import current_run, global_run
+from lamin_pipes.errors import InvalidArgument, TrackNotCalled
 from lamin_pipes.models import _tracking
 
 
@@ -23,12 +22,15 @@ def _no_leftover_run() -> Iterator[None]:
     yield
     if _tracking._tracked is not None:
         _tracking._tracked = None
+    ln.core._context.tracked_run = None
     current_run.set(None)
+    global_run.set(None)
+    ln.context.version = None
 
 
 def test_records_in_a_run_get_run_and_creator(instance):
-    with ln.context.run(key="step") as run:
-        assert ln.context.current_run == run
+    with ln.flow(key="step") as run:
+        assert ln.context.run == ln.context.current_run == run
         assert ln.context.transform == run.transform
         label = ln.ULabel(name="inside").save()
         record = ln.Record(name="inside").save()
@@ -39,11 +41,12 @@ def test_records_in_a_run_get_run_and_creator(instance):
         assert loaded.created_by == ln.settings.user
     assert ln.ULabel.get(outside.id).run is None
     assert ln.context.current_run is None
+    assert ln.context.run is None
     assert ln.context.transform is None
 
 
 def test_run_scope_finishes_run(instance):
-    with ln.context.run(
+    with ln.flow(
         key="scoped", params={"a": [1, 2]}, reference="r-1", reference_type="dagster_run_id"
     ) as run:
         assert run.status == "started"
@@ -102,161 +105,33 @@ def test_track_again_finishes_previous(instance):
     assert ln.context.current_run is None
 
 
-def test_track_inside_a_scope_is_initiated_by_it(instance):
-    with ln.context.run(key="outer") as outer:
+def test_track_inside_a_flow_is_initiated_by_it(instance):
+    with ln.flow(key="outer") as outer:
         run = ln.track(key="inner.py")
         assert run.initiated_by_run == outer
+        assert ln.context.run == run
         ln.finish()
-        assert ln.context.current_run == outer
+        assert ln.context.run == ln.context.current_run == outer
 
 
 def test_finish_without_track_raises(instance):
-    with pytest.raises(InvalidArgument, match=r"Call ln\.track\(\) first"):
+    with pytest.raises(TrackNotCalled, match=r"call ln\.track\(\) before ln\.finish\(\)"):
         ln.finish()
+    assert issubclass(TrackNotCalled, RuntimeError)
+    assert issubclass(TrackNotCalled, ln.errors.LaminPipesError)
 
 
 def test_bad_arguments_raise(instance):
-    with pytest.raises(InvalidArgument, match="Transform record"):
-        ln.track("not-a-transform")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="'not-a-transform' is not a 12-character"):
+        ln.track("not-a-transform")
+    with pytest.raises(InvalidArgument, match="Transform record or a transform uid"):
+        ln.track(42)  # type: ignore[arg-type]
     transform = ln.Transform(key="t").save()
     with pytest.raises(InvalidArgument, match="either transform or key"):
         ln.track(transform, key="t")
-    scope = ln.context.run(key="once")
+    scope = ln.flow(key="once")
     with scope, pytest.raises(InvalidArgument, match="already active"), scope:
         pass
-
-
-def test_nested_runs_set_initiated_by_run(instance):
-    with ln.context.run(key="outer") as outer:
-        with ln.context.run(key="inner") as inner:
-            label = ln.ULabel(name="nested").save()
-        assert ln.context.current_run == outer
-    assert ln.Run.get(inner.id).initiated_by_run == outer
-    assert ln.Run.get(outer.id).initiated_by_run is None
-    assert ln.ULabel.get(label.id).run == inner
-    assert list(ln.Run.filter(initiated_by_run=outer)) == [inner]
-
-
-def test_exception_marks_run_errored(instance):
-    with pytest.raises(ZeroDivisionError), ln.context.run(key="broken") as run:
-        _ = 1 / 0
-    loaded = ln.Run.get(run.id)
-    assert loaded.status == "errored"
-    assert loaded.finished_at is not None
-    assert ln.context.current_run is None
-
-
-def test_decorator_on_sync_function(instance):
-    @ln.context.run(params={"x": 1})
-    def make_label(name):
-        return ln.ULabel(name=name).save(), ln.context.current_run
-
-    first, run1 = make_label("one")
-    second, run2 = make_label("two")
-    assert run1 != run2
-    assert ln.ULabel.get(first.id).run == run1
-    assert ln.ULabel.get(second.id).run == run2
-    assert run1.transform == run2.transform
-    assert run1.transform.key.endswith("make_label")
-    assert run1.transform.kind == "function"
-    assert ln.Run.get(run1.id).status == "completed"
-    assert make_label.__name__ == "make_label"
-
-
-def test_decorator_marks_errored_and_propagates(instance):
-    runs: list[ln.Run | None] = []
-
-    @ln.context.run(key="fails")
-    def fails():
-        runs.append(ln.context.current_run)
-        raise KeyError("boom")
-
-    with pytest.raises(KeyError, match="boom"):
-        fails()
-    assert runs[0] is not None
-    assert ln.Run.get(runs[0].id).status == "errored"
-
-
-def test_decorator_on_generator_is_refused(instance):
-    def numbers():
-        yield 1
-
-    with pytest.raises(InvalidArgument, match="generator"):
-        ln.context.run(key="gen")(numbers)
-
-
-def test_decorator_on_async_function(instance):
-    @ln.context.run(key="async-step")
-    async def make_label(name):
-        await asyncio.sleep(0)
-        return ln.ULabel(name=name).save(), ln.context.current_run
-
-    label, run = asyncio.run(make_label("async"))
-    assert ln.ULabel.get(label.id).run == run
-    assert ln.Run.get(run.id).status == "completed"
-    assert run.transform.key == "async-step"
-    assert ln.context.current_run is None
-
-
-def test_async_with(instance):
-    async def main():
-        async with ln.context.run(key="async-with") as run:
-            return ln.ULabel(name="in-async-with").save(), run
-
-    label, run = asyncio.run(main())
-    assert ln.ULabel.get(label.id).run == run
-    assert ln.Run.get(run.id).status == "completed"
-
-
-def test_threads_each_get_their_own_run(instance):
-    ln.Transform(key="threaded", kind="function").save()
-    results: dict[int, tuple[int, list[int]]] = {}
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
-
-    def work(index):
-        try:
-            with ln.context.run(key="threaded") as run:
-                barrier.wait(timeout=30)  # both runs are current at the same time
-                ids = [ln.ULabel(name=f"t{index}-{i}").save().id for i in range(3)]
-                barrier.wait(timeout=30)
-            results[index] = (run.id, ids)
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    (run_a, ids_a), (run_b, ids_b) = results[0], results[1]
-    assert run_a != run_b
-    assert {ln.ULabel.get(i).run_id for i in ids_a} == {run_a}
-    assert {ln.ULabel.get(i).run_id for i in ids_b} == {run_b}
-    assert ln.Transform.filter(key="threaded").count() == 1
-    assert ln.context.current_run is None
-
-
-def test_asyncio_tasks_each_get_their_own_run(instance):
-    async def work(index, both_started):
-        with ln.context.run(key=f"task-{index}") as run:
-            both_started[index].set()
-            await asyncio.gather(*(event.wait() for event in both_started))
-            ids = []
-            for i in range(3):
-                ids.append(ln.ULabel(name=f"a{index}-{i}").save().id)
-                await asyncio.sleep(0)  # let the other task save in between
-        return run.id, ids
-
-    async def main():
-        both_started = [asyncio.Event(), asyncio.Event()]
-        return await asyncio.gather(work(0, both_started), work(1, both_started))
-
-    (run_a, ids_a), (run_b, ids_b) = asyncio.run(main())
-    assert run_a != run_b
-    assert {ln.ULabel.get(i).run_id for i in ids_a} == {run_a}
-    assert {ln.ULabel.get(i).run_id for i in ids_b} == {run_b}
 
 
 def test_threads_started_after_track_see_the_tracked_run(instance):
@@ -304,7 +179,7 @@ def test_track_in_a_script_versions_the_transform_by_source(instance: Any, tmp_p
 _CHILD = """
 import lamin_pipes as ln
 ln.connect({db!r}, {storage!r})
-with ln.context.run(key="shared-step"):
+with ln.flow(key="shared-step"):
     pass
 """
 
@@ -326,9 +201,7 @@ def _load_step(path: Path, body: str) -> Any:
     import importlib.util
 
     path.write_text(
-        "import lamin_pipes as ln\n\n\n"
-        '@ln.context.run(key="versioned-step")\n'
-        f"def step(x):\n    {body}\n"
+        f'import lamin_pipes as ln\n\n\n@ln.flow(key="versioned-step")\ndef step(x):\n    {body}\n'
     )
     spec = importlib.util.spec_from_file_location(f"step_{path.stem}", path)
     assert spec is not None and spec.loader is not None
@@ -365,3 +238,85 @@ def test_concurrent_runs_of_a_changed_script_make_one_new_version(
     versions = ln.Transform.filter(key="parallel_pipeline.py").order_by("uid").to_list()
     assert len(versions) == 2, [v.uid for v in versions]
     assert versions[1].runs.count() == 4
+
+
+def test_track_params_project_and_initiating_run(instance):
+    project = ln.Project(name="tracked-project").save()
+    parent = ln.track(key="parent.py")
+    ln.finish()
+    run = ln.track(
+        key="child.py", project="tracked-project", params={"k": [1]}, initiated_by_run=parent.uid
+    )
+    assert ln.context.project == project
+    label = ln.ULabel(name="project-label").save()
+    record = ln.Record(name="project-record").save()
+    ln.finish()
+    assert run.initiated_by_run == parent and run.params == {"k": [1]}
+    assert list(label.projects) == [project] and list(record.projects) == [project]
+    assert ln.context.project is None
+    again = ln.track(key="child.py", project=project, initiated_by_run=parent)
+    assert ln.context.project == project and again.initiated_by_run == parent
+    ln.finish()
+
+
+def test_track_refuses_unknown_project_and_run(instance):
+    ln.Project(name="known").save()
+    with pytest.raises(InvalidArgument, match=r"Project 'nope' not found.*\['known'\]"):
+        ln.track(key="x.py", project="nope")
+    with pytest.raises(InvalidArgument, match="Run 'missing' not found"):
+        ln.track(key="x.py", initiated_by_run="missing")
+    with pytest.raises(InvalidArgument, match="Save the project"):
+        ln.track(key="x.py", project=ln.Project(name="unsaved"))
+    assert ln.context.run is None
+
+
+def test_track_new_run_false_restarts_the_latest_run(instance):
+    first = ln.track(key="restart.py")
+    ln.finish()
+    again = ln.track(key="restart.py", new_run=False, params={"p": 2})
+    assert again == first
+    assert again.status == "restarted" and again.finished_at is None
+    assert ln.Run.get(first.id).params == {"p": 2}
+    ln.finish()
+    assert ln.Run.get(first.id).status == "completed"
+    fresh = ln.track(key="never-ran.py", new_run=False)  # nothing to restart: a new run
+    assert fresh.status == "started"
+    ln.finish()
+    assert ln.Run.filter(transform__key="restart.py").count() == 1
+
+
+def test_track_by_transform_uid(instance):
+    run = ln.track("abcdefghijk1", key="by-uid.py")
+    ln.finish()
+    assert run.transform.uid == "abcdefghijk10000"
+    assert run.transform.key == "by-uid.py"
+    second = ln.track("abcdefghijk1")  # the family's latest version
+    ln.finish()
+    assert second.transform == run.transform
+    exact = ln.track("abcdefghijk10000")
+    ln.finish()
+    assert exact.transform == run.transform
+    new = ln.track("zyxwvutsrqpo0000", key="exact.py")
+    ln.finish()
+    assert new.transform.uid == "zyxwvutsrqpo0000"
+
+
+def test_context_version_tags_the_transform(instance):
+    ln.context.version = "2.0"
+    run = ln.track(key="tagged.py")
+    ln.finish()
+    assert run.transform.version == "2.0"
+    ln.context.version = "3.0"
+    with pytest.raises(InvalidArgument, match=r"already tagged with version '2\.0', not '3\.0'"):
+        ln.track(key="tagged.py")
+    ln.context.version = None
+    assert ln.track(key="tagged.py").transform == run.transform
+    ln.finish()
+    with pytest.raises(InvalidArgument, match="must be a string or None"):
+        ln.context.version = 2  # type: ignore[assignment]
+
+
+def test_errors_aliases():
+    assert ln.errors.ObjectDoesNotExist is ln.errors.DoesNotExist
+    with pytest.raises(ln.errors.ObjectDoesNotExist):
+        raise ln.errors.DoesNotExist("x")
