@@ -410,10 +410,10 @@ def run_demo(*, db: str | None = None, storage: str | None = None) -> None:
     import pandas as pd
 
     raw_df = pd.DataFrame({"sample": list(DEMO_SAMPLES), "organ": ["lung", "heart", "lung"]})
-    with ln.context.run(key="demo: ingest"):
+    with ln.flow(key="demo: ingest"):
         raw = ln.Artifact(raw_df, key="demo/raw.parquet", description="demo samples").save()
     _show("Artifact(df, key='demo/raw.parquet').save()", f"{raw.uid} (v{raw.version})")
-    with ln.context.run(key="demo: clean"):
+    with ln.flow(key="demo: clean"):
         cleaned = raw.load().assign(is_lung=lambda d: d["organ"].eq("lung"))
         clean_v1 = ln.Artifact(cleaned, key="demo/clean.parquet").save()
         clean_v2 = ln.Artifact(

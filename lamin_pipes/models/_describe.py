@@ -165,7 +165,7 @@ def describe_artifact(artifact: Any) -> str:
     Examples:
         >>> import lamin_pipes as ln
         >>> import pandas as pd
-        >>> with ln.context.run(key="describe-example"):
+        >>> with ln.flow(key="describe-example"):
         ...     artifact = ln.Artifact(pd.DataFrame({"a": [1, 2]}), key="df.parquet").save()
         >>> print(describe_artifact(artifact))  # doctest: +ELLIPSIS
         Artifact: df.parquet (v1)

@@ -244,7 +244,7 @@ def run_label(run: Any, transform: Any) -> str:
 
     Examples:
         >>> import lamin_pipes as ln
-        >>> with ln.context.run(key="label-run") as run:
+        >>> with ln.flow(key="label-run") as run:
         ...     pass
         >>> run_label(run, run.transform) == (
         ...     f"Run {run.uid} of Transform 'label-run' (function, completed)"
@@ -446,9 +446,9 @@ def view_lineage(record: Any, return_format: str = "text", *, depth: int = MAX_D
 
     Examples:
         >>> import lamin_pipes as ln
-        >>> with ln.context.run(key="ingest"):
+        >>> with ln.flow(key="ingest"):
         ...     raw = ln.Artifact({"n": 1}, key="raw.json").save()
-        >>> with ln.context.run(key="clean"):
+        >>> with ln.flow(key="clean"):
         ...     _ = raw.load()
         ...     clean = ln.Artifact({"n": 2}, key="clean.json").save()
         >>> print(view_lineage(clean))  # doctest: +ELLIPSIS

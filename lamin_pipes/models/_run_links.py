@@ -62,7 +62,7 @@ def track_inputs(records: list[Any], is_run_input: bool | None) -> None:
         if is_run_input is True:
             msg = (
                 "is_run_input=True but no run is current; start one with ln.track() or "
-                "`with ln.context.run(...)`"
+                "`@ln.flow()` / `with ln.flow(...)`"
             )
             raise InvalidArgument(msg)
         return

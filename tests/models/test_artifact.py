@@ -279,12 +279,12 @@ def test_dedup_returns_existing(instance, caplog):
 
 def test_dedup_in_a_run_records_recreating_run(instance):
     df = _df()
-    with ln.context.run(key="producer") as producer:
+    with ln.flow(key="producer") as producer:
         original = ln.Artifact(df, key="dedup/run.parquet").save()
         again = ln.Artifact(df, key="dedup/run.parquet").save()  # the producing run
     assert again.id == original.id
     assert list(original.recreating_runs.all()) == []
-    with ln.context.run(key="rerun") as rerun:
+    with ln.flow(key="rerun") as rerun:
         recreated = ln.Artifact(df, key="dedup/run.parquet").save()
         ln.Artifact(df, key="dedup/run.parquet").save()  # twice: linked once
     assert recreated.id == original.id
@@ -557,7 +557,7 @@ def test_open_anndata_backed(instance):
 
 
 def test_run_outputs_and_inputs(instance):
-    with ln.context.run(key="producer") as producer:
+    with ln.flow(key="producer") as producer:
         artifact = ln.Artifact(_df(), key="runs/out.parquet").save()
         artifact.load()  # a run's own output is not its input
     assert artifact.run == producer
@@ -569,14 +569,14 @@ def test_run_outputs_and_inputs(instance):
     artifact.load()  # outside a run: nothing recorded
     assert list(artifact.input_of_runs.all()) == []
 
-    with ln.context.run(key="loader") as loader:
+    with ln.flow(key="loader") as loader:
         artifact.load()
         artifact.load()
-    with ln.context.run(key="cacher") as cacher:
+    with ln.flow(key="cacher") as cacher:
         artifact.cache()
-    with ln.context.run(key="opener") as opener:
+    with ln.flow(key="opener") as opener:
         artifact.open()
-    with ln.context.run(key="opted-out") as opted_out:
+    with ln.flow(key="opted-out") as opted_out:
         artifact.load(is_run_input=False)
     inputs = {r.id for r in ln.Artifact.get(artifact.id).input_of_runs.all()}
     assert inputs == {loader.id, cacher.id, opener.id}
@@ -612,7 +612,7 @@ def test_artifact_set_load_dataframes(instance):
     ln.Artifact(pd.DataFrame({"a": [4, 5, 6]}), key="set/2.parquet").save()
     ln.Artifact({"other": 1}, key="elsewhere.json").save()
     artifacts = ln.Artifact.filter(key__startswith="set/").order_by("key")
-    with ln.context.run(key="set-reader") as run:
+    with ln.flow(key="set-reader") as run:
         outer = artifacts.load(join="outer")
     assert run.input_artifacts.count() == 3
     assert len(outer) == 6
@@ -645,7 +645,7 @@ def test_artifact_set_load_anndata(instance):
 def test_artifact_set_open(instance, engine):
     for i in range(3):
         ln.Artifact(pd.DataFrame({"x": [i, i + 10]}), key=f"shards/{i}.parquet").save()
-    with ln.context.run(key="reader") as run:
+    with ln.flow(key="reader") as run:
         opened = ln.Artifact.filter(key__startswith="shards/").order_by("key").open(engine=engine)
     if engine == "pyarrow":
         values = opened.to_table().column("x").to_pylist()
@@ -716,7 +716,7 @@ def test_input_recorded_after_an_id_is_reused(instance):
     """SQLite may hand a deleted row's id to a new artifact: it must still be linked."""
     other = ln.Run(transform=ln.Transform(key="elsewhere", kind="function").save()).save()
     first = ln.Artifact({"a": 1}, key="reuse/a.json", run=other).save()
-    with ln.context.run(key="consumer") as run:
+    with ln.flow(key="consumer") as run:
         first.load()
         first.delete(permanent=True)
         second = ln.Artifact({"b": 2}, key="reuse/b.json", run=other).save()

@@ -134,7 +134,7 @@ def test_dedup_of_the_same_members(instance, caplog):
     reordered = ln.Collection([b, a], key="dedup").save()
     assert reordered.id == first.id
     assert ln.Collection.filter().count() == 1
-    with ln.context.run(key="rerun") as run:
+    with ln.flow(key="rerun") as run:
         ln.Collection([a, b], key="dedup").save()
     assert _ids(_fresh(first).recreating_runs.all()) == [run.id]
     forced = ln.Collection([a, b], key="forced", skip_hash_lookup=True).save()
@@ -183,17 +183,17 @@ def test_append(instance):
 
 def test_runs(instance):
     a, b = _shard(0), _shard(1)
-    with ln.context.run(key="make-collection") as producer:
+    with ln.flow(key="make-collection") as producer:
         collection = ln.Collection([a, b], key="run-collection").save()
     assert collection.run == producer
     assert _ids(producer.output_collections.all()) == [collection.id]
-    with ln.context.run(key="use-collection") as consumer:
+    with ln.flow(key="use-collection") as consumer:
         collection.load()
     assert _ids(_fresh(collection).input_of_runs.all()) == [consumer.id]
     assert _ids(consumer.input_collections.all()) == [collection.id]
-    with ln.context.run(key="stream") as streamer:
+    with ln.flow(key="stream") as streamer:
         collection.open()
-    with ln.context.run(key="download") as downloader:
+    with ln.flow(key="download") as downloader:
         collection.cache()
     runs = {r.id for r in _fresh(collection).input_of_runs.all()}
     assert runs == {consumer.id, streamer.id, downloader.id}

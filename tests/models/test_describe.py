@@ -28,7 +28,7 @@ def _rows(text: str) -> dict[str, str]:
 
 def test_describe_artifact_general_and_provenance(instance):
     df = pd.DataFrame({"a": range(100)})
-    with ln.context.run(key="make-table") as run:
+    with ln.flow(key="make-table") as run:
         artifact = ln.Artifact(df, key="tables/t.parquet", description="a table").save()
     text = artifact.describe(return_str=True)
     assert text == describe_artifact(artifact)
@@ -72,7 +72,7 @@ def test_describe_prints_by_default(instance, capsys):
 def test_describe_artifact_without_run_versions_and_trash(instance):
     v1 = ln.Artifact({"v": 1}, key="family.json").save()
     v2 = ln.Artifact({"v": 2}, key="family.json").save()
-    with ln.context.run(key="reader"):
+    with ln.flow(key="reader"):
         v1.load()
     text = describe_artifact(ln.Artifact.get(v1.id))
     assert "not created in a tracked run" in text
@@ -107,10 +107,10 @@ def test_section_builders_are_an_extension_point(instance, monkeypatch):
 
 
 def test_describe_collection_lists_members_in_order(instance):
-    with ln.context.run(key="shards"):
+    with ln.flow(key="shards"):
         first = ln.Artifact(pd.DataFrame({"x": [1]}), key="shards/b.parquet").save()
         second = ln.Artifact(pd.DataFrame({"x": [2, 3]}), key="shards/a.parquet").save()
-    with ln.context.run(key="bundle") as run:
+    with ln.flow(key="bundle") as run:
         collection = ln.Collection(
             [first, second], key="all-shards", description="two shards"
         ).save()

@@ -17,9 +17,9 @@ from lamin_pipes.models._lineage import build_lineage, view_lineage
 def chain(instance) -> Iterator[dict]:
     """raw.parquet (run of 'ingest') → run of 'clean' → clean.parquet."""
     df = pd.DataFrame({"x": [1, 2, 3]})
-    with ln.context.run(key="ingest") as ingest:
+    with ln.flow(key="ingest") as ingest:
         raw = ln.Artifact(df, key="raw.parquet").save()
-    with ln.context.run(key="clean") as clean:
+    with ln.flow(key="clean") as clean:
         raw.load()
         out = ln.Artifact(df.head(2), key="clean.parquet").save()
     yield {"raw": raw, "out": out, "ingest": ingest, "clean": clean}
@@ -94,7 +94,7 @@ def test_unsaved_record_and_wrong_type_are_refused(instance):
 
 
 def test_initiating_run_is_shown(instance):
-    with ln.context.run(key="outer") as outer, ln.context.run(key="inner") as inner:
+    with ln.flow(key="outer") as outer, ln.step(key="inner") as inner:
         artifact = ln.Artifact({"a": 1}, key="nested.json").save()
     assert inner.initiated_by_run == outer
     text = artifact.view_lineage()
@@ -105,9 +105,9 @@ def test_initiating_run_is_shown(instance):
 
 
 def test_cycle_terminates_and_is_drawn_once(instance):
-    with ln.context.run(key="make-a") as run_a:
+    with ln.flow(key="make-a") as run_a:
         a = ln.Artifact({"a": 1}, key="a.json").save()
-    with ln.context.run(key="make-b") as run_b:
+    with ln.flow(key="make-b") as run_b:
         a.load()
         b = ln.Artifact({"b": 1}, key="b.json").save()
     # Close the loop: the run that made a also used b.
@@ -128,7 +128,7 @@ def test_depth_bound_marks_truncation(instance):
     previous = ln.Artifact({"step": 0}, key="step0.json").save()
     first = previous
     for step in range(1, 4):
-        with ln.context.run(key=f"step{step}"):
+        with ln.flow(key=f"step{step}"):
             previous.load()
             previous = ln.Artifact({"step": step}, key=f"step{step}.json").save()
     full = previous.view_lineage()
@@ -147,7 +147,7 @@ def test_depth_bound_marks_truncation(instance):
 def test_default_depth_bounds_a_long_chain(instance):
     previous = ln.Artifact({"step": 0}, key="long0.json").save()
     for step in range(1, 28):  # 27 runs: 54 links upstream
-        with ln.context.run(key="long-step"):
+        with ln.flow(key="long-step"):
             previous.load()
             previous = ln.Artifact({"step": step}, key=f"long{step}.json").save()
     lineage = build_lineage(previous)
@@ -164,9 +164,9 @@ def test_queries_per_level_do_not_grow_with_width(instance):
     def build(width: int, prefix: str) -> ln.Artifact:
         inputs = []
         for i in range(width):
-            with ln.context.run(key=f"{prefix}-source"):
+            with ln.flow(key=f"{prefix}-source"):
                 inputs.append(ln.Artifact({prefix: i}, key=f"{prefix}/in{i}.json").save())
-        with ln.context.run(key=f"{prefix}-merge"):
+        with ln.flow(key=f"{prefix}-merge"):
             for artifact in inputs:
                 artifact.load()
             return ln.Artifact({"merged": width}, key=f"{prefix}/merged.json").save()
@@ -197,7 +197,7 @@ def test_trashed_inputs_are_followed_and_marked(chain):
 
 def test_collection_lineage_lists_members_in_order(chain):
     raw, out = chain["raw"], chain["out"]
-    with ln.context.run(key="bundle") as bundle:
+    with ln.flow(key="bundle") as bundle:
         collection = ln.Collection([out, raw], key="both").save()
     text = collection.view_lineage()
     lines = text.splitlines()
@@ -219,7 +219,7 @@ def test_collection_lineage_lists_members_in_order(chain):
 def test_collection_input_of_a_run(instance):
     a = ln.Artifact({"a": 1}, key="shard0.json").save()
     collection = ln.Collection([a], key="shards").save()
-    with ln.context.run(key="consume") as run:
+    with ln.flow(key="consume") as run:
         collection.cache()
         result = ln.Artifact({"r": 1}, key="result.json").save()
     text = result.view_lineage()
@@ -231,9 +231,9 @@ def test_collection_input_of_a_run(instance):
 
 def test_text_prints_keys_literally_and_in_full(instance):
     raw_key = "[bold]raw[/bold]/" + "/".join(f"level{i}" for i in range(60)) + ".json"
-    with ln.context.run(key="[red]ingest[/red]") as ingest:
+    with ln.flow(key="[red]ingest[/red]") as ingest:
         raw = ln.Artifact({"n": 1}, key=raw_key).save()
-    with ln.context.run(key="clean :smile:") as clean:
+    with ln.flow(key="clean :smile:") as clean:
         raw.load()
         out = ln.Artifact({"n": 2}, key="[link=x]out.json").save()
     lines = out.view_lineage().splitlines()

@@ -402,7 +402,7 @@ def test_threads_save_versions_and_shared_content(instance):
             for i in range(5):
                 frame = pd.DataFrame({"worker": [worker], "i": [i]})
                 ln.Artifact(frame, key="threads/v.parquet").save()
-            with ln.context.run(key=f"thread-{worker}"):
+            with ln.flow(key=f"thread-{worker}"):
                 shared = pd.DataFrame({"same": [1, 2]})
                 ln.Artifact(shared, key=f"threads/same-{worker}.parquet").save()
         except Exception:
