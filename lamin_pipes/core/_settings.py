@@ -43,6 +43,28 @@ def default_user_handle() -> str:
         return "anonymous"
 
 
+class CreationSettings:
+    """How records are created (``ln.settings.creation``), as in lamindb.
+
+    Attributes:
+        search_names: Whether constructing a record of a curatable registry by name
+            (``ln.ULabel(name="T cell")``) first looks for a record with that name and
+            returns it instead of a duplicate. Pass ``_search_names=False`` to a
+            constructor to skip the look-up once.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> ln.settings.creation.search_names
+        True
+    """
+
+    def __init__(self) -> None:
+        self.search_names = True
+
+    def __repr__(self) -> str:
+        return f"CreationSettings(search_names={self.search_names})"
+
+
 class Settings:
     """The current instance, user and storage (``ln.settings``).
 
@@ -57,6 +79,7 @@ class Settings:
         self._user: Any = None
         self._auto_connecting = False
         self._cache_dir: Path | None = None
+        self.creation = CreationSettings()
 
     @property
     def instance(self) -> Instance:

@@ -41,6 +41,7 @@ from ._curate_values import (
     str_field,
     unique_strings,
 )
+from ._existing import existing_by_name
 from ._from_values import records_from_values
 
 if TYPE_CHECKING:
@@ -322,6 +323,9 @@ class CanCurate:
         >>> ln.ULabel.standardize(["label2"], mute=True)
         ['Label2']
     """
+
+    #: Constructing a record by an existing name returns that record (``_existing``).
+    _existing_on_init = classmethod(existing_by_name)
 
     @classmethod
     def inspect(

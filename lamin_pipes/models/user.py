@@ -58,7 +58,7 @@ def current_user(instance: Instance) -> User:
         user = session.scalars(query).first()
     if user is None:
         try:
-            user = User(handle=handle, name=handle)
+            user = User(handle=handle, name=handle, _search_names=False)  # looked up above
             with instance.session() as session:
                 session.add(user)
         except IntegrityError:  # created concurrently by another process

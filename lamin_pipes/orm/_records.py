@@ -9,15 +9,19 @@ their ``_meta``), so none of them imports the classes defined on top of them.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import attributes, make_transient_to_detached
 
 from ..core._settings import settings
 from ..core._types import utcnow
 from ..errors import IntegrityError
+from ._options import COLUMN, FOREIGN_KEY
 from ._user_tables import ensure_registry_table
+
+logger = logging.getLogger("lamin_pipes")
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -65,6 +69,42 @@ def make_saved(record: Any, instance: Instance) -> None:
     """Mark an inserted record (its id already set) as saved and clean."""
     make_transient_to_detached(record)
     record._lp_instance = instance
+
+
+def become_existing(record: Any, existing: Any, kwargs: dict[str, Any]) -> None:
+    """Make a record under construction stand for ``existing``, a saved record.
+
+    What the constructor set is dropped; the record gets ``existing``'s column values,
+    identity and instance, clean (as if loaded). Then each column or foreign key
+    passed to the constructor with another value than the existing one is set, so
+    ``save()`` writes it, with a warning naming the change (lamindb does the same).
+    ``uid`` and ``hash`` are never taken from the arguments.
+    """
+    model = type(record)
+    mapper = model.__mapper__
+    state = attributes.instance_state(record)
+    values = state.dict
+    for key in list(values):
+        if key in mapper.attrs or key.startswith("_lp_"):
+            del values[key]
+    for attr in mapper.column_attrs:
+        values[attr.key] = getattr(existing, attr.key)
+    state.key = mapper.identity_key_from_primary_key([values[c.key] for c in mapper.primary_key])
+    state._commit_all(values)  # loaded values carry no history
+    values["_lp_instance"] = existing.__dict__.get("_lp_instance")
+    fields = model._meta.fields
+    for key, value in kwargs.items():
+        info = fields.get(key)
+        if value is None or info is None or key in ("uid", "hash"):
+            continue
+        if info.kind == FOREIGN_KEY:
+            key, value = info.attname, getattr(value, "id", value)
+        elif info.kind != COLUMN:
+            continue
+        current = values.get(key)
+        if current != value:
+            logger.warning("updated %s of %s from %r to %r", key, model.__name__, current, value)
+            setattr(record, key, value)
 
 
 def life_cycle_values(model: Any, branch_id: int) -> dict[str, Any]:

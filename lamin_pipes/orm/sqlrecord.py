@@ -22,6 +22,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import DeclarativeBase, attributes
 
+from ..core._settings import settings
 from ..errors import (
     DoesNotExist,
     FieldValidationError,
@@ -41,6 +42,7 @@ from ._options import (
     REVERSE_M2M,
 )
 from ._records import (
+    become_existing,
     convert_integrity_error,
     format_field_value,
     life_cycle_values,
@@ -103,6 +105,7 @@ class BaseSQLRecord(Base):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
         meta = cls._meta
+        search_names = kwargs.pop("_search_names", None)
         if args:
             msg = (
                 f"{cls.__name__}() takes keyword arguments only, got positional {args!r}. "
@@ -138,6 +141,17 @@ class BaseSQLRecord(Base):
                 )
                 raise FieldValidationError(msg)
             setattr(self, key, value)
+        # Registries may answer a construction with an existing record (lamindb's
+        # "returning existing record with same name"): the hook finds it, and this
+        # record then stands for it (see ``become_existing``).
+        find_existing = getattr(cls, "_existing_on_init", None)
+        if find_existing is not None and "uid" not in kwargs:
+            if search_names is None:
+                search_names = settings.creation.search_names
+            if search_names:
+                existing = find_existing(kwargs)
+                if existing is not None:
+                    become_existing(self, existing, kwargs)
 
     # --- persistence ----------------------------------------------------------------
 

@@ -56,7 +56,7 @@ def test_dict_maps_original_values(labels):
     mapping = lookup.dict()
     assert set(mapping) == set(labels)
     assert mapping["T-cell"] == labels["T-cell"] and mapping["100% juice"].name == "100% juice"
-    twin = ln.ULabel(name="Apple").save()
+    twin = ln.ULabel(name="Apple", _search_names=False).save()
     assert ln.ULabel.lookup().dict()["Apple"] == [labels["Apple"], twin]
 
 
@@ -98,7 +98,7 @@ def test_field_argument(instance):
 
 def test_query_set_lookup_and_order(instance):
     first = ln.ULabel(name="dup", is_type=True).save()
-    second = ln.ULabel(name="dup").save()
+    second = ln.ULabel(name="dup", _search_names=False).save()
     ln.ULabel(name="other").save()
     assert ln.ULabel.filter(is_type=False).lookup().dup == second
     assert ln.ULabel.filter().order_by("-id").lookup().dup == second
