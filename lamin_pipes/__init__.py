@@ -29,7 +29,7 @@ gc.disable()
 try:
     from . import errors, models, setup
     from .core._connect import connect
-    from .core._settings import settings
+    from .core._settings import set_storage_record_loader, settings
     from .models import (
         Artifact,
         Branch,
@@ -45,9 +45,13 @@ try:
         ULabel,
         User,
     )
+    from .models._bulk_save import save
     from .models._flow import flow, step
     from .models._tracking import context, finish, track
+    from .models._view import view
     from .orm import fields
+
+    set_storage_record_loader(Storage.default)  # ln.settings.storage.record
 finally:
     if _collecting:
         gc.enable()
@@ -95,8 +99,10 @@ __all__ = [
     "finish",
     "flow",
     "models",
+    "save",
     "settings",
     "setup",
     "step",
     "track",
+    "view",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,8 @@ from ..errors import InstanceNotSetupError
 from ._instance import redact_url as _redact
 
 if TYPE_CHECKING:
+    from upath import UPath
+
     from ._instance import Instance
 
 DEFAULT_DIR = ".lamin_pipes"
@@ -65,6 +68,83 @@ class CreationSettings:
         return f"CreationSettings(search_names={self.search_names})"
 
 
+#: Finds (or registers) the Storage record of an instance's root; the registry lives in
+#: a layer above this one, which hands the function down when it is imported.
+_storage_record_loader: Callable[[Instance], Any] | None = None
+
+
+def set_storage_record_loader(loader: Callable[[Instance], Any] | None) -> None:
+    """Name the function that gives ``ln.settings.storage.record`` for an instance."""
+    global _storage_record_loader
+    _storage_record_loader = loader
+
+
+def storage_type(root: str) -> str:
+    """The protocol of a storage root: ``"local"`` for paths and ``file://`` URLs.
+
+    Examples:
+        >>> storage_type("s3://bucket/prefix"), storage_type("/data"), storage_type("gs://b")
+        ('s3', 'local', 'gs')
+    """
+    protocol, sep, _ = root.partition("://")
+    if not sep or protocol in ("", "file", "local"):
+        return "local"
+    return protocol.lower()
+
+
+class StorageSettings:
+    """The storage root of the current instance (``ln.settings.storage``), as in lamindb.
+
+    Attributes:
+        root_as_str: The root as a string: an absolute directory or ``s3://bucket/prefix``.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> storage = ln.settings.storage
+        >>> str(storage.root) == storage.root_as_str, storage.type
+        (True, 'local')
+        >>> storage.record.root == storage.root_as_str
+        True
+    """
+
+    def __init__(self, instance: Instance) -> None:
+        self._instance = instance
+        self.root_as_str: str = instance.storage
+
+    @property
+    def root(self) -> UPath:
+        """The root as a ``UPath`` (a ``pathlib.Path`` for local roots, else fsspec's)."""
+        from upath import UPath  # universal_pathlib pulls in fsspec: imported on use
+
+        return UPath(self.root_as_str)
+
+    @property
+    def record(self) -> Any:
+        """The :class:`~lamin_pipes.Storage` record of the root (registered on first use)."""
+        if _storage_record_loader is None:  # pragma: no cover - the registries set it
+            msg = "The Storage registry is not imported; import lamin_pipes first."
+            raise InstanceNotSetupError(msg)
+        return _storage_record_loader(self._instance)
+
+    @property
+    def type(self) -> str:
+        """``"local"``, ``"s3"`` or another fsspec protocol."""
+        return storage_type(self.root_as_str)
+
+    @property
+    def type_is_cloud(self) -> bool:
+        """Whether the root is not a local directory."""
+        return self.type != "local"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where copies of remote objects are kept (``ln.settings.cache_dir``)."""
+        return settings.cache_dir
+
+    def __repr__(self) -> str:
+        return f"StorageSettings(root={self.root_as_str!r}, type={self.type!r})"
+
+
 class Settings:
     """The current instance, user and storage (``ln.settings``).
 
@@ -109,9 +189,13 @@ class Settings:
         return default_user_handle() if self._user is None else self._user.handle
 
     @property
-    def storage(self) -> str:
-        """The storage root of the current instance."""
-        return self.instance.storage
+    def storage(self) -> StorageSettings:
+        """The storage root of the current instance: ``.root`` (a UPath) and ``.record``.
+
+        As in lamindb this is an object, not a string: use ``.root_as_str`` or
+        ``str(ln.settings.storage.root)`` for the root as text.
+        """
+        return StorageSettings(self.instance)
 
     @property
     def cache_dir(self) -> Path:

@@ -1,4 +1,4 @@
-"""Readable plain-text trees of artifacts and collections, for ``describe()``.
+"""Readable plain-text trees of records and registries, for ``describe()``.
 
 A description is a header followed by sections. Each section is made by a *section
 builder*: a function that takes the record and returns a :class:`Section` (or ``None``
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..orm._records import format_field_value
+from ..orm._registry import set_describers
 from ._render import Node, format_size, render_tree  # format_size: also imported from here
 
 #: Branch ids with well-known names.
@@ -255,3 +256,110 @@ def describe_collection(collection: Any) -> str:
             └── 2. part/1.json  ...  ... B
     """
     return render(collection, COLLECTION_SECTIONS)
+
+
+# --- any registry, any record -------------------------------------------------------------
+
+#: Django's names of our column kinds, as lamindb prints them in ``Registry.describe()``.
+_FIELD_CLASSES = {
+    "char": "CharField",
+    "text": "TextField",
+    "int": "IntegerField",
+    "bigint": "BigIntegerField",
+    "float": "FloatField",
+    "bool": "BooleanField",
+    "datetime": "DateTimeField",
+    "date": "DateField",
+    "json": "JSONField",
+}
+_RELATIONS = ("fk", "m2m", "reverse_fk", "reverse_m2m")
+
+
+def _shown(info: Any) -> bool:
+    return info.name != "id" and not info.name.startswith("_")
+
+
+def describe_registry(model: Any) -> str:
+    """The fields of a registry: simple fields with their type, then relations.
+
+    This is what ``ln.ULabel.describe()`` prints, in lamindb's layout.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> print(describe_registry(ln.User))  # doctest: +ELLIPSIS
+        User
+          Simple fields
+            .uid: CharField
+            .handle: CharField
+            .name: CharField
+            .created_at: DateTimeField
+            .updated_at: DateTimeField
+          Relational fields
+        ...
+    """
+    fields = [info for info in model._meta.fields.values() if _shown(info)]
+    lines = [model.__name__, "  Simple fields"]
+    for info in fields:
+        if info.kind == "column":
+            kind = _FIELD_CLASSES.get(info.spec.kind, info.spec.kind) if info.spec else "Field"
+            lines.append(f"    .{info.name}: {kind}")
+    relations = [info for info in fields if info.kind in _RELATIONS]
+    if relations:
+        lines.append("  Relational fields")
+        lines.extend(f"    .{info.name}: {info.related_model.__name__}" for info in relations)
+    return "\n".join(lines)
+
+
+def _record_title(record: Any) -> str:
+    model = type(record)
+    name = record.__dict__.get(model._meta.name_field)
+    if name is None:
+        name = record.__dict__.get("uid") or f"id={record.__dict__.get('id')}"
+    return f"{model.__name__}: {name}"
+
+
+def record_general(record: Any) -> Section:
+    """The values of a record's simple fields and the labels of its foreign keys."""
+    rows: list[Row] = []
+    meta = type(record)._meta
+    for info in meta.fields.values():
+        if not _shown(info) or info.name == meta.name_field:
+            continue
+        if info.kind == "column":
+            value = record.__dict__.get(info.attname or info.name)
+            if value is not None and value != "":
+                text = value if isinstance(value, str) else format_field_value(value)
+                rows.append((info.name, text))
+        elif info.kind == "fk":
+            if info.name == "branch":
+                rows.append(("branch", _branch_name(record)))
+            elif record.__dict__.get(info.attname) is not None:
+                related = getattr(record, info.name)
+                if related is not None:
+                    rows.append((info.name, _record_title(related).split(": ", 1)[1]))
+    return Section("General", rows)
+
+
+def describe_record(record: Any) -> str:
+    """A readable tree of any record: its registry and name, then its field values.
+
+    Registries with a richer description (artifacts, collections) define their own.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> label = ln.ULabel(name="describe-me", description="an example").save()
+        >>> print(describe_record(label))  # doctest: +ELLIPSIS
+        ULabel: describe-me
+        └── General
+            ├── uid:         ...
+            ├── description: an example
+        ...
+    """
+    tree = Node(_record_title(record))
+    general = record_general(record)
+    if general.rows:
+        tree.children.append(general.node())
+    return render_tree(tree)
+
+
+set_describers(describe_registry, describe_record)

@@ -132,6 +132,31 @@ def _check_type(record: Any, value: Any) -> None:
         raise InvalidArgument(msg)
 
 
+class _QueryBelow:
+    """``query_ulabels``, ``query_projects``…: lamindb's name of ``query_records`` per registry.
+
+    lamindb names the walk after the registry (``ULabel.query_ulabels()``,
+    ``Project.query_projects()``, ``Record.query_records()``). The alias exists only on
+    the registry it names: elsewhere reading it raises ``AttributeError``.
+    """
+
+    def __init__(self, registry: str) -> None:
+        self.registry = registry
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        if not any(cls.__name__ == self.registry for cls in owner.__mro__):
+            msg = f"type object {owner.__name__!r} has no attribute {self.name!r}"
+            if obj is not None:
+                msg = f"{owner.__name__!r} object has no attribute {self.name!r}"
+            raise AttributeError(msg)
+        if obj is None:
+            return owner.query_records  # type: ignore[attr-defined]
+        return obj.query_records
+
+
 class HasType:
     """Mixin for registries whose records can be grouped under a ``type``.
 
@@ -158,6 +183,20 @@ class HasType:
     if TYPE_CHECKING:  # provided by BaseSQLRecord, which every registry derives from
 
         def _label(self) -> str: ...
+
+        # lamindb's per-registry names of query_records (see _QueryBelow)
+        def query_ulabels(self, depth: int | None = None) -> QuerySet[Any]: ...
+        def query_projects(self, depth: int | None = None) -> QuerySet[Any]: ...
+        def query_features(self, depth: int | None = None) -> QuerySet[Any]: ...
+        def query_schemas(self, depth: int | None = None) -> QuerySet[Any]: ...
+        def query_references(self, depth: int | None = None) -> QuerySet[Any]: ...
+
+    else:
+        query_ulabels = _QueryBelow("ULabel")
+        query_projects = _QueryBelow("Project")
+        query_features = _QueryBelow("Feature")
+        query_schemas = _QueryBelow("Schema")
+        query_references = _QueryBelow("Reference")
 
     def _validate_type(self, value: Any) -> None:
         """Hook of the ``type`` descriptor: runs when a record is assigned as type."""

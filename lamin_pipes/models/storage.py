@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core._settings import settings
+from ..core._settings import settings, storage_type
 from ..core._uid import base62_12
-from ..errors import IntegrityError
+from ..errors import IntegrityError, InvalidArgument
 from ..orm import fields
 from ..orm.query_set import QuerySet
 from ..orm.sqlrecord import SQLRecord
@@ -29,11 +31,19 @@ class Storage(SQLRecord, TracksRun, TracksUpdates):
     The instance's default storage is registered the first time an artifact is saved.
     Artifact files live at ``{root}/.lamindb/{uid}{suffix}``.
 
+    As in lamindb, the root may be passed positionally, ``type`` is inferred from it
+    (``"s3"`` for ``s3://…``, ``"local"`` for a path, which is made absolute), and
+    constructing a location whose root is registered already returns that record.
+
     Examples:
         >>> import lamin_pipes as ln
         >>> storage = ln.Storage.default()
-        >>> storage.type, storage.root == ln.settings.storage
+        >>> storage.type, storage.root == ln.settings.storage.root_as_str
         ('local', True)
+        >>> ln.Storage("s3://my-bucket/prefix/").type
+        's3'
+        >>> ln.Storage(storage.root) == storage
+        True
     """
 
     _name_field = "root"
@@ -52,6 +62,27 @@ class Storage(SQLRecord, TracksRun, TracksUpdates):
     instance_uid: str | None = fields.CharField(
         max_length=12, null=True, db_index=True, doc="The instance that manages the location."
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args:
+            if len(args) > 1 or "root" in kwargs:
+                msg = f"Storage() takes the root as its only positional argument, got {args!r}"
+                raise InvalidArgument(msg)
+            kwargs["root"] = args[0]
+        root = kwargs.get("root")
+        if isinstance(root, (str, os.PathLike)):
+            root = _normalize_root(os.fspath(root))
+            kwargs["root"] = root
+            kwargs.setdefault("type", storage_type(root))
+        super().__init__(**kwargs)
+
+    @classmethod
+    def _existing_on_init(cls, kwargs: dict[str, Any]) -> Storage | None:
+        """The registered location with the same root (lamindb returns it)."""
+        root = kwargs.get("root")
+        if not isinstance(root, str):
+            return None
+        return QuerySet(cls).filter(root=root).first()  # type: ignore[no-any-return]
 
     @property
     def store(self) -> Store:
@@ -105,6 +136,13 @@ class Storage(SQLRecord, TracksRun, TracksUpdates):
 
 
 _DEFAULT_CACHE: dict[tuple[Any, str], Any] = {}
+
+
+def _normalize_root(root: str) -> str:
+    """A local root as an absolute path; a cloud root without its trailing slash."""
+    if storage_type(root) != "local":
+        return root.rstrip("/")
+    return str(Path(root.removeprefix("file://")).expanduser().resolve())
 
 
 def _mark_use(store: Store, record: Storage) -> None:

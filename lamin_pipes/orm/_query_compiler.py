@@ -344,6 +344,20 @@ def _column_values(op: str, value: Any) -> Any:
     return value
 
 
+#: Names a query may use for another field of the registry, as lamindb maps them:
+#: versioned registries are filtered by ``version`` (the ``version_tag`` column).
+_FIELD_ALIASES = {"version": "version_tag"}
+
+
+def _field_name(model: Any, name: str) -> str:
+    """``name``, or the field it stands for when the registry has no field of that name."""
+    alias = _FIELD_ALIASES.get(name)
+    fields = model._meta.fields
+    if alias is not None and name not in fields and alias in fields:
+        return alias
+    return name
+
+
 def compile_lookup(model: Any, key: str, value: Any) -> ColumnElement[bool]:
     """Compile one ``key=value`` lookup (``key`` may traverse relations)."""
     return _compile_parts(model, model.__table__, key.split("__"), value)
@@ -351,7 +365,7 @@ def compile_lookup(model: Any, key: str, value: Any) -> ColumnElement[bool]:
 
 def _compile_parts(model: Any, table: Any, parts: list[str], value: Any) -> Any:
     """Compile a lookup path on ``model`` whose rows come from ``table`` (or an alias)."""
-    info = get_field(model, parts[0])
+    info = get_field(model, _field_name(model, parts[0]))
     rest = parts[1:]
     if info.kind == COLUMN:
         return _compile_column(info, table.c[info.attname], rest, value)

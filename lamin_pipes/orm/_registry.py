@@ -9,6 +9,9 @@ The metaclass also carries the class-level query API (``filter``, ``get``, …).
 
 from __future__ import annotations
 
+import functools
+import types
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Integer, Table, UniqueConstraint
@@ -75,6 +78,60 @@ def _target_table(target: Any, own_name: str, own_table: str, *, builtin: bool) 
     return _table_name_for(name, "lamindb" if builtin else None)
 
 
+#: The text builders of ``describe()``, handed down by the registries' layer (models),
+#: which draws descriptions: one for a registry class, one for any record.
+_DESCRIBERS: dict[str, Callable[[Any], str]] = {}
+
+
+def set_describers(registry: Callable[[Any], str], record: Callable[[Any], str]) -> None:
+    """Name the functions that describe a registry class and a record."""
+    _DESCRIBERS["registry"] = registry
+    _DESCRIBERS["record"] = record
+
+
+def _describe_registry(model: Any, return_str: bool = False) -> str | None:
+    text = _DESCRIBERS["registry"](model)
+    if return_str:
+        return text
+    print(text)
+    return None
+
+
+def _describe_record(record: Any, return_str: bool = False) -> str | None:
+    text = _DESCRIBERS["record"](record)
+    if return_str:
+        return text
+    print(text)
+    return None
+
+
+class _Describe:
+    """``describe`` of class and instance, as lamindb's ``class_and_instance_method``.
+
+    On a registry (``ln.ULabel.describe()``) it prints the registry's fields; on a
+    record it runs the registry's own ``describe`` (Artifact's, Collection's) or the
+    generic description of a record.
+    """
+
+    def __init__(self, method: Callable[..., Any] | None) -> None:
+        self.method = method or _describe_record
+        self.__doc__ = getattr(method, "__doc__", None) or _describe_record.__doc__
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        if obj is None:
+            return functools.partial(_describe_registry, owner)
+        return types.MethodType(self.method, obj)
+
+
+def _install_describe(cls: Any, ns: dict[str, Any]) -> None:
+    """Make ``describe`` work on the class and on records (see :class:`_Describe`)."""
+    own = ns.get("describe")
+    if isinstance(own, types.FunctionType):
+        type.__setattr__(cls, "describe", _Describe(own))
+    elif not any(isinstance(c.__dict__.get("describe"), _Describe) for c in cls.__mro__):
+        type.__setattr__(cls, "describe", _Describe(None))
+
+
 class Registry(DeclarativeAttributeIntercept):
     """Metaclass of :class:`SQLRecord`: every registry class is an instance of it.
 
@@ -91,7 +148,9 @@ class Registry(DeclarativeAttributeIntercept):
 
     def __new__(mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any], **kw: Any) -> Any:
         if ns.get("__abstract__") or any(b is DeclarativeBase for b in bases):
-            return super().__new__(mcs, name, bases, ns, **kw)
+            base: Any = super().__new__(mcs, name, bases, ns, **kw)
+            _install_describe(base, ns)
+            return base
         if "__tablename__" not in ns:
             builtin = _is_builtin_module(ns.get("__module__", ""))
             app_label = ns.get("_app_label") or ("lamindb" if builtin else None)
@@ -122,6 +181,7 @@ class Registry(DeclarativeAttributeIntercept):
                 m2m[fname] = spec
         cls: Any = super().__new__(mcs, name, bases, new_ns, **kw)
         cls._meta = _build_options(cls, table, specs, m2m)
+        _install_describe(cls, ns)
         manager_of_class(cls).expired_attribute_loader = load_expired_attributes  # type: ignore[assignment]
         register(cls)
         _resolve_pending()

@@ -65,6 +65,19 @@ def _mentions_branch(keys: Iterable[str]) -> bool:
     return any(k.split("__", 1)[0] in _BRANCH_KEYS for k in keys)
 
 
+def _all_branches(expressions: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Drop ``branch=None`` / ``branch_id=None``, which lamindb reads as "every branch".
+
+    The column is never NULL, so the lookup would match nothing; lamindb instead skips
+    its default main-branch condition. Returns the other lookups and whether one was
+    dropped.
+    """
+    dropped = [k for k in _BRANCH_KEYS if k in expressions and expressions[k] is None]
+    if not dropped:
+        return expressions, False
+    return {k: v for k, v in expressions.items() if k not in dropped}, True
+
+
 def _async(name: str) -> Callable[..., Any]:
     async def method(self: BasicQuerySet[Any], *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(getattr(self, name), *args, **kwargs)
@@ -177,13 +190,14 @@ class BasicQuerySet(Generic[T]):
         if self._limit is not None or self._offset is not None:
             msg = "Cannot filter a query set once it has been sliced."
             raise InvalidArgument(msg)
+        expressions, all_branches = _all_branches(expressions)
         clauses = compile_filters(self.model, queries, expressions)
         keys = list(expressions)
         for query in queries:
             if isinstance(query, Q):
                 keys.extend(query.flatten_keys())
         new = self._clone()
-        if _mentions_branch(keys) or _ID_KEYS.intersection(keys):
+        if all_branches or _mentions_branch(keys) or _ID_KEYS.intersection(keys):
             new._branch_given = True
         if clauses:
             combined = and_(*clauses) if len(clauses) > 1 else clauses[0]
