@@ -54,8 +54,10 @@ TOP_LEVEL = (
     "errors",
     "fields",
     "models",
+    "save",
     "settings",
     "setup",
+    "view",
 )
 LAMINDB_ERRORS = (
     "DoesNotExist",
