@@ -328,7 +328,7 @@ def record_general(record: Any) -> Section:
         if info.kind == "column":
             value = record.__dict__.get(info.attname or info.name)
             if value is not None and value != "":
-                text = value if isinstance(value, str) else format_field_value(value)
+                text = value if isinstance(value, str) else str(format_field_value(value))
                 rows.append((info.name, text))
         elif info.kind == "fk":
             if info.name == "branch":
