@@ -2,8 +2,10 @@
 
 Order of a save, chosen so that a crash at any point leaves nothing inconsistent:
 
-1. The content is written to a *staging* name (``.lamindb/_staging/<random><suffix>``)
-   in the storage, hashed while it streams (files are read once).
+1. When the artifact is constructed, its content is written to a *staging* name
+   (``.lamindb/_staging/<random><suffix>``) in the storage, hashed while it streams
+   (files are read once), so ``hash`` and ``size`` are known before ``save()``, as in
+   lamindb; an artifact dropped unsaved removes its staged copy.
 2. If an artifact with that hash exists, the staged copy is removed and the record
    becomes the existing artifact; nothing else is written.
 3. One transaction inserts the row (moving ``is_latest`` in its family) and, still
@@ -20,9 +22,12 @@ touch the content of the version that holds it (see :mod:`._shared_content`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import tempfile
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,17 +72,32 @@ def lazy_staging_path(suffix: str) -> Path:
     return local.with_name(f"{token}{suffix}")
 
 
-def save_artifact(artifact: Artifact) -> Artifact:
-    """Stage, hash, dedup and insert a new artifact (or a new version); see module doc."""
-    inst = artifact._check_writable()
+@dataclass
+class Staged:
+    """Content written under a staging name and hashed, waiting for ``save()``."""
+
+    storage_id: int
+    staging: str
+    digest: Any
+    is_dir: bool
+    #: Removes the staged copy if the artifact is dropped without being saved.
+    finalizer: Any
+
+
+def stage_artifact(artifact: Artifact) -> Staged:
+    """Write and hash the content of an unsaved artifact (once; ``save()`` reuses it).
+
+    Sets ``size``, ``hash``, ``_hash_type`` and ``n_files``, as lamindb does when an
+    artifact is constructed. The content is read once: it streams to a staging name
+    in the storage while it is hashed, and ``save()`` only moves it into place.
+    """
     state = artifact.__dict__
+    staged: Staged | None = state.get("_lp_staged")
+    if staged is not None:
+        return staged
+    inst = artifact._check_writable()
     source: Source = state["_lp_source"]
     revises = state.get("_lp_revises")
-    replace_run = state.get("_lp_replace_run")
-    if state.get("id") is not None:
-        _prepare_replacement(artifact)
-        if replace_run is not None:
-            artifact.run = replace_run
     if state.get("storage_id") is None:
         storage = (
             Storage.default(inst)
@@ -89,17 +109,86 @@ def save_artifact(artifact: Artifact) -> Artifact:
         storage = storage_by_id(inst, state["storage_id"])
     store = storage.store
     staging = f"{STAGING_DIR}/{secrets.token_hex(8)}{source.suffix}"
-    # source.suffix is normalized (format="zarr" gives ".zarr"); the staged digest says
-    # for sure below.
+    # source.suffix is normalized (format="zarr" gives ".zarr"); the digest says for sure
     is_dir = source.kind == "dir" or (source.kind == "object" and source.suffix == ".zarr")
-    final: list[str] = []  # the final key once the content was moved there
     try:
         digest = stage(store, source, staging)
-        is_dir = hasattr(digest, "n_files")
-        artifact.size = digest.size
-        artifact.hash = digest.hash
-        artifact._hash_type = digest.hash_type
-        artifact.n_files = getattr(digest, "n_files", None)
+    except BaseException:
+        unstage(store, staging, source, is_dir=is_dir)
+        raise
+    is_dir = hasattr(digest, "n_files")
+    artifact.size = digest.size
+    artifact.hash = digest.hash
+    artifact._hash_type = digest.hash_type
+    artifact.n_files = getattr(digest, "n_files", None)
+    finalizer = weakref.finalize(artifact, _discard_staged, store, staging, is_dir)
+    staged = Staged(storage.id, staging, digest, is_dir, finalizer)
+    state["_lp_staged"] = staged
+    return staged
+
+
+def _discard_staged(store: Store, staging: str, is_dir: bool) -> None:
+    with contextlib.suppress(OSError):
+        remove(store, staging, is_dir=is_dir)
+
+
+def _release_staged(state: dict[str, Any]) -> None:
+    """The staged copy is no longer this artifact's to remove (moved, or removed)."""
+    staged = state.pop("_lp_staged", None)
+    if staged is not None:
+        staged.finalizer.detach()
+
+
+def existing_with_content(artifact: Artifact) -> Any:
+    """The saved artifact (any branch) holding the staged content, else ``None``."""
+    staged: Staged = artifact.__dict__["_lp_staged"]
+    inst = artifact._check_writable()
+    store = storage_by_id(inst, staged.storage_id).store
+    table = type(artifact).__table__
+    with inst.read_session() as session:
+        first = session.scalars(
+            select(table.c.id).where(table.c.hash == staged.digest.hash).order_by(table.c.id)
+        ).first()
+    if first is None:
+        return None
+    return _same_content_as(
+        inst, type(artifact), first, staged.digest, store, staged.staging, any_branch=True
+    )
+
+
+def return_existing(artifact: Artifact, existing: Any) -> None:
+    """Make the unsaved ``artifact`` the saved ``existing`` one; drop the staged copy."""
+    inst = artifact._check_writable()
+    state = artifact.__dict__
+    staged: Staged = state["_lp_staged"]
+    store = storage_by_id(inst, staged.storage_id).store
+    remove(store, staged.staging, is_dir=staged.is_dir)
+    _release_staged(state)
+    _forget_source(state)
+    adopt(artifact, existing, inst)
+    if artifact.__dict__.get("branch_id") == -1:
+        logger.info("restoring artifact %s from the trash", artifact.uid)
+        artifact.restore()
+
+
+def save_artifact(artifact: Artifact) -> Artifact:
+    """Stage (unless staged at construction), dedup and insert; see the module doc."""
+    inst = artifact._check_writable()
+    state = artifact.__dict__
+    source: Source = state["_lp_source"]
+    revises = state.get("_lp_revises")
+    replace_run = state.get("_lp_replace_run")
+    if state.get("id") is not None:
+        _prepare_replacement(artifact)
+        if replace_run is not None:
+            artifact.run = replace_run
+    staged = stage_artifact(artifact)
+    store = storage_by_id(inst, staged.storage_id).store
+    staging = staged.staging
+    digest = staged.digest
+    is_dir = staged.is_dir
+    final: list[str] = []  # the final key once the content was moved there
+    try:
         model = type(artifact)
         # Looked up inside the insert's transaction, under a lock on the hash, so that
         # concurrent saves of the same content return one artifact.
@@ -138,6 +227,7 @@ def save_artifact(artifact: Artifact) -> Artifact:
                     dedup_hash = None  # same partial hash, other bytes: new content
                     continue
                 remove(store, staging, is_dir=is_dir)
+                _release_staged(state)
                 _forget_source(state)
                 adopt(artifact, existing, inst)
                 return artifact
@@ -151,7 +241,9 @@ def save_artifact(artifact: Artifact) -> Artifact:
         # the whole save (never a bare row), and give back what was taken.
         # A failed replacement stays the unsaved next version of its family.
         unstage(store, staging, source, is_dir=is_dir)
+        _release_staged(state)
         raise
+    _release_staged(state)
     _forget_source(state)
     artifact._lp_instance = inst
     if shared:
@@ -165,12 +257,19 @@ def save_artifact(artifact: Artifact) -> Artifact:
 
 
 def _same_content_as(
-    inst: Any, model: Any, first_id: int, digest: Any, store: Store, staging: str
+    inst: Any,
+    model: Any,
+    first_id: int,
+    digest: Any,
+    store: Store,
+    staging: str,
+    *,
+    any_branch: bool = False,
 ) -> Any:
     """The saved artifact to return instead of the staged content, else ``None``.
 
-    The artifacts on the main branch with the staged content's hash are candidates,
-    oldest first (``first_id`` among them), skipping those whose content is no longer
+    The artifacts on the main branch (any branch with ``any_branch``) with the staged
+    content's hash are candidates, oldest first (``first_id`` among them), skipping those whose content is no longer
     stored (versions of a family with one shared object that another version now
     holds). A hash computed from every byte settles it. lamindb's hash of content above
     100 MiB covers only its first and last 50 MiB, so there the bytes are compared;
@@ -179,11 +278,10 @@ def _same_content_as(
     is_dir = hasattr(digest, "n_files")
     table = model.__table__
     with inst.read_session() as session:
-        ids = session.scalars(
-            select(table.c.id)
-            .where(table.c.hash == digest.hash, table.c.branch_id == 1)
-            .order_by(table.c.id)
-        ).all()
+        conditions = [table.c.hash == digest.hash]
+        if not any_branch:
+            conditions.append(table.c.branch_id == 1)
+        ids = session.scalars(select(table.c.id).where(*conditions).order_by(table.c.id)).all()
     compared = []
     for record_id in ids or [first_id]:
         existing = inst.get_by_id(model, record_id)

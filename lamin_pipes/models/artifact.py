@@ -18,7 +18,13 @@ from ..orm import fields
 from ..orm.sqlrecord import SQLRecord
 from ._artifact_data import artifact_path, cache_artifact, load_artifact, open_artifact
 from ._artifact_delete import delete_artifact, restore_artifact
-from ._artifact_save import lazy_staging_path, save_artifact
+from ._artifact_save import (
+    existing_with_content,
+    lazy_staging_path,
+    return_existing,
+    save_artifact,
+    stage_artifact,
+)
 from ._artifact_store import prepare_source
 from ._describe import describe_artifact
 from ._is_versioned import IsVersioned, family_indexes, new_uid_16
@@ -148,6 +154,7 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         version_tag: str | None = None,
         skip_hash_lookup: bool = False,
         format: str | None = None,
+        _consume: bool = False,
         **kwargs: Any,
     ) -> None:
         if data is None:
@@ -185,6 +192,14 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         pending["_lp_source"] = source
         pending["_lp_revises"] = revises
         pending["_lp_skip_hash_lookup"] = skip_hash_lookup
+        source.consume = _consume
+        # Hashed now, as in lamindb: the content streams to a staging name once, and
+        # save() moves it into place. The same content saved before is returned.
+        stage_artifact(self)
+        if not skip_hash_lookup:
+            existing = existing_with_content(self)
+            if existing is not None:
+                return_existing(self, existing)
 
     # --- constructors ---------------------------------------------------------------
 
@@ -436,8 +451,9 @@ class LazyArtifact:
         if not self._path.exists():
             msg = f"Nothing was written to {str(self._path)!r}; write the content there first"
             raise InvalidArgument(msg)
-        artifact = Artifact(self._path, overwrite_versions=self.overwrite_versions, **self.kwargs)
-        artifact.__dict__["_lp_source"].consume = True
+        artifact = Artifact(
+            self._path, overwrite_versions=self.overwrite_versions, _consume=True, **self.kwargs
+        )
         return artifact.save()
 
 

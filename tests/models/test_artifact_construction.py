@@ -1,0 +1,70 @@
+"""Artifacts are hashed when constructed and return the saved artifact with their content.
+
+lamindb 2.12 (``Artifact.__init__``): the content is hashed at construction, so
+``hash`` and ``size`` are set before ``save()``; if an artifact with that hash exists
+(on any branch) the constructor returns it ("returning existing artifact with same
+hash"), restoring it from the trash; ``skip_hash_lookup=True`` skips that.
+"""
+
+from __future__ import annotations
+
+import base64
+import gc
+import hashlib
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+import lamin_pipes as ln
+
+
+def _staged(instance) -> list[Path]:
+    folder = Path(instance.storage) / ".lamindb" / "_staging"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def test_hash_and_size_before_save_and_the_content_is_read_once(instance, tmp_path):
+    path = tmp_path / "data.txt"
+    path.write_bytes(b"hello registry")
+    artifact = ln.Artifact(path, key="data.txt")
+    assert artifact.id is None
+    assert artifact.size == len(b"hello registry")
+    digest = hashlib.md5(b"hello registry").digest()  # lamindb's hash of small files
+    assert artifact.hash == base64.urlsafe_b64encode(digest).decode()[:22]
+    assert len(_staged(instance)) == 1  # staged once; save() only moves it
+    artifact.save()
+    assert _staged(instance) == []
+    assert artifact.path.read_bytes() == b"hello registry"
+
+
+def test_the_same_content_returns_the_saved_artifact(instance, caplog):
+    df = pd.DataFrame({"a": [1, 2]})
+    saved = ln.Artifact.from_dataframe(df, key="a.parquet").save()
+    caplog.set_level(logging.INFO, logger="lamin_pipes")
+    again = ln.Artifact.from_dataframe(df, key="other.parquet")
+    assert again.id == saved.id and again.uid == saved.uid and again.key == "a.parquet"
+    assert "returning the existing artifact with the same hash" in caplog.text
+    assert _staged(instance) == []  # the second copy is gone at once
+    assert again.save() == saved
+    assert ln.Artifact.filter().count() == 1
+    fresh = ln.Artifact.from_dataframe(df, key="b.parquet", skip_hash_lookup=True)
+    assert fresh.id is None and fresh.hash == saved.hash
+
+
+def test_a_trashed_artifact_with_the_content_is_restored(instance):
+    df = pd.DataFrame({"b": [3]})
+    saved = ln.Artifact.from_dataframe(df, key="t.parquet").save()
+    saved.delete()
+    assert ln.Artifact.filter(key="t.parquet").count() == 0
+    again = ln.Artifact.from_dataframe(df, key="t.parquet")
+    assert again.id == saved.id and again.branch_id == 1
+    assert ln.Artifact.get(key="t.parquet").uid == saved.uid
+
+
+def test_an_artifact_dropped_unsaved_leaves_no_staged_copy(instance):
+    artifact = ln.Artifact(pd.DataFrame({"c": [1]}), key="c.parquet")
+    assert len(_staged(instance)) == 1
+    del artifact
+    gc.collect()
+    assert _staged(instance) == []
