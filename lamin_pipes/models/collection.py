@@ -158,6 +158,19 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         state["_lp_members"] = members
         state["_lp_revises"] = revises
         state["_lp_skip_hash_lookup"] = skip_hash_lookup
+        if not skip_hash_lookup and all(a.id is not None for a in members):
+            # lamindb returns the collection of the same artifacts at construction
+            inst = self._check_writable()
+            table = type(self).__table__
+            with inst.read_session() as session:
+                found = session.scalars(
+                    select(table.c.id).where(table.c.hash == digest).order_by(table.c.id)
+                ).first()
+            if found is not None:
+                _forget_members(state)
+                adopt(self, inst.get_by_id(Collection, found), inst)
+                if self.__dict__.get("branch_id") == -1:
+                    self.restore()
 
     def save(self, *args: Any, **kwargs: Any) -> Collection:  # type: ignore[override]
         """Save the collection and link its artifacts in order.

@@ -227,3 +227,16 @@ def test_a_failed_collection_save_can_be_retried(instance):
     collection.version_tag = "2"
     collection.save()
     assert [x.id for x in collection.ordered_artifacts] == [a.id, b.id]
+
+
+def test_the_constructor_returns_the_collection_of_the_same_artifacts(instance):
+    # lamindb: Collection(artifacts) over the artifacts of a saved collection is that
+    # collection already, before save(); a trashed one comes back from the trash
+    a, b = _shard(0), _shard(1)
+    first = ln.Collection([a, b], key="same").save()
+    again = ln.Collection([b, a], key="same-members")
+    assert again.id == first.id and again.key == "same"
+    first.delete()
+    restored = ln.Collection([a, b], key="same")
+    assert restored.id == first.id and restored.branch_id == 1
+    assert ln.Collection.filter(key="same").count() == 1
