@@ -151,6 +151,10 @@ class IsVersioned:
         default=True, db_index=True, doc="Whether this is the latest version of its family."
     )
 
+    def _check_init(self, kwargs: dict[str, Any]) -> None:
+        """Refuse a version that is not a string, at construction (as lamindb does)."""
+        check_version_tag(kwargs.get("version_tag"))
+
     @property
     def stem_uid(self) -> str:
         """The uid without the version counter: identifies the version family."""
@@ -175,6 +179,25 @@ class IsVersioned:
     def overwrite_versions(self) -> bool:
         """Whether new versions replace the previous ones in storage (lamindb's flag)."""
         return bool(self.__dict__.get("_overwrite_versions"))
+
+
+def check_version_tag(version: Any) -> None:
+    """Raise unless ``version`` is ``None`` or a string (lamindb refuses ``version=0``).
+
+    Examples:
+        >>> check_version_tag("1.0")
+        >>> check_version_tag(2)
+        Traceback (most recent call last):
+        ...
+        lamin_pipes.errors.InvalidArgument: version must be None or a str such as '1', \
+'0.1' or '2024-06'; got int 2
+    """
+    if version is not None and not isinstance(version, str):
+        msg = (
+            "version must be None or a str such as '1', '0.1' or '2024-06'; "
+            f"got {type(version).__name__} {version!r}"
+        )
+        raise InvalidArgument(msg)
 
 
 def family_indexes(model: Any) -> None:

@@ -14,7 +14,7 @@ from ..core._context import active_run
 from ..core._settings import settings
 from ..core._types import utcnow
 from ..core._uid import base62_20
-from ..errors import InvalidArgument
+from ..errors import FieldValidationError, InvalidArgument
 from ..orm import fields
 from ..orm._records import record_instance
 from ..orm.sqlrecord import SQLRecord
@@ -65,6 +65,19 @@ class TracksUpdates:
     def _before_save(self) -> None:
         if self.__dict__.get("id") is not None:
             self.updated_at = utcnow()
+
+
+#: The kinds of transform lamindb knows (its ``TransformKind``).
+TRANSFORM_KINDS = ("function", "notebook", "pipeline", "script")
+
+
+def _check_kind(kind: Any) -> None:
+    if kind is not None and kind not in TRANSFORM_KINDS:
+        msg = (
+            f"Transform.kind {kind!r} is not a valid value; valid values are: "
+            f"{', '.join(TRANSFORM_KINDS)}"
+        )
+        raise FieldValidationError(msg)
 
 
 class Transform(SQLRecord, IsVersioned, TracksUpdates):
@@ -123,6 +136,8 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
     ) -> None:
         if version is not None:
             kwargs["version_tag"] = version
+        if "kind" in kwargs and kwargs["kind"] is None:
+            del kwargs["kind"]  # lamindb: no kind means the default, "pipeline"
         if revises is not None:
             if not isinstance(revises, Transform):
                 msg = f"revises must be a Transform, not {type(revises).__name__}: {revises!r}"
@@ -133,6 +148,9 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
             kwargs["hash"] = _hash_text(source)
         super().__init__(*args, **kwargs)
         self.__dict__["_lp_revises"] = revises
+
+    def _check_init(self, kwargs: dict[str, Any]) -> None:
+        _check_kind(kwargs.get("kind"))
 
     def save(self, *args: Any, **kwargs: Any) -> Transform:  # type: ignore[override]
         """Save; a new transform joins its key's family as the next version."""
@@ -169,6 +187,7 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
         return self
 
     def _prepare_save(self) -> None:
+        _check_kind(self.__dict__.get("kind"))  # also when set after construction
         super()._prepare_save()
         _fill_created_by(self)
 
@@ -186,8 +205,9 @@ class Run(SQLRecord):
     Examples:
         >>> import lamin_pipes as ln
         >>> transform = ln.Transform(key="run-example", kind="function").save()
-        >>> ln.Run(transform=transform).save().transform == transform
-        True
+        >>> run = ln.Run(transform, name="first", params={"lr": 0.1}).save()
+        >>> run.transform == transform, run.params
+        (True, {'lr': 0.1})
     """
 
     _name_field = "name"
@@ -229,6 +249,33 @@ class Run(SQLRecord):
         related_name="initiated_runs",
         doc="The run that triggered this one.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """A run of ``transform``, which must be saved: ``Run(transform, params=...)``.
+
+        As in lamindb, the transform is the one argument that may be positional.
+        """
+        if args:
+            if len(args) > 1 or "transform" in kwargs:
+                msg = (
+                    "Run() takes one positional argument, the transform; pass the rest "
+                    f"by keyword. Got positional {args!r}"
+                    + (" and transform=..." if "transform" in kwargs else "")
+                )
+                raise FieldValidationError(msg)
+            kwargs["transform"] = args[0]
+        transform = kwargs.get("transform")
+        if transform is None:
+            if kwargs.get("transform_id") is None:
+                msg = "Run() needs a transform: Run(transform, name=..., params=...)"
+                raise FieldValidationError(msg)
+        elif not isinstance(transform, Transform):
+            msg = f"Run() needs a Transform, got {type(transform).__name__} {transform!r}"
+            raise FieldValidationError(msg)
+        elif transform.__dict__.get("id") is None:
+            msg = f"Save the transform before creating a run of it: {transform!r}"
+            raise InvalidArgument(msg)
+        super().__init__(**kwargs)
 
     def _prepare_save(self) -> None:
         super()._prepare_save()

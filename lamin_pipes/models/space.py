@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core._uid import base62_12
+from ..errors import InvalidArgument
 from ..orm import fields
 from ..orm.sqlrecord import BaseSQLRecord
 
@@ -54,3 +55,23 @@ class Branch(BaseSQLRecord):
     created_by: Any = fields.ForeignKey(
         "User", fields.PROTECT, null=True, related_name="+", doc="Creator of the branch."
     )
+
+    def delete(self, permanent: bool | None = None) -> None:
+        """Delete a user branch permanently (branches have no trash).
+
+        The built-in branches main (1), archive (0) and trash (-1) hold every record's
+        life cycle and are refused; lamindb leaves that to its foreign keys.
+
+        Raises:
+            InvalidArgument: For ``permanent=False``, an unsaved branch or a built-in one.
+        """
+        if self.id in _BUILT_IN:
+            msg = (
+                f"Cannot delete the built-in branch {self.name!r} (id {self.id}): main (1), "
+                "archive (0) and trash (-1) always exist; only user branches can be deleted."
+            )
+            raise InvalidArgument(msg)
+        super().delete(permanent=permanent)
+
+
+_BUILT_IN = frozenset({MAIN_BRANCH, ARCHIVE_BRANCH, TRASH_BRANCH})

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
 
 from ..core._settings import settings, storage_type
 from ..core._uid import base62_12
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from ..storage import Store
 
 _DEFAULT_LOCK = threading.Lock()
+logger = logging.getLogger("lamin_pipes")
 
 
 class Storage(SQLRecord, TracksRun, TracksUpdates):
@@ -107,6 +111,57 @@ class Storage(SQLRecord, TracksRun, TracksUpdates):
         """
         return clean_storage(self, min_age=min_age, dry_run=dry_run)
 
+    def delete(self, permanent: bool | None = None, **kwargs: Any) -> None:  # type: ignore[override]
+        """Delete the storage record permanently; storage locations have no trash.
+
+        As in lamindb, a location that artifacts still use, or the instance's current
+        storage, is refused; the files under the root are never touched.
+
+        Args:
+            permanent: ``False`` raises, since soft delete is impossible here.
+            **kwargs: Accepted for signature compatibility; unused.
+
+        Raises:
+            InvalidArgument: For ``permanent=False``, a location artifacts use (in any
+                branch, the trash included), or the instance's current storage.
+        """
+        if permanent is False:
+            msg = (
+                "Soft delete is not possible for Storage; use permanent=True or "
+                "permanent=None to delete the storage record."
+            )
+            raise InvalidArgument(msg)
+        if self.id is None:
+            logger.warning("%s is not saved yet: delete() has no effect", self._label())
+            return
+        inst = self._check_writable()
+        self._check_not_locked("delete")
+        artifacts = self._meta.fields["artifacts"].related_model.__table__  # type: ignore[attr-defined]
+        count_artifacts = (
+            select(func.count()).select_from(artifacts).where(artifacts.c.storage_id == self.id)
+        )
+        with inst.read_session() as session:
+            n_artifacts = session.execute(count_artifacts).scalar_one()
+        if n_artifacts:
+            msg = (
+                f"Cannot delete Storage {self.root!r}: {n_artifacts} artifact(s) of this "
+                "instance use it (trash included); delete them permanently first."
+            )
+            raise InvalidArgument(msg)
+        if open_store(inst.storage).root_uri == self.root:
+            msg = (
+                f"Cannot delete Storage {self.root!r}: it is the instance's current "
+                "storage; switch to another location first."
+            )
+            raise InvalidArgument(msg)
+        self._hard_delete()
+        _forget(self, _DEFAULT_CACHE)
+        _forget(self, _STORAGE_CACHE)
+        try:
+            open_store(self.root).delete(f"{STORAGES_DIR}/{self.uid}", missing_ok=True)
+        except OSError as error:  # the marker only informs clean(); leave it
+            logger.warning("could not remove the marker of %s: %s", self.root, error)
+
     @classmethod
     def default(cls, instance: Instance | None = None) -> Storage:
         """The record of the instance's storage root, registered on first use."""
@@ -136,6 +191,12 @@ class Storage(SQLRecord, TracksRun, TracksUpdates):
 
 
 _DEFAULT_CACHE: dict[tuple[Any, str], Any] = {}
+
+
+def _forget(record: Storage, cache: dict[Any, Any]) -> None:
+    """Drop a deleted location from a cache."""
+    for key in [k for k, v in cache.items() if v is record or v.id == record.id]:
+        del cache[key]
 
 
 def _normalize_root(root: str) -> str:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any, NamedTuple
 
-from ..errors import FieldValidationError, IntegrityError
+from ..errors import FieldValidationError, IntegrityError, InvalidArgument
 from ._options import COLUMN, FOREIGN_KEY
 
 #: The integer ranges of the column types (PostgreSQL's; SQLite's are wider).
@@ -158,6 +158,46 @@ def _fail(model: Any, column: _Column, value: Any, *, types: bool, required: boo
         if problem is not None:
             msg = f"{model.__name__}.{column.name} {problem}"
             raise FieldValidationError(msg)
+
+
+def check_key(key: Any, registry: str = "record") -> None:
+    """Refuse a ``key`` that is not a plain ``/``-separated path, as lamindb does.
+
+    A key names a place (``"datasets/cells.parquet"``); backslashes and ``.`` or
+    ``..`` segments would let two spellings name one place, or climb out of it.
+    Values that are not strings are left to the column's type check.
+
+    Args:
+        key: The key.
+        registry: The registry's name, for the message.
+
+    Raises:
+        InvalidArgument: Naming the key and the offending part.
+
+    Examples:
+        >>> check_key("a/b.parquet")
+        >>> check_key("a/../b", "Transform")
+        Traceback (most recent call last):
+        ...
+        lamin_pipes.errors.InvalidArgument: Transform key 'a/../b' has a relative path \
+segment '..'; use a plain path such as 'a/b' (no '.' or '..' segments, no backslashes)
+    """
+    if not isinstance(key, str):
+        return
+    problem = None
+    if "\\" in key:
+        problem = "a backslash"
+    else:
+        for segment in key.split("/"):
+            if segment in (".", ".."):
+                problem = f"a relative path segment {segment!r}"
+                break
+    if problem is not None:
+        msg = (
+            f"{registry} key {key!r} has {problem}; use a plain path such as 'a/b' "
+            "(no '.' or '..' segments, no backslashes)"
+        )
+        raise InvalidArgument(msg)
 
 
 def check_values(

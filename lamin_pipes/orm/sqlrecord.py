@@ -14,6 +14,7 @@ any session, so unsaved edits never leak into another record's save.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import MetaData, event, select, update
@@ -51,12 +52,13 @@ from ._records import (
 )
 from ._registry import NAMING_CONVENTION, Registry
 from ._relations import pending_related
-from ._values import check_record
+from ._values import check_key, check_record
 
 if TYPE_CHECKING:
     from ..core._instance import Instance
 
 T = TypeVar("T", bound="BaseSQLRecord")
+logger = logging.getLogger("lamin_pipes")
 
 
 class Base(DeclarativeBase, metaclass=Registry):
@@ -87,8 +89,11 @@ _REPR_LAST = ("created_at", "is_locked", "created_on", "version_tag", "is_latest
 class BaseSQLRecord(Base):
     """A record of a registry without the branch/space fields of :class:`SQLRecord`.
 
-    Construct records with keyword arguments only; unknown fields raise
-    :class:`~lamin_pipes.errors.FieldValidationError`.
+    Construct records with keyword arguments only. As in lamindb, construction
+    refuses an unknown field or a missing required one with
+    :class:`~lamin_pipes.errors.FieldValidationError`, and a ``key`` with ``.`` or
+    ``..`` segments with :class:`~lamin_pipes.errors.InvalidArgument`. Registries add
+    their own checks as ``_check_init(self, kwargs)`` hooks (collected from the MRO).
     """
 
     __abstract__ = True
@@ -141,6 +146,21 @@ class BaseSQLRecord(Base):
                 )
                 raise FieldValidationError(msg)
             setattr(self, key, value)
+        # lamindb validates at construction, before anything reaches the database:
+        # after the field names, the required fields, the key's path segments and the
+        # registry's own checks.
+        missing = [name for name in _required_on_init(cls) if kwargs.get(name) is None]
+        if missing:
+            msg = (
+                f"{missing!r} are required: pass them to {cls.__name__}(), e.g. "
+                f"{cls.__name__}({missing[0]}=...)."
+            )
+            raise FieldValidationError(msg)
+        key = kwargs.get("key")
+        if key is not None and "key" in fields:
+            check_key(key, cls.__name__)
+        for hook in _hooks(cls, "_check_init"):
+            hook(self, kwargs)
         # Registries may answer a construction with an existing record (lamindb's
         # "returning existing record with same name"): the hook finds it, and this
         # record then stands for it (see ``become_existing``).
@@ -152,6 +172,15 @@ class BaseSQLRecord(Base):
                 existing = find_existing(kwargs)
                 if existing is not None:
                     become_existing(self, existing, kwargs)
+
+    @property
+    def pk(self) -> int:
+        """The primary key: another name for ``id``, as in Django (``None`` until saved)."""
+        return self.id
+
+    @pk.setter
+    def pk(self, value: int) -> None:
+        self.id = value
 
     # --- persistence ----------------------------------------------------------------
 
@@ -253,12 +282,19 @@ class BaseSQLRecord(Base):
 
         Args:
             permanent: ``False`` raises, since soft delete is impossible here.
+
+        Raises:
+            InvalidArgument: For ``permanent=False``, or when the record was never
+                saved (as lamindb, which has Django refuse a record without an id).
         """
         if permanent is False:
             msg = (
                 f"Soft delete is not possible for {type(self).__name__}; use "
                 "permanent=True or permanent=None."
             )
+            raise InvalidArgument(msg)
+        if self.id is None:
+            msg = f"Cannot delete {type(self).__name__} {self._label()}: it was never saved."
             raise InvalidArgument(msg)
         self._hard_delete()
 
@@ -359,6 +395,27 @@ def _hooks(model: type, name: str) -> list[Any]:
     return hooks  # type: ignore[no-any-return]
 
 
+def _required_on_init(model: Any) -> tuple[str, ...]:
+    """The scalar fields a constructor must be given: not nullable and without a default.
+
+    lamindb's rule (``['name'] are required.``). Foreign keys are left out: registries
+    such as ``Artifact`` fill theirs (``storage``) on save, and ``Run`` checks its
+    ``transform`` itself. Computed once per registry.
+    """
+    cached = model.__dict__.get("_lp_required_on_init")
+    if cached is None:
+        cached = tuple(
+            info.name
+            for info in model._meta.fields.values()
+            if info.kind == COLUMN
+            and not info.null
+            and info.default is None
+            and not (info.spec is not None and info.spec.primary_key)
+        )
+        model._lp_required_on_init = cached
+    return cached  # type: ignore[no-any-return]
+
+
 class SQLRecord(BaseSQLRecord):
     """A record of a registry with a life cycle: branch (main/archive/trash) and space.
 
@@ -405,7 +462,8 @@ class SQLRecord(BaseSQLRecord):
     def delete(self, permanent: bool | None = None, **kwargs: Any) -> None:  # type: ignore[override]
         """Delete the record: to the trash first, permanently with ``permanent=True``.
 
-        A record already in the trash is deleted permanently. Capability mixins act
+        A record already in the trash is deleted permanently; an unsaved record is
+        left alone with a warning (as lamindb). Capability mixins act
         first, in the same transaction, through ``_before_delete(permanent=...)``
         hooks: deleting a type (``is_type=True``) deletes the records under it, too.
 
@@ -419,11 +477,11 @@ class SQLRecord(BaseSQLRecord):
             >>> label.branch_id
             1
         """
+        if self.id is None:  # lamindb: a warning, and nothing happens
+            logger.warning("%s is not saved yet: delete() has no effect", self._label())
+            return
         self._check_writable()
         self._check_not_locked("delete")
-        if self.id is None:
-            msg = f"Cannot delete an unsaved {type(self).__name__}."
-            raise InvalidArgument(msg)
         inst = record_instance(self)
         permanent = permanent is True or (permanent is None and self.branch_id == -1)  # type: ignore[attr-defined]
         with inst.atomic():
