@@ -156,9 +156,8 @@ class BaseSQLRecord(Base):
                 f"{cls.__name__}({missing[0]}=...)."
             )
             raise FieldValidationError(msg)
-        key = kwargs.get("key")
-        if key is not None and "key" in fields:
-            check_key(key, cls.__name__)
+        if kwargs.get("key") is not None and "key" in fields:
+            check_key(kwargs["key"], cls.__name__)
         for hook in _hooks(cls, "_check_init"):
             hook(self, kwargs)
         # Registries may answer a construction with an existing record (lamindb's
