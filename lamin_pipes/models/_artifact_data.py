@@ -42,6 +42,27 @@ def _saved(artifact: Any, action: str) -> None:
         raise InvalidArgument(msg)
 
 
+def _unsaved_path(artifact: Any, action: str) -> Path:
+    """Where the content of an unsaved artifact is now: its source path, else staged.
+
+    lamindb reads an unsaved artifact from its local source; the content of an
+    in-memory object was serialized (staged) when the artifact was constructed.
+    """
+    state = artifact.__dict__
+    source = state.get("_lp_source")
+    if source is not None and source.path is not None and not source.consume:
+        return Path(source.path)
+    staged = state.get("_lp_staged")
+    if staged is None:
+        msg = f"Save the artifact before calling {action}()"
+        raise InvalidArgument(msg)
+    store = storage_by_id(record_instance(artifact), staged.storage_id).store
+    local = store.local_path(staged.staging)
+    if local is not None:
+        return Path(local)
+    return Path(cached(store, staged.staging, size=artifact.size, hash=artifact.hash))
+
+
 def _store(artifact: Any) -> Any:
     """The store of ``artifact``'s content, once it is sure to hold its bytes.
 
@@ -78,8 +99,13 @@ def remote_open_kwargs(store: Any, engine: str, kwargs: dict[str, Any]) -> dict[
 
 
 def artifact_path(artifact: Any) -> Any:
-    """A ``pathlib.Path`` for local storage, else a ``upath.UPath`` (as lamindb returns)."""
-    _saved(artifact, "path")
+    """A ``pathlib.Path`` for local storage, else a ``upath.UPath`` (as lamindb returns).
+
+    Unsaved artifacts give where their content is now (the source path, or the staged
+    copy of an in-memory object).
+    """
+    if artifact.id is None:
+        return _unsaved_path(artifact, "path")
     # where the content is (or was): no check that it still holds this version's bytes
     store = storage_by_id(record_instance(artifact), artifact.storage_id).store
     key = storage_key(artifact)
@@ -133,7 +159,8 @@ def _verify_local(artifact: Any, path: Path) -> None:
 
 def cache_artifact(artifact: Any, *, is_run_input: bool | None = None) -> Path:
     """A local path to the content; remote content is downloaded once, verified."""
-    _saved(artifact, "cache")
+    if artifact.id is None:
+        return _unsaved_path(artifact, "cache")
     store = _store(artifact)
     key = storage_key(artifact)
     local = store.local_path(key)
@@ -148,7 +175,14 @@ def cache_artifact(artifact: Any, *, is_run_input: bool | None = None) -> Path:
 
 
 def load_artifact(artifact: Any, *, is_run_input: bool | None = None, **kwargs: Any) -> Any:
-    """The content as an in-memory object of the type it was saved from."""
+    """The content as an in-memory object of the type it was saved from.
+
+    An unsaved artifact made from an in-memory object returns that object, as lamindb
+    does; one made from a path loads the path.
+    """
+    source = artifact.__dict__.get("_lp_source") if artifact.id is None else None
+    if source is not None and source.obj is not None:
+        return source.obj
     path = cache_artifact(artifact, is_run_input=is_run_input)
     if artifact.otype is not None and artifact.otype in _serializers.supported_otypes():
         return _serializers.load(path, artifact.otype)

@@ -68,3 +68,24 @@ def test_an_artifact_dropped_unsaved_leaves_no_staged_copy(instance):
     del artifact
     gc.collect()
     assert _staged(instance) == []
+
+
+def test_an_unsaved_artifact_loads_and_caches_its_source(instance, tmp_path):
+    # lamindb: Artifact(path).load() and .cache() read the local source before save()
+    df = pd.DataFrame({"x": [1, 2]})
+    csv = tmp_path / "table.csv"
+    df.to_csv(csv, index=False)
+    from_path = ln.Artifact(csv, key="table.csv")
+    assert from_path.cache() == csv and from_path.path == csv
+    pd.testing.assert_frame_equal(from_path.load(), df)
+    in_memory = ln.Artifact.from_dataframe(df, key="table.parquet")
+    assert in_memory.load() is df  # the object it was made from, as lamindb
+    pd.testing.assert_frame_equal(pd.read_parquet(in_memory.cache()), df)
+    assert in_memory.cache().parent.name == "_staging"
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a")
+    assert ln.Artifact(folder, key="folder").cache() == folder
+    for artifact in (from_path, in_memory):
+        artifact.save()
+        assert artifact.cache().exists() and artifact.cache() != csv
