@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ..core._context import active_run
 from ..errors import InvalidArgument
 from ..orm import fields
 from ..orm.sqlrecord import SQLRecord
@@ -175,6 +176,19 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         source = prepare_source(data, key=key, format=format)
         if key is None and revises is not None:
             key = revises.key
+        if (
+            source.kind != "object"
+            and key is None
+            and description is None
+            and run is None
+            and active_run() is None
+        ):
+            msg = (
+                f"Pass one of key, run or description when registering the path "
+                f"{str(source.path)!r} (or call ln.track() first), e.g. "
+                f"ln.Artifact(path, key={source.path.name if source.path else 'name'!r})"
+            )
+            raise InvalidArgument(msg)
         super().__init__(
             key=key,
             description=description,

@@ -89,3 +89,23 @@ def test_an_unsaved_artifact_loads_and_caches_its_source(instance, tmp_path):
     for artifact in (from_path, in_memory):
         artifact.save()
         assert artifact.cache().exists() and artifact.cache() != csv
+
+
+def test_a_bare_path_needs_a_key_a_description_or_a_run(instance, tmp_path):
+    # lamindb: ValueError "Pass one of key, run or description as a parameter"
+    path = tmp_path / "bare.txt"
+    path.write_text("bare")
+    folder = tmp_path / "bare-folder"
+    folder.mkdir()
+    (folder / "x.txt").write_text("x")
+    for data in (path, folder, str(path)):
+        try:
+            ln.Artifact(data)
+        except ValueError as error:
+            assert "Pass one of key, run or description" in str(error)
+        else:
+            raise AssertionError(f"{data} was accepted without key, description or run")
+    assert ln.Artifact(path, description="a note").description == "a note"
+    with ln.flow(key="register"):
+        assert ln.Artifact(folder).key is None
+    assert ln.Artifact(pd.DataFrame({"d": [1]})).key is None  # in-memory data: allowed
