@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ def _prepare_location(url: str, storage: str) -> None:
         Path(storage).mkdir(parents=True, exist_ok=True)
 
 
-def connect(db: str | None = None, storage: str | None = None) -> Instance:
+def connect(db: str | None = None, storage: str | os.PathLike[str] | Any = None) -> Instance:
     """Open an instance, creating and migrating it if it is new, and make it current.
 
     Args:
@@ -45,6 +46,10 @@ def connect(db: str | None = None, storage: str | None = None) -> Instance:
         True
     """
     url = normalize_url(db or default_db())
+    if storage is not None and not isinstance(storage, str):
+        # a path, or ln.settings.storage (lamindb's StorageSettings) of an instance
+        root = getattr(storage, "root_as_str", None)
+        storage = root if isinstance(root, str) else os.fspath(storage)
     storage = (
         str(Path(storage).expanduser().resolve())
         if storage and "://" not in storage
@@ -77,7 +82,9 @@ def set_user_loader(loader: Callable[[Instance], Any] | None) -> None:
     _user_loader = loader
 
 
-def init(*, storage: str | None = None, db: str | None = None, **kwargs: Any) -> Instance:
+def init(
+    *, storage: str | os.PathLike[str] | Any = None, db: str | None = None, **kwargs: Any
+) -> Instance:
     """Create an instance (or open it if it exists); an alias of :func:`connect`.
 
     Examples:

@@ -42,7 +42,7 @@ def test_connect_with_explicit_db_and_storage(db_url: str, tmp_path: Path) -> No
     assert instance.db == normalize_url(db_url)
     assert instance.storage == str(storage.resolve())
     assert storage.is_dir()
-    assert ln.settings.storage == str(storage.resolve())
+    assert ln.settings.storage.root_as_str == str(storage.resolve())
     assert ln.Branch.get(-1).name == "trash"  # queries go to this instance
 
 
