@@ -37,6 +37,7 @@ from ._curate_values import (
     as_list,
     check_keep,
     column_field,
+    field_name_of,
     is_empty,
     str_field,
     unique_strings,
@@ -194,6 +195,8 @@ def _validate(
     import numpy as np
 
     model = qs.model
+    if field is not None and _is_int_field(model, field):
+        return _validate_ints(qs, values, field_name_of(field), mute=mute)
     name = str_field(model, field)
     scalar = isinstance(values, str)
     items = as_list(values)
@@ -208,6 +211,25 @@ def _validate(
     if scalar:
         return matches[0]
     return matches
+
+
+def _is_int_field(model: Any, field: Any) -> bool:
+    info = model._meta.fields.get(field_name_of(field))
+    return info is not None and info.spec is not None and info.spec.kind in ("int", "bigint")
+
+
+def _validate_ints(qs: Any, values: Any, name: str, *, mute: bool) -> Any:
+    """``validate()`` on an integer field (``ln.User.validate([1, 2], field=ln.User.id)``)."""
+    import numpy as np
+
+    scalar = not isinstance(values, list | tuple | set) and not hasattr(values, "__array__")
+    items = [values] if scalar else list(values)
+    numbers = [v for v in items if type(v) is int]
+    present = set(qs.filter(**{f"{name}__in": numbers}).values_list(name, flat=True))
+    matches = np.array([type(v) is int and v in present for v in items], dtype=bool)
+    if not mute:
+        log_stats(_stats(items, matches.tolist()), name, len(items))
+    return matches[0] if scalar else matches
 
 
 @implements("inspect")
@@ -312,6 +334,34 @@ def _standardize(
 # --- the mixin -----------------------------------------------------------------------
 
 
+class _ClassOnly(classmethod):  # type: ignore[type-arg]
+    """A class method that refuses to be called on a record, as lamindb's curation API.
+
+    ``ln.ULabel.validate(...)`` works; ``label.validate(...)`` raises ``TypeError``.
+    """
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return super().__get__(instance, owner)
+        cls = type(instance)
+        name = self.__func__.__name__
+
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            msg = (
+                f"{cls.__name__}.{name}() is a class method and must be called on the "
+                f"{cls.__name__} class, not on a {cls.__name__} record"
+            )
+            raise TypeError(msg)
+
+        return refuse
+
+
+if TYPE_CHECKING:  # type checkers see a plain classmethod
+    class_only = classmethod
+else:
+    class_only = _ClassOnly
+
+
 class CanCurate:
     """Mixin: validate, inspect and standardize values against a registry's records.
 
@@ -327,7 +377,7 @@ class CanCurate:
     #: Constructing a record by an existing name returns that record (``_existing``).
     _existing_on_init = classmethod(existing_by_name)
 
-    @classmethod
+    @class_only
     def inspect(
         cls,
         values: Any,
@@ -381,7 +431,7 @@ class CanCurate:
             strict_source=strict_source,
         )
 
-    @classmethod
+    @class_only
     def validate(
         cls,
         values: Any,
@@ -427,7 +477,7 @@ class CanCurate:
             strict_source=strict_source,
         )
 
-    @classmethod
+    @class_only
     def from_values(
         cls,
         values: Any,
@@ -469,7 +519,7 @@ class CanCurate:
             cls, values, field, create=create, organism=organism, source=source, mute=mute
         )
 
-    @classmethod
+    @class_only
     def standardize(
         cls,
         values: Iterable[Any],

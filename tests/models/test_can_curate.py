@@ -514,3 +514,17 @@ def test_synonym_methods_need_the_fields(instance):
 def test_can_curate_is_a_mixin_of_the_registries(instance):
     for registry in (ln.ULabel, ln.Record, ln.Project, ln.User):
         assert issubclass(registry, CanCurate)
+
+
+def test_validate_on_an_integer_field_and_class_only_methods(instance):
+    # lamindb: User.validate([1, 2], field=User.id) -> [True, False]; calling a curation
+    # method on a record raises TypeError ("... is a class method ...")
+    user_id = ln.settings.user.id
+    found = ln.User.validate([user_id, user_id + 1000], field=ln.User.id, mute=True)
+    assert found.tolist() == [True, False]
+    assert ln.User.validate(user_id, field="id", mute=True)
+    label = ln.ULabel(name="x")
+    for method in ("validate", "inspect", "standardize", "from_values"):
+        with pytest.raises(TypeError, match=rf"ULabel.{method}\(\) is a class method"):
+            getattr(label, method)(["x"])
+    assert ln.ULabel.validate(["x"], mute=True).tolist() == [False]
