@@ -13,9 +13,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import attributes
+
 from ..core._context import active_run
-from ..errors import InvalidArgument
+from ..errors import FieldValidationError, InvalidArgument
 from ..orm import fields
+from ..orm._values import check_key as check_path_key
 from ..orm.sqlrecord import SQLRecord
 from ._artifact_data import artifact_path, cache_artifact, load_artifact, open_artifact
 from ._artifact_delete import delete_artifact, restore_artifact
@@ -26,7 +29,7 @@ from ._artifact_save import (
     save_artifact,
     stage_artifact,
 )
-from ._artifact_store import prepare_source
+from ._artifact_store import check_key, prepare_source
 from ._describe import describe_artifact
 from ._is_versioned import IsVersioned, family_indexes, new_uid_16
 from ._lineage import view_lineage
@@ -158,6 +161,14 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         _consume: bool = False,
         **kwargs: Any,
     ) -> None:
+        valid = type(self)._meta.valid_init_names()
+        unknown = [k for k in kwargs if k not in valid and k != "_search_names"]
+        if unknown:  # arguments are checked before the data is looked at, as lamindb
+            msg = (
+                f"{unknown[0]!r} is not a valid argument of Artifact(). Valid fields: "
+                f"{', '.join(valid)}"
+            )
+            raise FieldValidationError(msg)
         if data is None:
             msg = (
                 "Artifact() needs data: a path (file or folder), a DataFrame, an AnnData, "
@@ -299,9 +310,28 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         Returns:
             The saved artifact (this object).
         """
+        self._check_key_change()
         if "_lp_source" in self.__dict__:
             return save_artifact(self)
         return super().save(*args, **kwargs)
+
+    def _check_key_change(self) -> None:
+        """A key set after construction is checked as the constructor checks one.
+
+        lamindb refuses ``None`` for a saved artifact's key, ``.``/``..`` segments, and
+        a suffix other than the content's.
+        """
+        state = self.__dict__
+        key = state.get("key")
+        if state.get("id") is not None:
+            if not attributes.get_history(self, "key").has_changes():
+                return
+            if key is None:
+                msg = f"Cannot update the key of artifact {self.uid} to None"
+                raise InvalidArgument(msg)
+        if key is not None:
+            check_path_key(key, "Artifact")
+            check_key(key, state.get("suffix") or "")
 
     def replace(self, data: Any, run: Run | None = None, format: str | None = None) -> None:
         """Replace the content; the next ``save()`` writes it as a new version.

@@ -109,3 +109,41 @@ def test_a_bare_path_needs_a_key_a_description_or_a_run(instance, tmp_path):
     with ln.flow(key="register"):
         assert ln.Artifact(folder).key is None
     assert ln.Artifact(pd.DataFrame({"d": [1]})).key is None  # in-memory data: allowed
+
+
+def test_a_key_set_later_is_checked_and_bad_arguments_come_before_the_data(instance):
+    # lamindb: "Cannot update an artifact key to None."; '..' segments and a wrong
+    # suffix are refused at save; an invalid keyword is reported before the data is read
+    artifact = ln.Artifact(pd.DataFrame({"k": [1]}), key="k.parquet").save()
+    artifact.key = None
+    try:
+        artifact.save()
+    except ValueError as error:
+        assert "to None" in str(error)
+    else:
+        raise AssertionError("key=None was saved")
+    for bad in ("a/../k.parquet", "k.csv"):
+        artifact.key = bad
+        try:
+            artifact.save()
+        except ValueError as error:
+            assert bad in str(error)
+        else:
+            raise AssertionError(f"{bad!r} was saved")
+    artifact.key = "renamed/k.parquet"
+    artifact.save()
+    assert ln.Artifact.get(key="renamed/k.parquet") == artifact
+    unsaved = ln.Artifact(pd.DataFrame({"k": [2]}), key="two.parquet")
+    unsaved.key = "x/./two.parquet"
+    try:
+        unsaved.save()
+    except ValueError as error:
+        assert "x/./two.parquet" in str(error)
+    else:
+        raise AssertionError("a '.' segment was saved")
+    try:
+        ln.Artifact("/does/not/exist.csv", kye="typo.csv")
+    except ln.errors.FieldValidationError as error:
+        assert "'kye'" in str(error)
+    else:
+        raise AssertionError("an unknown keyword was accepted")
