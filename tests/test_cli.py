@@ -182,7 +182,7 @@ def test_ls_shows_the_readable_columns_by_default(
     assert re.split(r"\s{2,}", row) == [
         artifact.uid,
         "tables/[bold]a[/bold].json",
-        "1",
+        "0000",
         size,
         created_at.astimezone().strftime("%Y-%m-%d %H:%M"),  # local time, to the minute
     ]

@@ -197,12 +197,12 @@ def test_readme_artifact_example_runs(
     try:
         exec(compile(example, "README.md", "exec"), {})
         latest = ln.Artifact.get(key="data/raw.parquet")
-        assert latest.version == "2"
+        assert latest.version == "0001"
         assert latest.run.transform.key == "clean"
         [raw] = latest.run.input_artifacts.to_list()
         assert raw.run.transform.key == "ingest"
         printed = capsys.readouterr().out
-        assert "Transform 'ingest'" in printed and "Artifact: data/raw.parquet (v2)" in printed
+        assert "Transform 'ingest'" in printed and "Artifact: data/raw.parquet (0001)" in printed
     finally:
         settings._instance, settings._user = previous
         for key in [k for k in instance_module._ENGINES if k[1] == normalize_url(db_url)]:

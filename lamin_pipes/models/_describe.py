@@ -92,7 +92,7 @@ def _created_rows(record: Any, rows: list[Row]) -> None:
 
 def _header(record: Any) -> str:
     name = record.key or record.description or record.uid
-    return f"{type(record).__name__}: {name} (v{record.version})\nuid: {record.uid}"
+    return f"{type(record).__name__}: {name} ({record.version})\nuid: {record.uid}"
 
 
 def render(record: Any, builders: list[SectionBuilder]) -> str:
@@ -169,7 +169,7 @@ def describe_artifact(artifact: Any) -> str:
         >>> with ln.flow(key="describe-example"):
         ...     artifact = ln.Artifact(pd.DataFrame({"a": [1, 2]}), key="df.parquet").save()
         >>> print(describe_artifact(artifact))  # doctest: +ELLIPSIS
-        Artifact: df.parquet (v1)
+        Artifact: df.parquet (0000)
         uid: ...
         ├── General
         │   ├── uid:            ...
@@ -244,7 +244,7 @@ def describe_collection(collection: Any) -> str:
         >>> b = ln.Artifact({"x": 2}, key="part/1.json").save()
         >>> collection = ln.Collection([a, b], key="parts").save()
         >>> print(describe_collection(collection))  # doctest: +ELLIPSIS
-        Collection: parts (v1)
+        Collection: parts (0000)
         uid: ...
         ├── General
         ...

@@ -45,6 +45,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import attributes
 
 from ..core._uid import base62
 from ..errors import IntegrityError, InvalidArgument
@@ -162,10 +163,13 @@ class IsVersioned:
 
     @property
     def version(self) -> str:
-        """``version_tag`` if set, else the version counter as a number (``"1"``, ``"2"``…)."""
+        """``version_tag`` if set, else lamindb's counter at the end of the uid.
+
+        The first version is ``"0000"``, the next ``"0001"`` (base62), as in lamindb.
+        """
         if self.version_tag:
             return self.version_tag
-        return str(decode_counter(self.uid[self._len_stem :]) + 1)  # type: ignore[attr-defined]
+        return str(self.uid[self._len_stem :])  # type: ignore[attr-defined]
 
     @property
     def versions(self) -> QuerySet[Any]:
@@ -517,6 +521,14 @@ def insert_version(
                 if before_commit is not None:
                     before_commit(record)
             make_saved(record, inst)
+            if (
+                head is not None
+                and revises is not None
+                and revises.__dict__.get("id") == head.id
+                and "_sa_instance_state" in revises.__dict__  # not a stand-in (replace())
+            ):
+                # the caller's object of the previous version says so too, as in lamindb
+                attributes.set_committed_value(revises, "is_latest", value=False)
             return head
         except VersionConflict:
             pass

@@ -229,7 +229,7 @@ def data_label(record: Any) -> str:
     Examples:
         >>> import lamin_pipes as ln
         >>> artifact = ln.Artifact({"a": 1}, key="label.json").save()
-        >>> data_label(artifact) == f"Artifact 'label.json' (uid {artifact.uid}, v1)"
+        >>> data_label(artifact) == f"Artifact 'label.json' (uid {artifact.uid}, v0000)"
         True
     """
     name = record.key or record.description
@@ -452,14 +452,14 @@ def view_lineage(record: Any, return_format: str = "text", *, depth: int = MAX_D
         ...     _ = raw.load()
         ...     clean = ln.Artifact({"n": 2}, key="clean.json").save()
         >>> print(view_lineage(clean))  # doctest: +ELLIPSIS
-        Artifact 'clean.json' (uid ..., v1)
+        Artifact 'clean.json' (uid ..., v0000)
         └── created by: Run ... of Transform 'clean' (function, completed)
-            └── input: Artifact 'raw.json' (uid ..., v1)
+            └── input: Artifact 'raw.json' (uid ..., v0000)
                 └── created by: Run ... of Transform 'ingest' (function, completed)
         >>> view_lineage(clean, "dot").startswith("digraph lineage {")
         True
         >>> print(view_lineage(raw, depth=0))  # doctest: +ELLIPSIS
-        Artifact 'raw.json' (uid ..., v1) …
+        Artifact 'raw.json' (uid ..., v0000) …
         (… more upstream beyond depth 0)
     """
     if return_format not in RETURN_FORMATS:

@@ -62,15 +62,15 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         >>> df = pd.DataFrame({"a": [1, 2]})
         >>> artifact = ln.Artifact(df, key="examples/df.parquet").save()
         >>> artifact.otype, artifact.suffix, artifact.n_observations, artifact.version
-        ('DataFrame', '.parquet', 2, '1')
+        ('DataFrame', '.parquet', 2, '0000')
         >>> artifact.load().equals(df)
         True
         >>> df2 = pd.DataFrame({"a": [1, 2, 3]})
         >>> v2 = ln.Artifact(df2, key="examples/df.parquet").save()
         >>> v2.stem_uid == artifact.stem_uid, v2.version, v2.is_latest
-        (True, '2', True)
+        (True, '0001', True)
         >>> [a.version for a in v2.versions]
-        ['1', '2']
+        ['0000', '0001']
     """
 
     _name_field = "key"

@@ -91,7 +91,7 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
         >>> t1 = ln.Transform(key="example.py", kind="script").save()
         >>> t2 = ln.Transform(key="example.py", kind="script", version="2.0").save()
         >>> t2.stem_uid == t1.stem_uid, t2.version, t1.version, t1.is_latest
-        (True, '2.0', '1', True)
+        (True, '2.0', '0000', True)
     """
 
     _name_field = "key"

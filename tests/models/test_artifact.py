@@ -111,7 +111,7 @@ def test_object_round_trip(instance, name):
     assert artifact.key == key and artifact.description == f"a {name}"
     assert (artifact.otype, artifact.suffix, artifact.n_observations) == (otype, suffix, n_obs)
     assert artifact.storage == ln.Storage.default()
-    assert artifact.is_latest is True and artifact.version == "1"
+    assert artifact.is_latest is True and artifact.version == "0000"
     assert artifact.created_by == ln.settings.user
     assert artifact.created_at is not None and artifact.updated_at is not None
     assert artifact.branch_id == 1 and artifact.space_id is not None
@@ -424,7 +424,7 @@ def test_replace_creates_a_new_version(instance):
     artifact.save()
     assert artifact.id != old_id
     assert artifact.stem_uid == old_uid[:16]
-    assert artifact.uid.endswith("0001") and artifact.version == "2"
+    assert artifact.uid.endswith("0001") and artifact.version == "0001"
     assert artifact.is_latest is True
     assert artifact.key == "replace/t.parquet"
     assert artifact.n_observations == 3
@@ -489,7 +489,7 @@ def test_lazy_artifacts_that_overwrite_versions(instance):
 
     v1 = write(1)
     v2 = write(2)
-    assert v2.stem_uid == v1.stem_uid and v2.version == "2" and v2.is_latest is True
+    assert v2.stem_uid == v1.stem_uid and v2.version == "0001" and v2.is_latest is True
     assert v1.overwrite_versions is True and v2.overwrite_versions is True
     assert Path(v1.path) == Path(v2.path)  # one shared location per family
     assert Path(v2.path).name == f"{v2.stem_uid}.parquet"

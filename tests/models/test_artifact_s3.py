@@ -119,7 +119,7 @@ def test_dedup(s3_instance, bucket):
 def test_versions(s3_instance, bucket):
     v1 = ln.Artifact(_df(2), key="s3/v.parquet").save()
     v2 = ln.Artifact(_df(4), key="s3/v.parquet").save()
-    assert v2.stem_uid == v1.stem_uid and v2.uid.endswith("0001") and v2.version == "2"
+    assert v2.stem_uid == v1.stem_uid and v2.uid.endswith("0001") and v2.version == "0001"
     assert ln.Artifact.get(v1.id).is_latest is False and v2.is_latest is True
     assert ln.Artifact.get(v1.stem_uid).id == v2.id
     assert _stored(bucket) == sorted([_object_key(bucket, v1), _object_key(bucket, v2)])

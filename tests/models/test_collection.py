@@ -48,7 +48,7 @@ def test_create_and_order(instance):
     assert len(collection.uid) == 20 and collection.uid.endswith("0000")
     assert (collection.key, collection.description) == ("my-shards", "three shards")
     assert collection.hash == combine_hashes([a.hash, b.hash, c.hash])
-    assert collection.version == "1" and collection.is_latest is True
+    assert collection.version == "0000" and collection.is_latest is True
     assert collection.created_by == ln.settings.user
     assert _ids(collection.ordered_artifacts) == [b.id, a.id, c.id]
     assert sorted(_ids(collection.artifacts.all())) == sorted([a.id, b.id, c.id])
@@ -150,7 +150,7 @@ def test_versioning_by_key(instance):
     v1 = ln.Collection([a, b], key="versioned").save()
     v2 = ln.Collection([a, b, c], key="versioned").save()
     assert v2.stem_uid == v1.stem_uid and v2.uid.endswith("0001")
-    assert v2.version == "2" and v2.is_latest is True
+    assert v2.version == "0001" and v2.is_latest is True
     assert _fresh(v1).is_latest is False
     assert [v.uid for v in v1.versions] == [v1.uid, v2.uid]
     assert ln.Collection.get(v1.stem_uid).id == v2.id

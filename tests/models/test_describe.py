@@ -33,7 +33,7 @@ def test_describe_artifact_general_and_provenance(instance):
     text = artifact.describe(return_str=True)
     assert text == describe_artifact(artifact)
     lines = text.splitlines()
-    assert lines[0] == "Artifact: tables/t.parquet (v1)"
+    assert lines[0] == "Artifact: tables/t.parquet (0000)"
     assert lines[1] == f"uid: {artifact.uid}"
     assert lines[2] == "├── General"
     assert "└── Provenance" in lines
@@ -50,7 +50,7 @@ def test_describe_artifact_general_and_provenance(instance):
     assert rows["storage"] == artifact.storage.root
     assert rows["path"] == str(artifact.path)
     assert rows["created_by"] == ln.settings.user.handle
-    assert rows["version"] == "1"
+    assert rows["version"] == "0000"
     assert rows["is_latest"] == "True"
     assert rows["versions"] == "1"
     assert rows["branch"] == "main"
@@ -66,7 +66,7 @@ def test_describe_prints_by_default(instance, capsys):
     artifact = ln.Artifact({"a": 1}, key="printed.json").save()
     assert artifact.describe() is None
     printed = capsys.readouterr().out
-    assert printed.startswith("Artifact: printed.json (v1)")
+    assert printed.startswith("Artifact: printed.json (0000)")
 
 
 def test_describe_artifact_without_run_versions_and_trash(instance):
@@ -77,7 +77,7 @@ def test_describe_artifact_without_run_versions_and_trash(instance):
     text = describe_artifact(ln.Artifact.get(v1.id))
     assert "not created in a tracked run" in text
     rows = _rows(text)
-    assert rows["version"] == "1"
+    assert rows["version"] == "0000"
     assert rows["is_latest"] == "False"
     assert rows["versions"] == "2"
     assert rows["input_of_runs"] == "1"
@@ -87,9 +87,9 @@ def test_describe_artifact_without_run_versions_and_trash(instance):
 
 def test_header_falls_back_to_description_then_uid(instance):
     described = ln.Artifact({"d": 1}, description="just a description").save()
-    assert describe_artifact(described).splitlines()[0] == "Artifact: just a description (v1)"
+    assert describe_artifact(described).splitlines()[0] == "Artifact: just a description (0000)"
     bare = ln.Artifact({"d": 2}).save()
-    assert describe_artifact(bare).splitlines()[0] == f"Artifact: {bare.uid} (v1)"
+    assert describe_artifact(bare).splitlines()[0] == f"Artifact: {bare.uid} (0000)"
 
 
 def test_section_builders_are_an_extension_point(instance, monkeypatch):
@@ -117,7 +117,7 @@ def test_describe_collection_lists_members_in_order(instance):
     text = collection.describe(return_str=True)
     assert text == describe_collection(collection)
     lines = text.splitlines()
-    assert lines[0] == "Collection: all-shards (v1)"
+    assert lines[0] == "Collection: all-shards (0000)"
     assert lines[1] == f"uid: {collection.uid}"
     rows = _rows(text)
     assert rows["key"] == "all-shards"
@@ -148,7 +148,7 @@ def test_describe_prints_markup_long_and_multi_line_values_as_they_are(instance)
     ).save()
     text = describe_artifact(artifact)
     lines = text.splitlines()
-    assert lines[0] == f"Artifact: {key} (v1)"
+    assert lines[0] == f"Artifact: {key} (0000)"
     assert _rows(text)["key"] == key  # long values are neither wrapped nor cut
     assert _rows(text)["path"] == str(artifact.path)
     for line in lines:

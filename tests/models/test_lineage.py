@@ -32,11 +32,11 @@ def _edges(dot: str) -> set[tuple[str, str]]:
 def test_text_shows_transforms_and_inputs(chain):
     text = chain["out"].view_lineage()
     lines = text.splitlines()
-    assert lines[0] == f"Artifact 'clean.parquet' (uid {chain['out'].uid}, v1)"
+    assert lines[0] == f"Artifact 'clean.parquet' (uid {chain['out'].uid}, v0000)"
     assert lines[1] == (
         f"└── created by: Run {chain['clean'].uid} of Transform 'clean' (function, completed)"
     )
-    assert lines[2] == f"    └── input: Artifact 'raw.parquet' (uid {chain['raw'].uid}, v1)"
+    assert lines[2] == f"    └── input: Artifact 'raw.parquet' (uid {chain['raw'].uid}, v0000)"
     assert lines[3] == (
         f"        └── created by: Run {chain['ingest'].uid} of Transform 'ingest' "
         "(function, completed)"
@@ -71,7 +71,7 @@ def test_artifact_without_run_is_one_node(instance):
     artifact = ln.Artifact({"a": 1}, key="orphan.json").save()
     text = artifact.view_lineage()
     assert text == (
-        f"Artifact 'orphan.json' (uid {artifact.uid}, v1): not created in a tracked run"
+        f"Artifact 'orphan.json' (uid {artifact.uid}, v0000): not created in a tracked run"
     )
     dot = artifact.view_lineage("dot")
     assert "->" not in dot
@@ -114,7 +114,7 @@ def test_cycle_terminates_and_is_drawn_once(instance):
     b.input_of_runs.add(run_a)
     text = b.view_lineage()
     # b → run_b → a → run_a → b again: marked "(see above)" instead of drawn again
-    assert text.count(f"Artifact 'b.json' (uid {b.uid}, v1)") == 2
+    assert text.count(f"Artifact 'b.json' (uid {b.uid}, v0000)") == 2
     assert text.endswith("(see above)")
     assert text.count(f"Run {run_a.uid}") == 1
     assert text.count(f"Run {run_b.uid}") == 1
@@ -201,7 +201,7 @@ def test_collection_lineage_lists_members_in_order(chain):
         collection = ln.Collection([out, raw], key="both").save()
     text = collection.view_lineage()
     lines = text.splitlines()
-    assert lines[0] == f"Collection 'both' (uid {collection.uid}, v1)"
+    assert lines[0] == f"Collection 'both' (uid {collection.uid}, v0000)"
     assert lines[1].startswith(f"├── created by: Run {bundle.uid} of Transform 'bundle'")
     members = [line for line in lines if "member: " in line]
     assert [("clean.parquet" in m, "raw.parquet" in m) for m in members] == [
@@ -224,7 +224,7 @@ def test_collection_input_of_a_run(instance):
         result = ln.Artifact({"r": 1}, key="result.json").save()
     text = result.view_lineage()
     assert f"created by: Run {run.uid} of Transform 'consume'" in text
-    assert f"input: Collection 'shards' (uid {collection.uid}, v1)" in text
+    assert f"input: Collection 'shards' (uid {collection.uid}, v0000)" in text
     assert "member: Artifact 'shard0.json'" in text
     assert (f"c{collection.id}", f"r{run.id}") in _edges(result.view_lineage("dot"))
 
@@ -238,9 +238,9 @@ def test_text_prints_keys_literally_and_in_full(instance):
         out = ln.Artifact({"n": 2}, key="[link=x]out.json").save()
     lines = out.view_lineage().splitlines()
     assert lines == [
-        f"Artifact '[link=x]out.json' (uid {out.uid}, v1)",
+        f"Artifact '[link=x]out.json' (uid {out.uid}, v0000)",
         f"└── created by: Run {clean.uid} of Transform 'clean :smile:' (function, completed)",
-        f"    └── input: Artifact '{raw_key}' (uid {raw.uid}, v1)",
+        f"    └── input: Artifact '{raw_key}' (uid {raw.uid}, v0000)",
         f"        └── created by: Run {ingest.uid} of Transform '[red]ingest[/red]' "
         "(function, completed)",
     ]

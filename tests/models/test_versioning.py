@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 import lamin_pipes as ln
 from lamin_pipes.errors import InvalidArgument
-from lamin_pipes.models._is_versioned import decode_counter
+from lamin_pipes.models._is_versioned import decode_counter, encode_counter
 from lamin_pipes.storage import hash_file
 
 WORKERS = Path(__file__).with_name("_artifact_workers.py")
@@ -45,7 +45,7 @@ def test_saving_under_a_key_extends_its_family(instance):
     assert v1.uid.endswith("0000") and v2.uid.endswith("0001") and v3.uid.endswith("0002")
     assert v1.stem_uid == v2.stem_uid == v3.stem_uid == v1.uid[:16]
     assert len(v1.stem_uid) == 16
-    assert [v.version for v in (v1, v2, v3)] == ["1", "2", "3"]
+    assert [v.version for v in (v1, v2, v3)] == ["0000", "0001", "0002"]
     assert [_fresh(v).is_latest for v in (v1, v2, v3)] == [False, False, True]
     assert [v.uid for v in v1.versions] == [v1.uid, v2.uid, v3.uid]
     assert [v.uid for v in v3.versions] == [v1.uid, v2.uid, v3.uid]
@@ -69,7 +69,7 @@ def test_version_counters_do_not_depend_on_the_collation(instance):
     assert len(set(uids)) == 45
     assert [_counter(a) for a in saved] == list(range(45))
     assert [v.uid for v in saved[-1].versions] == uids
-    assert [v.version for v in saved[0].versions] == [str(n) for n in range(1, 46)]
+    assert [v.version for v in saved[0].versions] == [encode_counter(n) for n in range(45)]
     assert ln.Artifact.get(saved[0].stem_uid).id == saved[-1].id
     # the head moves to the newest remaining version, by counter
     saved[-1].delete()
@@ -89,7 +89,11 @@ def test_revises(instance):
     n2 = ln.Artifact(_df(11), revises=n1).save()
     n3 = ln.Artifact(_df(12), revises=n2).save()
     assert n1.key is None and n3.key is None
-    assert n3.stem_uid == n1.stem_uid and [v.version for v in n3.versions] == ["1", "2", "3"]
+    assert n3.stem_uid == n1.stem_uid and [v.version for v in n3.versions] == [
+        "0000",
+        "0001",
+        "0002",
+    ]
     assert ln.Artifact.get(n1.stem_uid).id == n3.id
     # unkeyed artifacts without revises are separate families
     lone = ln.Artifact(_df(13)).save()
@@ -104,7 +108,7 @@ def test_version_tags(instance):
     v1 = ln.Artifact(_df(1), key="tags/t.parquet", version="1.0").save()
     assert (v1.version_tag, v1.version) == ("1.0", "1.0")
     v2 = ln.Artifact(_df(2), key="tags/t.parquet").save()
-    assert v2.version_tag is None and v2.version == "2"
+    assert v2.version_tag is None and v2.version == "0001"
     with pytest.raises(InvalidArgument, match=r"1\.0"):
         ln.Artifact(_df(3), key="tags/t.parquet", version="1.0").save()
     with pytest.raises(InvalidArgument, match=r"1\.0"):
@@ -127,7 +131,7 @@ def test_revising_an_old_version_revises_the_head(instance, caplog):
     caplog.clear()
     v3 = ln.Artifact(_df(3), revises=v1).save()
     assert v3.stem_uid == v1.stem_uid
-    assert v3.uid.endswith("0002") and v3.version == "3"
+    assert v3.uid.endswith("0002") and v3.version == "0002"
     assert _fresh(v2).is_latest is False and v3.is_latest is True
     warnings = [
         r.getMessage()
@@ -219,7 +223,7 @@ def test_deleting_every_version_then_saving_the_key_again(instance):
     v1 = ln.Artifact(_df(1), key="again/t.parquet").save()
     v1.delete(permanent=True)
     fresh = ln.Artifact(_df(2), key="again/t.parquet").save()
-    assert fresh.is_latest is True and fresh.version == "1"
+    assert fresh.is_latest is True and fresh.version == "0000"
 
 
 # --- transforms ------------------------------------------------------------------------
@@ -229,7 +233,7 @@ def test_transform_versions(instance):
     t1 = ln.Transform(key="pipeline.py", kind="script").save()
     assert len(t1.uid) == 16 and len(t1.stem_uid) == 12 and t1.uid.endswith("0000")
     t2 = ln.Transform(key="pipeline.py", kind="script").save()
-    assert t2.stem_uid == t1.stem_uid and t2.uid.endswith("0001") and t2.version == "2"
+    assert t2.stem_uid == t1.stem_uid and t2.uid.endswith("0001") and t2.version == "0001"
     assert _fresh(t1).is_latest is False and t2.is_latest is True
     t3 = ln.Transform(revises=t2, kind="script", version="3.0").save()
     assert t3.key == "pipeline.py" and t3.version == "3.0" and t3.uid.endswith("0002")
@@ -447,3 +451,15 @@ def test_a_refused_row_is_not_retried_unless_it_lost_a_version_race(instance):
     assert is_version_conflict(second_head, ln.Artifact)
     assert not is_version_conflict(no_suffix, ln.Artifact)
     assert not is_version_conflict(no_run, ln.Artifact)
+
+
+def test_version_counter_and_the_revised_object_in_memory(instance):
+    # lamindb: t.version is "0000", the next "0001"; after Transform(revises=t).save()
+    # the passed t says is_latest=False without a reload
+    t1 = ln.Transform(key="versions.py").save()
+    t2 = ln.Transform(key="versions.py", revises=t1)
+    t2.save()
+    assert (t1.version, t2.version) == ("0000", "0001")
+    assert t1.is_latest is False and t2.is_latest is True
+    t3 = ln.Transform(key="versions.py", revises=t2, version="v3").save()
+    assert t3.version == "v3" and t2.is_latest is False
