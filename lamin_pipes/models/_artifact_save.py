@@ -31,12 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import attributes, make_transient
 
 from ..core._context import active_run
 from ..core._settings import settings
 from ..core._types import utcnow
+from ..orm._driver_select import fetch_first
 from ..orm._records import make_saved
 from ..storage import Store, hash_covers_content, same_content
 from ._artifact_store import (
@@ -144,11 +145,16 @@ def existing_with_content(artifact: Artifact) -> Any:
     staged: Staged = artifact.__dict__["_lp_staged"]
     inst = artifact._check_writable()
     store = storage_by_id(inst, staged.storage_id).store
-    table = type(artifact).__table__
-    with inst.read_session() as session:
-        first = session.scalars(
-            select(table.c.id).where(table.c.hash == staged.digest.hash).order_by(table.c.id)
-        ).first()
+    model = type(artifact)
+    table = model.__table__
+    statement = (
+        select(table.c.id).where(table.c.hash == bindparam("lp_hash")).order_by(table.c.id).limit(1)
+    )
+    values = {"lp_hash": staged.digest.hash}
+    done, first = fetch_first(inst, ("hash", model), statement, values)
+    if not done:
+        with inst.read_session() as session:
+            first = session.scalars(statement, values).first()
     if first is None:
         return None
     return _same_content_as(

@@ -125,6 +125,50 @@ def fetch_value(inst: Any, sql: str) -> tuple[bool, Any]:
     return True, None if row is None else row[0]
 
 
+_SCALARS: dict[tuple[Any, ...], tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+
+
+def fetch_first(
+    inst: Any, purpose: tuple[Any, ...], statement: Any, values: dict[str, Any]
+) -> tuple[bool, Any]:
+    """``(True, first column of the first row or None)``, else ``(False, None)``.
+
+    For a ``SELECT`` of plain values (no records), compiled once per purpose; like
+    :func:`fetch_records`, ``False`` means: run it the usual way.
+    """
+    if inst.atomic_session() is not None:
+        return False, None
+    engine = get_engine(inst.db, autocommit=True)
+    key = (*purpose, engine.dialect.name)
+    compiled = _SCALARS.get(key)
+    if compiled is None:
+        done = statement.compile(dialect=engine.dialect)
+        if done._bind_processors:
+            return False, None
+        params = done.construct_params(dict.fromkeys(values))
+        positions = tuple(done.positiontup) if done.positional else None  # type: ignore[arg-type]
+        compiled = (done.string, positions, params)
+        with _LOCK:
+            _SCALARS[key] = compiled
+    sql, positions, fixed = compiled
+    params = {**fixed, **values}
+    arguments: Any = params if positions is None else tuple(params[p] for p in positions)
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql, arguments)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    except engine.dialect.loaded_dbapi.Error:
+        connection.invalidate()
+        return False, None
+    finally:
+        connection.close()
+    return True, None if row is None else row[0]
+
+
 def _run(engine: Any, prepared: _Prepared, values: dict[str, Any]) -> list[Any] | None:
     """The rows, or ``None`` if the driver failed (the ORM path then runs and reports)."""
     params = {**prepared.params, **values}
@@ -174,4 +218,4 @@ def _record(model: Any, prepared: _Prepared, row: Any, inst: Any) -> Any:
     return record
 
 
-__all__ = ["fetch_records", "fetch_value"]
+__all__ = ["fetch_first", "fetch_records", "fetch_value"]
