@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import attributes
 
 from ..errors import InvalidArgument
@@ -213,25 +213,29 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         return self
 
     @property
-    def ordered_artifacts(self) -> list[Artifact]:
-        """The member artifacts in the order they were given."""
+    def ordered_artifacts(self) -> QuerySet[Artifact]:
+        """The member artifacts in the order they were given, as a query set (as lamindb).
+
+        Filter it, slice it or call ``.to_list()``; its order is the order of the links.
+        """
         info = type(self)._meta.fields["artifacts"]
         table = info.link_table
         assert table is not None
         inst = record_instance(self)
-        with inst.read_session() as session:
-            ids = list(
-                session.execute(
-                    select(table.c[info.target_column])
-                    .where(table.c[info.source_column] == self.id)
-                    .order_by(table.c.id)
-                ).scalars()
-            )
-        by_id = {
-            a.id: a
-            for a in QuerySet(Artifact, instance=inst, include_trash=True).filter(id__in=ids)
-        }
-        return [by_id[i] for i in ids if i in by_id]
+        qs: QuerySet[Artifact] = QuerySet(Artifact, instance=inst, include_trash=True)
+        if self.id is None:
+            return qs.none()  # type: ignore[return-value]
+        artifact_id = Artifact.__table__.c.id
+        source, target = table.c[info.source_column], table.c[info.target_column]
+        members = select(target).where(source == self.id)
+        position = (
+            select(func.min(table.c.id))
+            .where(source == self.id, target == artifact_id)
+            .scalar_subquery()
+        )
+        qs = qs._where_clause(artifact_id.in_(members))  # type: ignore[assignment]
+        qs._order = [position]
+        return qs
 
     @property
     def data_artifact(self) -> Artifact | None:
@@ -252,7 +256,7 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         )
 
     def _member_set(self) -> Any:
-        ordered = self.ordered_artifacts
+        ordered = list(self.ordered_artifacts)
         qs = QuerySet(Artifact, instance=record_instance(self)).filter(
             id__in=[a.id for a in ordered]
         )
@@ -275,7 +279,7 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
     def cache(self, is_run_input: bool | None = None) -> list[Path]:
         """Local paths of the members' content, in order."""
         self._track(is_run_input)
-        return [a.cache(is_run_input=False) for a in self.ordered_artifacts]
+        return [a.cache(is_run_input=False) for a in self.ordered_artifacts.to_list()]
 
     def mapped(self, *args: Any, **kwargs: Any) -> Any:
         """Not available yet: ``mapped()`` lands with the PyTorch integration."""

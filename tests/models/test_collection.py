@@ -240,3 +240,19 @@ def test_the_constructor_returns_the_collection_of_the_same_artifacts(instance):
     restored = ln.Collection([a, b], key="same")
     assert restored.id == first.id and restored.branch_id == 1
     assert ln.Collection.filter(key="same").count() == 1
+
+
+def test_ordered_artifacts_is_an_ordered_query_set(instance):
+    # lamindb: collection.ordered_artifacts is a QuerySet (.to_list(), .filter()) in the
+    # order the artifacts were given
+    a, b, c = _shard(0), _shard(1), _shard(2)
+    collection = ln.Collection([c, a, b], key="ordered").save()
+    members = collection.ordered_artifacts
+    assert isinstance(members, ln.models.QuerySet)
+    assert _ids(members.to_list()) == [c.id, a.id, b.id]
+    assert _ids(members.filter(id__in=[a.id, c.id])) == [c.id, a.id]
+    assert members.count() == 3 and members[1] == a
+    assert (
+        ln.Collection([a], key="unsaved-members", skip_hash_lookup=True).ordered_artifacts.count()
+        == 0
+    )
