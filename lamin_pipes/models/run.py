@@ -6,6 +6,8 @@ automatically from the current user and run; ``TracksUpdates`` keeps ``updated_a
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import attributes
@@ -126,6 +128,51 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
     created_by: Any = fields.ForeignKey(
         "User", fields.PROTECT, null=True, related_name="+", doc="Creator of the transform."
     )
+
+    @classmethod
+    def from_path(
+        cls,
+        path: str | os.PathLike[str],
+        key: str | None = None,
+        kind: str | None = None,
+        version: str | None = None,
+        description: str | None = None,
+        skip_hash_lookup: bool = False,
+    ) -> Transform:
+        """The saved transform of a script or notebook file, as lamindb's ``from_path``.
+
+        The key defaults to the file name, the kind to ``"notebook"`` for ``.ipynb``,
+        ``.Rmd`` and ``.qmd`` files and ``"script"`` otherwise. The latest transform
+        with the key is returned if it has the same source code; changed source makes
+        its next version (``skip_hash_lookup=True`` always makes a new version).
+
+        Examples:
+            >>> import lamin_pipes as ln, pathlib, tempfile
+            >>> script = pathlib.Path(tempfile.mkdtemp()) / "clean.py"
+            >>> _ = script.write_text("print('clean')")
+            >>> t = ln.Transform.from_path(script)
+            >>> t.key, t.kind, t == ln.Transform.from_path(script)
+            ('clean.py', 'script', True)
+        """
+        from ._tracking import _latest_transform  # the tracking layer builds on this one
+
+        file = Path(path).expanduser()
+        if not file.is_file():
+            msg = f"Transform.from_path() takes the path of a file, got {str(path)!r}"
+            raise InvalidArgument(msg)
+        if kind is None:
+            kind = "notebook" if file.suffix in (".ipynb", ".Rmd", ".qmd") else "script"
+        source = file.read_text(encoding="utf-8")
+        key = key if key is not None else file.name
+        if skip_hash_lookup:
+            fresh = cls(key=key, kind=kind, source_code=source, version=version)
+            fresh.description = description
+            return fresh.save()  # type: ignore[no-any-return]
+        transform = _latest_transform(key, kind=kind, source=source, version=version)
+        if description is not None and transform.description != description:
+            transform.description = description
+            transform.save()
+        return transform
 
     def __init__(
         self,

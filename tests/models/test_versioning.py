@@ -463,3 +463,25 @@ def test_version_counter_and_the_revised_object_in_memory(instance):
     assert t1.is_latest is False and t2.is_latest is True
     t3 = ln.Transform(key="versions.py", revises=t2, version="v3").save()
     assert t3.version == "v3" and t2.is_latest is False
+
+
+def test_transform_from_path(instance, tmp_path):
+    # lamindb: Transform.from_path(path) infers key (file name) and kind (script, or
+    # notebook for .ipynb/.Rmd/.qmd); the same source returns the saved transform,
+    # changed source makes the next version
+    script = tmp_path / "prep.py"
+    script.write_text("print(1)")
+    first = ln.Transform.from_path(script, description="prepare")
+    assert (first.key, first.kind, first.description) == ("prep.py", "script", "prepare")
+    assert ln.Transform.from_path(script) == first
+    script.write_text("print(2)")
+    second = ln.Transform.from_path(script)
+    assert second.stem_uid == first.stem_uid and second.version == "0001"
+    assert second.source_code == "print(2)"
+    notebook = tmp_path / "explore.ipynb"
+    notebook.write_text("{}")
+    assert ln.Transform.from_path(notebook, key="nb/explore.ipynb").kind == "notebook"
+    again = ln.Transform.from_path(script, skip_hash_lookup=True)
+    assert again.id != second.id and again.stem_uid == first.stem_uid
+    with pytest.raises(InvalidArgument, match="path of a file"):
+        ln.Transform.from_path(tmp_path)
