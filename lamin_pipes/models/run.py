@@ -119,6 +119,11 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
         doc="pipeline, notebook, script, function, …",
     )
     source_code: str | None = fields.TextField(null=True, doc="Source code.")
+    predecessors: Any = fields.ManyToManyField(
+        "self",
+        related_name="successors",
+        doc="Preceding transforms ← successors (declared by hand; lineage needs none).",
+    )
     hash: str | None = fields.CharField(
         max_length=22, null=True, db_index=True, doc="Hash of the source code."
     )
@@ -154,7 +159,7 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
             >>> t.key, t.kind, t == ln.Transform.from_path(script)
             ('clean.py', 'script', True)
         """
-        from ._tracking import _latest_transform  # the tracking layer builds on this one
+        from ._transform_source import latest_transform  # it builds on this module
 
         file = Path(path).expanduser()
         if not file.is_file():
@@ -168,7 +173,7 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
             fresh = cls(key=key, kind=kind, source_code=source, version=version)
             fresh.description = description
             return fresh.save()  # type: ignore[no-any-return]
-        transform = _latest_transform(key, kind=kind, source=source, version=version)
+        transform = latest_transform(key, kind=kind, source=source, version=version)
         if description is not None and transform.description != description:
             transform.description = description
             transform.save()

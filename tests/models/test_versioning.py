@@ -485,3 +485,16 @@ def test_transform_from_path(instance, tmp_path):
     assert again.id != second.id and again.stem_uid == first.stem_uid
     with pytest.raises(InvalidArgument, match="path of a file"):
         ln.Transform.from_path(tmp_path)
+
+
+def test_transform_predecessors_and_successors(instance):
+    # lamindb: Transform.predecessors is a many-to-many to other transforms, with the
+    # reverse accessor successors; set by hand
+    ingest = ln.Transform(key="ingest.py").save()
+    clean = ln.Transform(key="clean.py").save()
+    train = ln.Transform(key="train.py").save()
+    clean.predecessors.add(ingest)
+    train.predecessors.add(clean, ingest)
+    assert clean.predecessors.to_list() == [ingest]
+    assert sorted(t.key for t in ingest.successors.all()) == ["clean.py", "train.py"]
+    assert ln.Transform.filter(predecessors__key="clean.py").to_list() == [train]
