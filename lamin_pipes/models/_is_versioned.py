@@ -204,6 +204,29 @@ def check_version_tag(version: Any) -> None:
         raise InvalidArgument(msg)
 
 
+def check_revises_tag(revises: Any, version: Any) -> None:
+    """Refuse a version tag that the revised record already carries, as lamindb does.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> check_revises_tag(None, "1.0")
+        >>> v1 = ln.Transform(key="tags.py", version="1.0").save()
+        >>> check_revises_tag(v1, "1.0")
+        Traceback (most recent call last):
+        ...
+        lamin_pipes.errors.InvalidArgument: Version '1.0' is taken by the revised Transform '...'; pass another version or None
+    """
+    if revises is None or version is None:
+        return
+    taken = revises.__dict__.get("version_tag")
+    if taken is not None and taken == version:
+        msg = (
+            f"Version {version!r} is taken by the revised {type(revises).__name__} "
+            f"{revises.uid!r}; pass another version or None"
+        )
+        raise InvalidArgument(msg)
+
+
 def family_indexes(model: Any) -> None:
     """Have the version-family indexes (see the module docstring) of ``model`` declared.
 

@@ -31,7 +31,7 @@ from ._artifact_save import (
 )
 from ._artifact_store import check_key, prepare_source
 from ._describe import describe_artifact
-from ._is_versioned import IsVersioned, family_indexes, new_uid_16
+from ._is_versioned import IsVersioned, check_revises_tag, family_indexes, new_uid_16
 from ._lineage import view_lineage
 from .artifact_set import ArtifactSet
 from .run import Run, TracksRun, TracksUpdates
@@ -184,6 +184,7 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         if run is not None and not isinstance(run, Run):
             msg = f"run must be a Run, not {type(run).__name__}: {run!r}"
             raise InvalidArgument(msg)
+        check_revises_tag(revises, version if version is not None else version_tag)
         source = prepare_source(data, key=key, format=format)
         if key is None and revises is not None:
             key = revises.key

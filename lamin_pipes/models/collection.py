@@ -21,6 +21,7 @@ from ._describe import describe_collection
 from ._is_versioned import (
     Duplicate,
     IsVersioned,
+    check_revises_tag,
     family_indexes,
     insert_version,
     new_uid_16,
@@ -132,6 +133,7 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         if revises is not None and not isinstance(revises, Collection):
             msg = f"revises must be a Collection, not {type(revises).__name__}: {revises!r}"
             raise InvalidArgument(msg)
+        check_revises_tag(revises, version)
         if key is None:
             key = revises.key if revises is not None else None
         if not isinstance(key, str) or not key:

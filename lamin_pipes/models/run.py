@@ -21,7 +21,14 @@ from ..orm import fields
 from ..orm._records import record_instance
 from ..orm.sqlrecord import SQLRecord
 from ..storage._hashing import StreamingHasher
-from ._is_versioned import IsVersioned, family_indexes, insert_version, new_uid_12, promote_newest
+from ._is_versioned import (
+    IsVersioned,
+    check_revises_tag,
+    family_indexes,
+    insert_version,
+    new_uid_12,
+    promote_newest,
+)
 
 
 class TracksRun:
@@ -195,6 +202,7 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
                 msg = f"revises must be a Transform, not {type(revises).__name__}: {revises!r}"
                 raise InvalidArgument(msg)
             kwargs.setdefault("key", revises.key)
+            check_revises_tag(revises, kwargs.get("version_tag"))
         source = kwargs.get("source_code")
         if source is not None and kwargs.get("hash") is None:
             kwargs["hash"] = _hash_text(source)

@@ -498,3 +498,17 @@ def test_transform_predecessors_and_successors(instance):
     assert clean.predecessors.to_list() == [ingest]
     assert sorted(t.key for t in ingest.successors.all()) == ["clean.py", "train.py"]
     assert ln.Transform.filter(predecessors__key="clean.py").to_list() == [train]
+
+
+def test_a_version_tag_the_revised_record_carries_is_refused_at_construction(instance):
+    # lamindb (process_revises): ValueError "... '<tag>' is already taken"
+    t1 = ln.Transform(key="tagged.py", version="1.0").save()
+    with pytest.raises(InvalidArgument, match=r"'1\.0' is taken"):
+        ln.Transform(key="tagged.py", revises=t1, version="1.0")
+    a1 = ln.Artifact({"v": 1}, key="tagged.json", version="1.0").save()
+    with pytest.raises(InvalidArgument, match=r"'1\.0' is taken"):
+        ln.Artifact({"v": 2}, revises=a1, version="1.0")
+    c1 = ln.Collection([a1], key="tagged", version="1.0").save()
+    with pytest.raises(InvalidArgument, match=r"'1\.0' is taken"):
+        ln.Collection([a1], revises=c1, version="1.0", skip_hash_lookup=True)
+    assert ln.Transform(key="tagged.py", revises=t1, version="2.0").version == "2.0"
