@@ -10,6 +10,7 @@ transaction (see :mod:`lamin_pipes.models._artifact_save`).
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from ..errors import FieldValidationError, InvalidArgument
 from ..orm import fields
 from ..orm._values import check_key as check_path_key
 from ..orm.sqlrecord import SQLRecord
+from ..orm.sqlrecord_list import SQLRecordList
 from ._artifact_data import artifact_path, cache_artifact, load_artifact, open_artifact
 from ._artifact_delete import delete_artifact, restore_artifact
 from ._artifact_save import (
@@ -74,6 +76,8 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
     """
 
     _name_field = "key"
+    #: SQLRecordList.save() / ln.save() save artifacts one by one: their content moves too.
+    _saves_one_by_one = True
     _len_stem = 16
     _family_key = ("storage_id", "key")
     _queryset_mixin = ArtifactSet
@@ -293,6 +297,46 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         )
         artifact.otype = "AnnData"
         return artifact
+
+    @classmethod
+    def from_dir(
+        cls, path: str | os.PathLike[str], *, key: str | None = None, run: Run | None = None
+    ) -> SQLRecordList[Artifact]:
+        """One unsaved artifact per file of a local folder, keyed by its place in it.
+
+        Keys are ``<key>/<relative path>`` (``key`` defaults to the folder's name), as in
+        lamindb; files with the content of an earlier file in the folder are dropped
+        with a warning. Save them all with ``.save()``.
+
+        Examples:
+            >>> import lamin_pipes as ln, pathlib, tempfile
+            >>> folder = pathlib.Path(tempfile.mkdtemp()) / "sample_1"
+            >>> (folder / "qc").mkdir(parents=True)
+            >>> _ = (folder / "counts.csv").write_text("a,b\\n1,2\\n")
+            >>> _ = (folder / "qc" / "report.txt").write_text("ok")
+            >>> artifacts = ln.Artifact.from_dir(folder).save()
+            >>> [a.key for a in artifacts]
+            ['sample_1/counts.csv', 'sample_1/qc/report.txt']
+        """
+        from tqdm.auto import tqdm
+
+        folder = Path(path).expanduser()
+        if not folder.is_dir():
+            msg = f"from_dir() takes the path of a local folder, got {str(path)!r}"
+            raise InvalidArgument(msg)
+        prefix = (key if key is not None else folder.name).rstrip("/")
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        artifacts: list[Artifact] = []
+        seen: dict[str, str] = {}
+        for file in tqdm(files, desc="hashing", unit="file", disable=len(files) < 100):
+            relative = file.relative_to(folder).as_posix()
+            artifact = cls(file, key=f"{prefix}/{relative}", run=run)
+            first = seen.setdefault(artifact.hash or relative, relative)
+            if first != relative:
+                logger.warning("dropping %s: it has the same content as %s", relative, first)
+                continue
+            artifacts.append(artifact)
+        return SQLRecordList(artifacts)
 
     @classmethod
     def from_lazy(cls, suffix: str, overwrite_versions: bool, **kwargs: Any) -> LazyArtifact:

@@ -65,6 +65,8 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
     """
 
     _name_field = "key"
+    #: SQLRecordList.save() / ln.save() save collections one by one: they link members.
+    _saves_one_by_one = True
     _len_stem = 16
     _family_key = ("key",)
     _delete_one_by_one = True

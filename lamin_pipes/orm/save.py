@@ -208,13 +208,17 @@ def save(records: Iterable[Any], *, batch_size: int | None = None) -> None:
     if not records:
         return
     instance = record_instance(records[0])
-    new = [r for r in records if r.id is None]
+    # Registries whose save() does more than an INSERT (an artifact stores its content)
+    # mark themselves with _saves_one_by_one; their new records are saved one by one.
+    own = [r for r in records if r.id is None and getattr(type(r), "_saves_one_by_one", False)]
+    own_ids = {id(r) for r in own}
+    new = [r for r in records if r.id is None and id(r) not in own_ids]
     # saved records without changes need no UPDATE (record.save() skips them too)
     existing = [r for r in records if r.id is not None and sa_inspect(r).modified]
     try:
         with instance.atomic():
             bulk_insert(new, instance, batch_size=batch_size)
-            for record in existing:
+            for record in [*own, *existing]:
                 record.save()
     except BaseException:
         # The transaction was rolled back: the new records are not in the database.

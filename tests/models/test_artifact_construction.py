@@ -147,3 +147,43 @@ def test_a_key_set_later_is_checked_and_bad_arguments_come_before_the_data(insta
         assert "'kye'" in str(error)
     else:
         raise AssertionError("an unknown keyword was accepted")
+
+
+def test_from_dir_makes_one_artifact_per_file(instance, tmp_path):
+    # lamindb: Artifact.from_dir(dir, key=...) -> one artifact per file, keyed
+    # "<key>/<relative path>" (default key: the folder's name); duplicates dropped
+    folder = tmp_path / "run_7"
+    (folder / "qc").mkdir(parents=True)
+    (folder / "counts.csv").write_text("a\n1\n")
+    (folder / "qc" / "report.txt").write_text("fine")
+    (folder / "qc" / "copy.txt").write_text("fine")  # same content as report.txt
+    artifacts = ln.Artifact.from_dir(folder, key="runs/7")
+    assert [a.key for a in artifacts] == ["runs/7/counts.csv", "runs/7/qc/copy.txt"]
+    assert all(a.id is None for a in artifacts)
+    saved = artifacts.save()
+    assert all(a.id is not None for a in saved)
+    assert ln.Artifact.get(key="runs/7/counts.csv").load()["a"].tolist() == [1]
+    assert [a.key for a in ln.Artifact.from_dir(folder)] == [
+        "runs/7/counts.csv",
+        "runs/7/qc/copy.txt",
+    ]
+    try:
+        ln.Artifact.from_dir(folder / "counts.csv")
+    except ValueError as error:
+        assert "local folder" in str(error)
+    else:
+        raise AssertionError("a file was taken for a folder")
+
+
+def test_a_record_list_of_artifacts_stores_their_content(instance):
+    # Bulk INSERTs would have written rows without content; artifacts save one by one.
+    artifacts = ln.models.SQLRecordList(
+        [ln.Artifact({"i": i}, key=f"list/{i}.json") for i in range(3)]
+    )
+    artifacts.save()
+    assert [a.load() for a in ln.Artifact.filter(key__startswith="list/").order_by("key")] == [
+        {"i": 0},
+        {"i": 1},
+        {"i": 2},
+    ]
+    assert _staged(instance) == []
