@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect, text
 
 from ..errors import MigrationError
@@ -19,16 +20,25 @@ HEAD_REVISION = "0003"
 
 
 def current_revision(instance: Instance) -> str | None:
-    """The instance's schema revision, or ``None`` for an empty database."""
-    with instance.engine.connect() as connection:
-        try:
-            row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
-        except Exception:
-            connection.rollback()
-            if "alembic_version" in inspect(connection).get_table_names():
-                raise
-            return None
-    return row[0] if row else None
+    """The instance's schema revision, or ``None`` for an empty database.
+
+    A process that opens a new database while another one migrates it can find no
+    ``alembic_version`` table when it reads and the table when it looks why (the other
+    process committed in between): it then reads again.
+    """
+    for attempt in range(3):
+        with instance.engine.connect() as connection:
+            try:
+                row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+            except sa_exc.DBAPIError:
+                connection.rollback()
+                if "alembic_version" not in inspect(connection).get_table_names():
+                    return None
+                if attempt == 2:
+                    raise
+                continue  # created meanwhile by a concurrent first connect
+        return row[0] if row else None
+    return None  # pragma: no cover - the loop returns or raises
 
 
 def _alembic_config(instance: Instance, connection: Any) -> Any:

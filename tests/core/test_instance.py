@@ -122,3 +122,43 @@ def test_postgres_test_databases_sort_by_a_language_collation(instance):
 
     assert z_after_a is True
     assert bytewise is False
+
+
+def test_a_migration_committed_between_read_and_check_is_read_again(db_url):
+    # Another process's first connect can commit alembic_version between this process's
+    # failed SELECT and its look at the tables; that raised UndefinedTable before.
+    from sqlalchemy import create_engine, event, text
+
+    from lamin_pipes.core._instance import Instance, normalize_url
+    from lamin_pipes.core._migrate import current_revision
+
+    url = normalize_url(db_url)
+    other = create_engine(url)
+    with other.begin() as connection:  # an empty database
+        if url.startswith("sqlite"):
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            for (name,) in connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type='table'"
+            ).all():
+                connection.exec_driver_sql(f'DROP TABLE "{name}"')
+        else:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    instance = Instance(db=url, storage="")
+
+    committed: list[bool] = []
+
+    @event.listens_for(instance.engine, "handle_error")
+    def _concurrent_migration_commits(context) -> None:
+        if committed:
+            return
+        committed.append(True)
+        with other.begin() as connection:
+            connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+            connection.execute(text("INSERT INTO alembic_version VALUES ('0003')"))
+
+    try:
+        assert current_revision(instance) == "0003"
+    finally:
+        instance.engine.dispose()
+        other.dispose()
