@@ -108,21 +108,7 @@ def fetch_value(inst: Any, sql: str) -> tuple[bool, Any]:
     """
     if inst.atomic_session() is not None:
         return False, None
-    engine = get_engine(inst.db, autocommit=True)
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        try:
-            cursor.execute(sql)
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-    except engine.dialect.loaded_dbapi.Error:
-        connection.invalidate()
-        return False, None
-    finally:
-        connection.close()
-    return True, None if row is None else row[0]
+    return _first_value(_execute(get_engine(inst.db, autocommit=True), sql, None))
 
 
 _SCALARS: dict[tuple[Any, ...], tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
@@ -151,22 +137,19 @@ def fetch_first(
         with _LOCK:
             _SCALARS[key] = compiled
     sql, positions, fixed = compiled
-    params = {**fixed, **values}
-    arguments: Any = params if positions is None else tuple(params[p] for p in positions)
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        try:
-            cursor.execute(sql, arguments)
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-    except engine.dialect.loaded_dbapi.Error:
-        connection.invalidate()
+    return _first_value(_execute(engine, sql, _arguments({**fixed, **values}, positions)))
+
+
+def _first_value(result: tuple[list[Any], Any] | None) -> tuple[bool, Any]:
+    if result is None:
         return False, None
-    finally:
-        connection.close()
-    return True, None if row is None else row[0]
+    rows = result[0]
+    return True, rows[0][0] if rows else None
+
+
+def _arguments(params: dict[str, Any], positions: tuple[str, ...] | None) -> Any:
+    """The parameters as the driver takes them: by name, or in order for qmark drivers."""
+    return params if positions is None else tuple(params[p] for p in positions)
 
 
 def _run(engine: Any, prepared: _Prepared, values: dict[str, Any]) -> list[Any] | None:
@@ -175,22 +158,34 @@ def _run(engine: Any, prepared: _Prepared, values: dict[str, Any]) -> list[Any] 
     for name, process in prepared.binds.items():
         if params[name] is not None:
             params[name] = process(params[name])
-    arguments: Any = (
-        params if prepared.positions is None else tuple(params[p] for p in prepared.positions)
-    )
+    result = _execute(engine, prepared.sql, _arguments(params, prepared.positions))
+    if result is None:
+        return None
+    rows, description = result
+    if prepared.processors is None:
+        prepared.processors = _processors(engine.dialect, prepared, description)
+    return rows
+
+
+def _execute(engine: Any, sql: str, arguments: Any) -> tuple[list[Any], Any] | None:
+    """Rows and cursor description of ``sql`` on a pooled driver connection.
+
+    ``None`` if the driver failed; the connection is then invalidated, so that a
+    broken one never goes back to the pool.
+    """
     connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
         try:
-            cursor.execute(prepared.sql, arguments)
-            rows = list(cursor.fetchall())
-            if prepared.processors is None:
-                prepared.processors = _processors(engine.dialect, prepared, cursor.description)
-            return rows
+            if arguments is None:
+                cursor.execute(sql)
+            else:
+                cursor.execute(sql, arguments)
+            return list(cursor.fetchall()), cursor.description
         finally:
             cursor.close()
     except engine.dialect.loaded_dbapi.Error:
-        connection.invalidate()  # a broken connection must not go back to the pool
+        connection.invalidate()
         return None
     finally:
         connection.close()
