@@ -17,7 +17,7 @@ from ..orm.sqlrecord_list import SQLRecordList
 
 # Importing these registers the registry layer's QuerySet.lookup() and .search()
 # (see lamin_pipes.orm._extensions).
-from . import _lookup, _search  # noqa: F401
+from . import _lookup, _run_references, _search  # noqa: F401
 from ._is_versioned import IsVersioned
 from .artifact import Artifact, LazyArtifact
 from .artifact_set import ArtifactSet
