@@ -7,6 +7,7 @@ Subcommands::
     lamin-pipes migrate [--db URL]                   upgrade an instance to the newest schema
     lamin-pipes ls      REGISTRY [--limit N] [--all] show the newest records of a registry
     lamin-pipes search  REGISTRY QUERY [--limit N]   search a registry, best matches first
+    lamin-pipes describe UID [--lineage]             describe the record with this uid
     lamin-pipes demo    [--db URL] [--storage DIR]   save, query and search example records
     lamin-pipes clean   [--min-age S] [--dry-run]    remove leftovers of interrupted saves
 
@@ -39,7 +40,7 @@ from .core._connect import connect, init
 from .core._instance import Instance, normalize_url
 from .core._migrate import HEAD_REVISION, current_revision, ensure_schema
 from .core._settings import _redact, default_db, settings
-from .errors import InstanceNotSetupError, InvalidArgument, LaminPipesError
+from .errors import DoesNotExist, InstanceNotSetupError, InvalidArgument, LaminPipesError
 from .models import IsVersioned
 from .models._render import format_size, render_table
 from .models.storage import Storage
@@ -290,6 +291,69 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Registries whose uid is a version-family stem plus a 4-character counter.
+_STEM_REGISTRIES = ("artifact", "collection", "transform")
+
+
+def find_by_uid(uid: str) -> list[Any]:
+    """The records of every built-in registry whose uid is ``uid`` (trash included).
+
+    A uid names one record: registries draw their uids at random and most differ in
+    length. A version family's stem (an artifact's first 16 characters, a transform's
+    first 12) names its latest version when no record has that uid.
+
+    Args:
+        uid: A full uid, or the stem of a version family.
+
+    Returns:
+        The matching records (usually one; none when nothing matches).
+    """
+    found = []
+    for model in _registries().values():
+        column = model.__table__.c.get("uid")
+        if column is None or len(uid) > (column.type.length or len(uid)):
+            continue
+        record = model.filter(uid=uid, branch=None).first()
+        if record is not None:
+            found.append(record)
+    if found:
+        return found
+    for name in _STEM_REGISTRIES:
+        model = _registry(name)
+        if len(uid) != model.__table__.c.uid.type.length - 4:
+            continue
+        family = model.filter(uid__startswith=uid, branch=None)
+        record = family.filter(is_latest=True).first() or family.order_by("-id").first()
+        if record is not None:
+            found.append(record)
+    return found
+
+
+def _cmd_describe(args: argparse.Namespace) -> int:
+    """Print ``describe()`` of the record with the given uid (and, asked, its lineage)."""
+    instance = _connect_existing(args.db, args.storage)
+    uid = args.uid.strip()
+    records = find_by_uid(uid) if uid.isalnum() else []
+    if not records:
+        msg = (
+            f"No record with uid {args.uid!r} in instance {instance.name!r} "
+            f"({_redact(instance.db)}); `{PROG} ls artifact` lists artifacts."
+        )
+        raise DoesNotExist(msg)
+    for n, record in enumerate(records):
+        if n:
+            print()
+        print(record.describe(return_str=True))
+        if args.lineage:
+            lineage = getattr(record, "view_lineage", None)
+            if lineage is None:
+                print(f"\n(no lineage: a {type(record).__name__} is not an artifact or collection)")
+            else:
+                print("\nLineage:")
+                print(lineage())
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     """Run :func:`run_demo` on the chosen (or default) instance."""
     run_demo(db=args.db, storage=args.storage)
@@ -506,6 +570,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("query", help="the search string (typos are tolerated)")
     sub.add_argument(
         "--limit", type=_positive_int, default=20, help="number of matches (default: 20)"
+    )
+    _add_instance_options(sub)
+    sub = command(
+        "describe",
+        _cmd_describe,
+        "Describe the record with this uid: an artifact, collection, run, transform, record, …",
+    )
+    sub.add_argument(
+        "uid", help="the record's uid (an artifact's or transform's stem: its latest version)"
+    )
+    sub.add_argument(
+        "--lineage", action="store_true", help="also show an artifact's or collection's lineage"
     )
     _add_instance_options(sub)
     sub = command("demo", _cmd_demo, "Save, query and search example records (safe to re-run).")

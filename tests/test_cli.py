@@ -355,7 +355,9 @@ def test_entry_points_run_as_programs(env_instance: str, tmp_path: Path) -> None
     assert "Traceback" not in script.stderr
 
 
-@pytest.mark.parametrize("command", ["init", "info", "ls", "clean", "migrate", "search"])
+@pytest.mark.parametrize(
+    "command", ["init", "info", "ls", "clean", "migrate", "search", "describe"]
+)
 def test_no_command_shows_the_password_of_an_unreachable_database(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -364,6 +366,7 @@ def test_no_command_shows_the_password_of_an_unreachable_database(
     args = {
         "ls": ["ls", "ulabel"],
         "search": ["search", "ulabel", "x"],
+        "describe": ["describe", "abc"],
     }.get(command, [command])
 
     status = main([*args, "--db", db])
@@ -372,3 +375,108 @@ def test_no_command_shows_the_password_of_an_unreachable_database(
     assert status == 1
     assert "s3cret-pw" not in captured.out + captured.err
     assert "me:***@127.0.0.1:1/lamin" in captured.err
+
+
+# --- describe ----------------------------------------------------------------------------
+
+
+def _two_versions_in_runs() -> tuple[ln.Artifact, ln.Artifact]:
+    import pandas as pd
+
+    with ln.flow(key="cli: make"):
+        first = ln.Artifact(pd.DataFrame({"x": [1, 2]}), key="cli/table.parquet").save()
+    with ln.flow(key="cli: revise"):
+        first.load()
+        second = ln.Artifact(pd.DataFrame({"x": [3]}), key="cli/table.parquet").save()
+    return first, second
+
+
+def test_describe_an_artifact_by_uid(env_instance: str, capsys: pytest.CaptureFixture[str]) -> None:
+    ln.connect()
+    first, second = _two_versions_in_runs()
+
+    assert main(["describe", first.uid]) == 0
+    plain = capsys.readouterr().out
+    assert main(["describe", second.uid, "--lineage"]) == 0
+    with_lineage = capsys.readouterr().out
+
+    assert plain.startswith(f"Artifact: cli/table.parquet ({first.version})\nuid: {first.uid}")
+    assert "Provenance" in plain
+    assert "cli: make" in plain
+    assert "Lineage:" not in plain
+    assert with_lineage.startswith(f"Artifact: cli/table.parquet ({second.version})")
+    lineage = with_lineage.split("Lineage:", 1)[1]
+    assert f"uid {second.uid}" in lineage
+    assert "cli: revise" in lineage
+    assert f"input: Artifact 'cli/table.parquet' (uid {first.uid}" in lineage
+
+
+def test_describe_a_version_family_stem_shows_the_latest_version(
+    env_instance: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ln.connect()
+    first, second = _two_versions_in_runs()
+
+    assert main(["describe", first.uid[:16]]) == 0
+
+    out = capsys.readouterr().out
+    assert out.startswith(f"Artifact: cli/table.parquet ({second.version})\nuid: {second.uid}")
+
+
+def test_describe_runs_transforms_records_and_trashed_artifacts(
+    env_instance: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ln.connect()
+    first, second = _two_versions_in_runs()
+    run = second.run
+    record = ln.Record(name="described").save()
+    first.delete()  # to the trash: still found by its uid
+
+    for uid, title in (
+        (run.uid, f"Run: {run.uid}"),
+        (run.transform.uid, "Transform: cli: revise"),
+        (record.uid, "Record: described"),
+        (first.uid, "Artifact: cli/table.parquet"),
+    ):
+        assert main(["describe", uid]) == 0, uid
+        out = capsys.readouterr().out
+        assert out.startswith(title), out
+    assert main(["describe", run.uid, "--lineage"]) == 0
+    assert "no lineage" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("uid", ["doesNotExist0000000x", "x", "../etc", ""])
+def test_describe_an_unknown_uid_fails_cleanly(
+    env_instance: str, uid: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ln.connect()
+    _two_versions_in_runs()
+
+    assert main(["describe", uid]) == 1
+
+    err = _error_line(capsys.readouterr(), "describe")
+    assert f"No record with uid {uid!r}" in err
+
+
+def test_describe_runs_as_a_program(env_instance: str) -> None:
+    ln.connect()
+    _, second = _two_versions_in_runs()
+
+    found = subprocess.run(
+        [*_console_script(), "describe", second.uid],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    missing = subprocess.run(
+        [*_console_script(), "describe", "nosuchuid"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.startswith("Artifact: cli/table.parquet")
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("lamin-pipes describe: error: No record with uid 'nosuchuid'")
+    assert "Traceback" not in missing.stderr
