@@ -287,3 +287,37 @@ def test_records_saved_in_a_step_belong_to_its_run(io: LaminIOManager) -> None:
     assert label.run.initiated_by_run.reference == result.run_id
     assert label.created_by == ln.settings.user
     assert ln.context.run is None  # nothing leaks out of the Dagster run
+
+
+def test_op_outputs_are_stored_under_the_op_name(io: LaminIOManager) -> None:
+    @dg.op
+    def emit() -> pd.DataFrame:
+        return pd.DataFrame({"z": [1, 2]})
+
+    @dg.op(out={"left": dg.Out(), "right": dg.Out()})
+    def split(frame: pd.DataFrame):  # type: ignore[no-untyped-def]  # dagster misreads "-> tuple"
+        return frame.head(1), frame.tail(1)
+
+    @dg.job(resource_defs={"io_manager": io})
+    def ops_job() -> None:
+        split(emit())
+
+    result = ops_job.execute_in_process()
+    assert result.success
+    assert ln.Artifact.get(key="emit.parquet").load().z.tolist() == [1, 2]
+    assert ln.Artifact.get(key="split/right.parquet").load().z.tolist() == [2]
+    split_run = ln.Artifact.get(key="split/left.parquet").run
+    assert split_run.transform.key == "split"
+    assert [a.key for a in split_run.input_artifacts.to_list()] == ["emit.parquet"]
+
+
+def test_registry_location_from_env_vars(instance: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``db``/``storage`` accept ``dg.EnvVar``, resolved when the run starts."""
+    monkeypatch.setenv("TEST_REGISTRY_DB", instance.db)
+    monkeypatch.setenv("TEST_REGISTRY_STORAGE", ln.settings.storage.root_as_str)
+    io = LaminIOManager(
+        db=dg.EnvVar("TEST_REGISTRY_DB"), storage=dg.EnvVar("TEST_REGISTRY_STORAGE")
+    )
+    CONTENT["value"] = pd.DataFrame({"x": [9]})
+    assert dg.materialize([table], resources={"io_manager": io}).success
+    assert ln.Artifact.get(key="table.parquet").load().x.tolist() == [9]
