@@ -146,6 +146,7 @@ def _resolve_transform(
                 kind=kind or default_kind,
                 source_code=source,
                 version=version,
+                _search_names=False,
             ).save()
         return latest_transform(
             key, kind=kind or default_kind, source=source, stem=transform, version=version

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import InvalidArgument
 from ._is_versioned import FamilyExists
-from .run import Transform
+from .run import Transform, hash_text
 
 
 def check_version(transform: Transform, version: str | None) -> Transform:
@@ -51,16 +51,23 @@ def latest_transform(
         if found is None:
             uid: dict[str, Any] = {} if stem is None else {"uid": f"{stem}0000"}
             try:
-                first = Transform(key=key, kind=kind, source_code=source, version=version, **uid)
+                first = Transform(
+                    key=key,
+                    kind=kind,
+                    source_code=source,
+                    version=version,
+                    _search_names=False,
+                    **uid,
+                )
                 return first._insert(only_new_family=True)
             except FamilyExists:
                 continue
-        new = Transform(key=found.key, kind=found.kind, source_code=source)
-        if source is None or found.hash == new.hash:
+        new_hash = None if source is None else hash_text(source)
+        if source is None or found.hash == new_hash:
             return check_version(found, version)
         if found.hash is None:
             found.source_code = source
-            found.hash = new.hash
+            found.hash = new_hash
             return check_version(found.save(), version)
         if version is not None and version == found.version_tag:
             msg = (
@@ -72,7 +79,12 @@ def latest_transform(
             # Only if `found` is still the head: a concurrent process may have made the
             # same new version meanwhile (then the next round returns it).
             return Transform(
-                key=found.key, kind=found.kind, source_code=source, revises=found, version=version
+                key=found.key,
+                kind=found.kind,
+                source_code=source,
+                revises=found,
+                version=version,
+                _search_names=False,
             )._insert(only_new_family=False, strict_revises=True)
         except FamilyExists:
             continue

@@ -18,7 +18,7 @@ from ..core._types import utcnow
 from ..core._uid import base62_20
 from ..errors import FieldValidationError, InvalidArgument
 from ..orm import fields
-from ..orm._records import record_instance
+from ..orm._records import become_existing, record_instance
 from ..orm.sqlrecord import SQLRecord
 from ..storage._hashing import StreamingHasher
 from ._is_versioned import (
@@ -29,6 +29,7 @@ from ._is_versioned import (
     new_uid_12,
     promote_newest,
 )
+from ._transform_existing import existing_transform
 
 
 class TracksRun:
@@ -95,12 +96,24 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
     Transforms are versioned like artifacts: saving a new transform under an existing
     ``key`` (or with ``revises=``) creates the next version of that family.
 
+    As in lamindb, the constructor returns a saved transform where one fits: the latest
+    one with the key while it has no source code, the one with the same source code,
+    the one with the key and ``version`` (see :mod:`~lamin_pipes.models._transform_existing`).
+    ``skip_hash_lookup=True`` skips the source-code match.
+    ``ln.settings.creation.search_names = False`` only skips the key-and-version match,
+    as in lamindb.
+
     Examples:
         >>> import lamin_pipes as ln
-        >>> t1 = ln.Transform(key="example.py", kind="script").save()
-        >>> t2 = ln.Transform(key="example.py", kind="script", version="2.0").save()
-        >>> t2.stem_uid == t1.stem_uid, t2.version, t1.version, t1.is_latest
-        (True, '2.0', '0000', True)
+        >>> t1 = ln.Transform(key="example.py", kind="script", source_code="print(1)").save()
+        >>> t2 = ln.Transform(key="example.py", source_code="print(2)", version="2.0").save()
+        >>> t2.stem_uid == t1.stem_uid, t2.version, t1.version
+        (True, '2.0', '0000')
+        >>> ln.Transform(key="example.py", source_code="print(2)") == t2
+        True
+        >>> draft = ln.Transform(key="pipeline-draft").save()
+        >>> ln.Transform(key="pipeline-draft") == draft  # no source code saved yet
+        True
     """
 
     _name_field = "key"
@@ -177,7 +190,9 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
         source = file.read_text(encoding="utf-8")
         key = key if key is not None else file.name
         if skip_hash_lookup:
-            fresh = cls(key=key, kind=kind, source_code=source, version=version)
+            fresh = cls(
+                key=key, kind=kind, source_code=source, version=version, _search_names=False
+            )
             fresh.description = description
             return fresh.save()  # type: ignore[no-any-return]
         transform = latest_transform(key, kind=kind, source=source, version=version)
@@ -191,8 +206,10 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
         *args: Any,
         revises: Transform | None = None,
         version: str | None = None,
+        skip_hash_lookup: bool = False,
         **kwargs: Any,
     ) -> None:
+        search_names: bool | None = kwargs.pop("_search_names", None)
         if version is not None:
             kwargs["version_tag"] = version
         if "kind" in kwargs and kwargs["kind"] is None:
@@ -205,8 +222,19 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
             check_revises_tag(revises, kwargs.get("version_tag"))
         source = kwargs.get("source_code")
         if source is not None and kwargs.get("hash") is None:
-            kwargs["hash"] = _hash_text(source)
+            kwargs["hash"] = hash_text(source)
         super().__init__(*args, **kwargs)
+        if search_names is not False:
+            existing = existing_transform(
+                type(self),
+                kwargs,
+                revises,
+                skip_hash_lookup=skip_hash_lookup,
+                search_names=search_names,
+            )
+            if existing is not None:
+                become_existing(self, existing, {"description": kwargs.get("description")})
+                return
         self.__dict__["_lp_revises"] = revises
 
     def _check_init(self, kwargs: dict[str, Any]) -> None:
@@ -252,7 +280,13 @@ class Transform(SQLRecord, IsVersioned, TracksUpdates):
         _fill_created_by(self)
 
 
-def _hash_text(text: str) -> str:
+def hash_text(text: str) -> str:
+    """The hash lamindb stores for source code (of ``text``'s UTF-8 bytes).
+
+    Examples:
+        >>> hash_text("print(1)") == hash_text("print(1)") != hash_text("print(2)")
+        True
+    """
     data = text.encode()
     hasher = StreamingHasher(len(data))
     hasher.update(data)
