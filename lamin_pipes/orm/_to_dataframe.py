@@ -24,6 +24,27 @@ def _columns(model: Any, privates: bool) -> list[str]:
     return names
 
 
+def frame_columns(model: Any, includes: list[str], privates: bool = False) -> list[str]:
+    """The columns of ``to_dataframe(include=includes)``, ``id`` (the index) first.
+
+    Without ``include``, every field (foreign keys as ids). With it, lamindb's frame:
+    ``uid`` and the first field after it (the name, key or root), then the included
+    paths in the order given.
+
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> frame_columns(ln.Record, ["type__name", "description"])
+        ['id', 'uid', 'name', 'type__name', 'description']
+        >>> frame_columns(ln.Transform, ["created_by__handle"])
+        ['id', 'uid', 'key', 'created_by__handle']
+    """
+    names = _columns(model, privates)
+    if not includes:
+        return names
+    names = names[:3]
+    return names + [path for path in dict.fromkeys(includes) if path not in names]
+
+
 def to_dataframe(
     qs: BasicQuerySet[Any],
     *,
@@ -54,14 +75,18 @@ def to_dataframe(
             pass  # documented: an order_by field the registry lacks is ignored
     if limit is not None and qs._limit is None:
         qs = qs[:limit]
-    names = _columns(model, privates)
+    columns = frame_columns(model, includes, privates)
+    # included columns of the registry itself come with the rows, the rest one query each
+    table_columns = {c.key for c in model.__table__.columns}
+    names = [name for name in columns if name in table_columns]
     rows = qs._rows(names)
     # plain tuples: pandas probes each record, and SQLAlchemy Rows make that slow
     df = pd.DataFrame.from_records([tuple(row) for row in rows], columns=names)
     ids = df["id"].tolist()
-    for path in includes:
-        df[path] = _include_values(qs, path, ids)
-    return df.set_index("id")
+    for path in columns:
+        if path not in table_columns:
+            df[path] = _include_values(qs, path, ids)
+    return df[columns].set_index("id")
 
 
 def _include_values(qs: BasicQuerySet[Any], path: str, ids: list[Any]) -> list[Any]:
