@@ -44,6 +44,7 @@ try:
         Transform,
         ULabel,
         User,
+        _features,  # noqa: F401  (marks Artifact, Record, Run)
     )
     from .models._bulk_save import save
     from .models._flow import flow, step

@@ -32,6 +32,7 @@ from ..errors import (
 from ._aggregates import Aggregate
 from ._dates import from_database, order_values, truncate, truncated
 from ._extensions import implementation
+from ._feature_keywords import check_feature_keywords, check_field_keywords
 from ._field_get import fetch_by_field, field_statement
 from ._options import FOREIGN_KEY
 from ._prefetch import expire_unloaded, fill_foreign_keys, prefetch_many
@@ -212,6 +213,8 @@ class BasicQuerySet(Generic[T]):
             >>> ln.ULabel.filter(ln.Q(name="a") | ln.Q(name="b")).count() >= 0
             True
         """
+        if expressions:
+            check_feature_keywords(self.model, expressions)
         return self._narrowed(queries, expressions, negate=False)
 
     def exclude(self, *queries: Any, **expressions: Any) -> BasicQuerySet[T]:
@@ -605,6 +608,7 @@ class BasicQuerySet(Generic[T]):
 
     def get(self, *args: Any, **kwargs: Any) -> T:
         """The single record matching the lookups."""
+        check_field_keywords(self.model, kwargs)
         return self.filter(*args, **kwargs).one()
 
     def latest(self, *fields: str) -> T:
@@ -1068,6 +1072,7 @@ class QuerySet(BasicQuerySet[T]):
             DoesNotExist: With a hint to pass a keyword if a string matched no uid.
             MultipleResultsFound: If several records match.
         """
+        check_field_keywords(self.model, expressions)
         if isinstance(idlike, Q):
             return self.filter(idlike, **expressions).one()
         if isinstance(idlike, bool):

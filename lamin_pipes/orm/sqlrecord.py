@@ -99,6 +99,9 @@ class BaseSQLRecord(Base):
     __abstract__ = True
     _app_label = "lamindb"
     _name_field = "name"
+    #: lamindb filters this registry by features too: a ``filter()`` keyword that is no
+    #: field raises ``InvalidArgument``, not ``FieldError`` (see ``orm._feature_keywords``).
+    _filter_by_features: bool = False
     _lp_instance: Instance | None = None
     #: Raised by ``get`` when nothing matches (also ``ln.errors.DoesNotExist``).
     DoesNotExist = DoesNotExist
