@@ -217,8 +217,8 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one() -> Non
         "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/lamin-pipes demo"
     )
     assert tests.strip() == (
-        "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' "
-        "&& .venv/bin/python -m pytest -n 2"
+        "python3 -m venv .venv && .venv/bin/pip install torch==2.13.0 "
+        "&& .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest -n 2"
     )
     ci_script = (Path(__file__).parents[1] / ".ci" / "run").read_text().splitlines()
     assert tests.strip() in ci_script
