@@ -93,9 +93,19 @@ def load_value(artifact: Artifact) -> Any:
     return artifact.load()
 
 
+_VALUE_ATTR = "_lp_dagster_value"
+
+
+def remember_value(artifact: Artifact, value: Any) -> None:
+    """Keep the in-memory object an artifact was built from, for the output metadata."""
+    artifact.__dict__[_VALUE_ATTR] = value
+
+
 def observations(value: Any) -> int | None:
     """Rows of a DataFrame, observations of an AnnData, the first axis of an array."""
     if isinstance(value, Artifact):
+        if _VALUE_ATTR in value.__dict__:
+            return observations(value.__dict__[_VALUE_ATTR])
         return value.n_observations
     shape = getattr(value, "shape", None)
     if (
@@ -114,10 +124,20 @@ def observations(value: Any) -> int | None:
 
 def columns(value: Any) -> list[tuple[str, str]] | None:
     """``(name, dtype)`` of a DataFrame's columns or an AnnData's ``obs`` columns."""
+    if isinstance(value, Artifact):
+        value = value.__dict__.get(_VALUE_ATTR)
     frame = value.obs if type(value).__name__ == "AnnData" else value
     if type(frame).__name__ != "DataFrame" or not hasattr(frame, "dtypes"):
         return None
     return [(str(name), str(dtype)) for name, dtype in frame.dtypes.items()]
 
 
-__all__ = ["TORCH_SUFFIX", "build_artifact", "columns", "load_value", "observations", "suffix_of"]
+__all__ = [
+    "TORCH_SUFFIX",
+    "build_artifact",
+    "columns",
+    "load_value",
+    "observations",
+    "remember_value",
+    "suffix_of",
+]

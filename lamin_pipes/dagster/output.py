@@ -63,6 +63,7 @@ def output(context: dg.AssetExecutionContext, value: Any, **artifact_kwargs: Any
     else:
         key = f"{base}{_values.suffix_of(value, fmt)}"
         artifact = _values.build_artifact(value, key=key, fmt=fmt, **artifact_kwargs)
+        _values.remember_value(artifact, value)  # for row counts and column schemas
     return dg.MaterializeResult(value=artifact, data_version=dg.DataVersion(str(artifact.hash)))
 
 

@@ -251,7 +251,9 @@ def test_output_helper_sets_the_data_version_to_the_hash(io: LaminIOManager) -> 
         event = result.get_asset_materialization_events()[0]
         tags = event.step_materialization_data.materialization.tags
         assert tags["dagster/data_version"] == artifact.hash
-    assert _metadata(second, "scores")["lamin/is_new_version"] is False
+    meta = _metadata(second, "scores")
+    assert meta["lamin/is_new_version"] is False and meta["dagster/row_count"] == 2
+    assert [c.name for c in meta["dagster/column_schema"].columns] == ["s"]
     assert ln.Artifact.filter(key="scores.parquet").count() == 1
 
 
