@@ -55,7 +55,8 @@ def test_layer_contract_is_kept() -> None:
 def test_layer_contract_catches_an_upward_import_inside_a_function(
     tmp_path: Path, module: str, wrong_import: str
 ) -> None:
-    shutil.copytree(ROOT / "lamin_pipes", tmp_path / "lamin_pipes")
+    for package in ("lamin_pipes", "definitions"):  # the contract's root packages
+        shutil.copytree(ROOT / package, tmp_path / package)
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     target = tmp_path / "lamin_pipes" / module
     wrong = f"\n\ndef _reaches_up():\n    {wrong_import}\n\n    return None\n"
