@@ -7,9 +7,9 @@ code runs on a laptop and on a cluster (see README, "Scaling out"):
   embedded instance in ``./.lamin_pipes/`` (as ``ln.connect()``).
 - ``LAMIN_PIPES_INBOX``: the folder new ``.h5ad`` batches land in; default
   ``./.lamin_pipes/inbox``.
-- ``LAMIN_PIPES_EXECUTOR``: ``in_process`` or ``multiprocess``; by default
-  ``multiprocess`` when the registry is PostgreSQL, else ``in_process`` (one SQLite
-  writer at a time).
+- ``LAMIN_PIPES_EXECUTOR``: ``in_process``, ``multiprocess``, ``k8s`` or ``celery``; by
+  default ``multiprocess`` when the registry is PostgreSQL, else ``in_process`` (one
+  SQLite writer at a time).
 
 Set variables are passed on as :class:`dagster.EnvVar`, so the Dagster UI shows the
 variable's name, never its value (a database URL may hold a password).
@@ -17,6 +17,7 @@ variable's name, never its value (a database URL may hold a password).
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
@@ -67,15 +68,37 @@ class Inbox(dg.ConfigurableResource):  # type: ignore[type-arg]
         )
 
 
+#: Executors of other packages: name → (module, attribute, pip requirement).
+_PLUGGED_EXECUTORS = {
+    "k8s": ("dagster_k8s", "k8s_job_executor", "dagster-k8s==0.29.27"),
+    "celery": ("dagster_celery", "celery_executor", "dagster-celery==0.29.27"),
+}
+
+
 def executor() -> dg.ExecutorDefinition:
-    """The executor of the jobs: ``LAMIN_PIPES_EXECUTOR``, else by registry backend."""
+    """The executor of the jobs: ``LAMIN_PIPES_EXECUTOR``, else by registry backend.
+
+    ``in_process`` and ``multiprocess`` come with Dagster; ``k8s`` (a pod per step) and
+    ``celery`` (a Celery task per step) need ``dagster-k8s`` / ``dagster-celery``
+    installed, and their own run config (image, namespace, broker).
+    """
     choice = os.environ.get(EXECUTOR_ENV) or (
         "multiprocess"
         if os.environ.get("LAMIN_PIPES_DB", "").startswith("postgres")
         else "in_process"
     )
+    if choice in _PLUGGED_EXECUTORS:
+        module_name, attribute, requirement = _PLUGGED_EXECUTORS[choice]
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            msg = f"{EXECUTOR_ENV}={choice!r} needs {module_name}: pip install {requirement}"
+            raise ValueError(msg) from None
+        plugged: dg.ExecutorDefinition = getattr(module, attribute)
+        return plugged
     if choice not in EXECUTORS:
-        msg = f"{EXECUTOR_ENV}={choice!r}: expected one of {', '.join(EXECUTORS)}"
+        valid = ", ".join([*EXECUTORS, *_PLUGGED_EXECUTORS])
+        msg = f"{EXECUTOR_ENV}={choice!r}: expected one of {valid}"
         raise ValueError(msg)
     return dg.multiprocess_executor if choice == "multiprocess" else dg.in_process_executor
 

@@ -52,9 +52,15 @@ def test_resources_take_the_environment_by_name(monkeypatch: pytest.MonkeyPatch)
     assert executor() is dg.multiprocess_executor
     monkeypatch.setenv("LAMIN_PIPES_EXECUTOR", "in_process")
     assert executor() is dg.in_process_executor
-    monkeypatch.setenv("LAMIN_PIPES_EXECUTOR", "celery")
-    with pytest.raises(ValueError, match="LAMIN_PIPES_EXECUTOR='celery'"):
+    monkeypatch.setenv("LAMIN_PIPES_EXECUTOR", "threads")
+    with pytest.raises(ValueError, match="LAMIN_PIPES_EXECUTOR='threads': expected one of"):
         executor()
+    for name, package in (("k8s", "dagster-k8s"), ("celery", "dagster-celery")):
+        monkeypatch.setenv("LAMIN_PIPES_EXECUTOR", name)
+        try:
+            assert isinstance(executor(), dg.ExecutorDefinition)
+        except ValueError as error:  # not installed: the message says what to install
+            assert f"pip install {package}==" in str(error)
     monkeypatch.delenv("LAMIN_PIPES_EXECUTOR")
     monkeypatch.delenv("LAMIN_PIPES_DB")
     assert executor() is dg.in_process_executor

@@ -71,6 +71,22 @@ def _check_registry(db: str, storage: str, n_batches: int) -> None:
     assert ingest_runs.count() == 2 * n_batches
 
 
+def _readme_main_job() -> str:
+    section = (ROOT / "README.md").read_text().split("## Run the main job\n", 1)[1]
+    return section.split("```bash\n", 1)[1].split("```", 1)[0].strip()
+
+
+def test_readme_main_job_is_the_pipeline() -> None:
+    command = _readme_main_job()
+
+    assert len(command.splitlines()) == 1
+    steps = [step.strip() for step in command.split("&&")]
+    assert steps[0] == "python3 -m venv .venv"
+    assert steps[1] == ".venv/bin/pip install torch==2.13.0"  # the CPU pin, before the rest
+    assert steps[2] == ".venv/bin/pip install -e '.[dagster]'"
+    assert steps[-1] == ".venv/bin/python -m definitions"  # what the next test runs
+
+
 @pytest.mark.slow
 def test_pipeline_runs_end_to_end_twice_on_the_embedded_default(
     sandbox: Any, registry: None
