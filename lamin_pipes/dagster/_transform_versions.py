@@ -31,11 +31,22 @@ def code_versioned_transform(key: str, *, code_version: str, source: str | None)
         try:
             if latest is None:
                 first = Transform(
-                    key=key, kind="function", source_code=source, version=code_version
+                    key=key,
+                    kind="function",
+                    source_code=source,
+                    version=code_version,
+                    skip_hash_lookup=True,
+                    _search_names=False,
                 )
                 return first._insert(only_new_family=True)
             new = Transform(
-                key=key, kind="function", source_code=source, revises=latest, version=code_version
+                key=key,
+                kind="function",
+                source_code=source,
+                revises=latest,
+                version=code_version,
+                skip_hash_lookup=True,  # the code version decides, not the source
+                _search_names=False,
             )
             return new._insert(only_new_family=False, strict_revises=True)
         except (FamilyExists, IntegrityError):
