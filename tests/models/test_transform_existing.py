@@ -11,8 +11,8 @@ lamindb 2.12 (``Transform.__init__``, checked against an instance):
 - ``source_code`` whose hash a latest version has (any key) returns that version, with a
   warning when the key differs; ``skip_hash_lookup=True`` makes a new one;
 - a ``version`` an older version of the key carries returns that version ("returning
-  transform with same key and version"; lamindb 2.12 then fails with an AttributeError
-  when revising, the record it means to return is returned here);
+  transform with same key and version"). lamindb 2.12 means to return it but then fails
+  with an AttributeError on ``revises``; here the version is returned;
 - ``ln.settings.creation.search_names = False`` does not stop the key look-up;
 - ``uid`` of the latest version returns it.
 """
