@@ -62,3 +62,30 @@ def test_bench_artifacts_quick_runs_on_sqlite(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["quick"] is True
     assert set(report["runs"]) == {"lamin_pipes/sqlite", "reference"}
+
+
+DAGSTER_SCRIPT = SCRIPT.with_name("bench_dagster.py")
+DAGSTER_WORKLOADS = (
+    "FilesystemIOManager",
+    "LaminIOManager, new content",
+    "LaminIOManager, unchanged content",
+    "extra per materialization",
+    "handle_output",
+)
+
+
+def test_bench_dagster_quick_runs_on_sqlite(tmp_path: Path) -> None:
+    out = tmp_path / "dagster.json"
+    command = [sys.executable, str(DAGSTER_SCRIPT), "--quick", "--no-postgres", "--json", str(out)]
+    done = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in DAGSTER_WORKLOADS:
+        assert name in done.stdout, f"{name!r} missing from the table:\n{done.stdout}"
+    assert "ERR" not in done.stdout, done.stdout
+    report = json.loads(out.read_text())
+    assert report["quick"] is True
+    assert set(report["runs"]) == {"lamin_pipes/sqlite"}
+    results = report["runs"]["lamin_pipes/sqlite"]["results"]
+    assert len(results["lamin_new"]["samples"]) == len(results["fs"]["samples"]) > 0

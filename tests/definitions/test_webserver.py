@@ -7,6 +7,7 @@ and for the latest materialization of ``raw_batches``, and stops the whole proce
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -116,17 +117,23 @@ def _loaded_location(port: int, process: subprocess.Popen[str]) -> dict[str, Any
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
-    """Stop dagster dev and everything it started (its process group)."""
-    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    """Stop dagster dev and everything it started: its whole process group.
+
+    SIGTERM first (dagster dev shuts its webserver, daemon and code servers down), then
+    SIGKILL for whatever is left in the group.
+    """
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+
+def _default_sigint() -> None:
+    """In the child: take SIGINT (and dagster's SIGTERM) again, even if the parent ignores it."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.mark.slow
@@ -147,6 +154,7 @@ def test_dagster_dev_serves_the_location_and_registry_metadata(
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,  # its own process group: stopped as a whole
+            preexec_fn=_default_sigint,
         )
     try:
         entry = _loaded_location(port, process)
@@ -164,8 +172,6 @@ def test_dagster_dev_serves_the_location_and_registry_metadata(
         print(json.dumps(metadata, indent=2))  # what the UI shows (pytest -s)
     finally:
         _stop(process)
-        if process.returncode is None:
-            process.kill()
 
     assert materialization["partition"] == "batch_001"
     ln.connect(sandbox.db, str(sandbox.storage))
