@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ def _dagster_instance() -> Any:
     return dg.DagsterInstance.local_temp(tempdir=str(home))
 
 
-def _text(metadata: dict[str, Any], key: str) -> Any:
+def _text(metadata: Mapping[str, Any], key: str) -> Any:
     entry = metadata.get(key)
     return None if entry is None else entry.value
 
@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import lamin_pipes as ln
 
     from . import _synthetic, defs
-    from .assets import batches
+    from .assets import BATCHES
     from .resources import Inbox
 
     registry = ln.connect()
@@ -101,11 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _dagster_instance() as instance:
         home = os.environ.get("DAGSTER_HOME") or str(DEFAULT_DAGSTER_DIR.resolve())
         print(f"Dagster  : {home}")
-        known = set(instance.get_dynamic_partitions(batches.name))
+        known = set(instance.get_dynamic_partitions(BATCHES))
         added = [name for name in names if name not in known]
         if added:
-            instance.add_dynamic_partitions(batches.name, added)
-        print(f"Partitions of {batches.name!r}: {', '.join(names)} ({len(added)} added)")
+            instance.add_dynamic_partitions(BATCHES, added)
+        print(f"Partitions of {BATCHES!r}: {', '.join(names)} ({len(added)} added)")
 
         runs = [("ingest", name) for name in names] + [("summarize", None)]
         print("\nRuns")
@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ok = ok and result.success
             for event in result.get_asset_materialization_events():
                 metadata = event.materialization.metadata
-                asset = event.asset_key.to_user_string()
+                asset = event.asset_key.to_user_string() if event.asset_key else ""
                 is_new = _text(metadata, "lamin/is_new_version")
                 uid = _text(metadata, "lamin/uid")
                 records.append(

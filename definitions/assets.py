@@ -14,8 +14,9 @@ from lamin_pipes.dagster import LaminResource, output
 
 from .resources import Inbox
 
-#: One partition per inbox file; the inbox sensor adds them.
-batches = dg.DynamicPartitionsDefinition(name="batches")
+#: The dynamic partitions: one per inbox file (the inbox sensor adds them).
+BATCHES = "batches"
+batches = dg.DynamicPartitionsDefinition(name=BATCHES)
 
 GROUP = "single_cell"
 OBS_COLUMNS = ("donor", "tissue", "cell_type")

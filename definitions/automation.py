@@ -15,7 +15,7 @@ import re
 
 import dagster as dg
 
-from .assets import batch_qc, batches, obs_summary, raw_batches
+from .assets import BATCHES, batch_qc, batches, obs_summary, raw_batches
 from .resources import Inbox
 
 ingest = dg.define_asset_job(
@@ -44,7 +44,7 @@ def run_key(path: object) -> str:
 @dg.sensor(job=ingest, minimum_interval_seconds=30)
 def inbox_sensor(context: dg.SensorEvaluationContext, inbox: Inbox) -> dg.SensorResult:
     """Add a ``batches`` partition per new inbox file and request an ``ingest`` run for it."""
-    known = set(context.instance.get_dynamic_partitions(batches.name))
+    known = set(context.instance.get_dynamic_partitions(BATCHES))
     requests, new = [], []
     for path in inbox.batch_files():
         name = path.stem

@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from definitions import _synthetic, defs
-from definitions.assets import batches
+from definitions.assets import BATCHES, batches
 from definitions.automation import daily_summary, inbox_sensor, run_key
 from definitions.resources import Inbox, executor
 
@@ -132,7 +132,7 @@ def test_inbox_sensor_adds_partitions_and_requests_runs(tmp_path: Path) -> None:
             k and k.startswith(name) for k, name in zip(keys, ["b1.h5ad", "b2.h5ad"], strict=True)
         )
         # What the daemon does with the result: the partitions exist afterwards.
-        instance.add_dynamic_partitions(batches.name, _added(first))
+        instance.add_dynamic_partitions(BATCHES, _added(first))
 
         again = _evaluate(instance, inbox)
         assert _added(again) == []  # known partitions are not added twice
@@ -163,7 +163,7 @@ def test_inbox_sensor_run_requests_target_the_ingest_job(tmp_path: Path) -> None
 
     with dg.instance_for_test() as instance:
         result = _evaluate(instance, inbox)
-        instance.add_dynamic_partitions(batches.name, _added(result))
+        instance.add_dynamic_partitions(BATCHES, _added(result))
         known = batches.get_partition_keys(dynamic_partitions_store=instance)
         requested = [request.partition_key for request in result.run_requests or []]
 
