@@ -17,7 +17,8 @@ all of them. Where Python has a matching builtin, the error inherits it too::
     ├── MigrationError (RuntimeError)
     ├── TrackNotCalled (RuntimeError)
     ├── RunInProgress (RuntimeError)
-    └── StorageError (OSError)
+    ├── StorageError (OSError)
+    └── UnknownStorageLocation
 
 Examples:
     >>> import lamin_pipes as ln
@@ -43,6 +44,7 @@ __all__ = [
     "RunInProgress",
     "StorageError",
     "TrackNotCalled",
+    "UnknownStorageLocation",
     "ValidationError",
 ]
 
@@ -110,3 +112,10 @@ class RunInProgress(LaminPipesError, RuntimeError):
 
 class StorageError(LaminPipesError, OSError):
     """A stored object differs from what was recorded for it (its size or hash)."""
+
+
+class UnknownStorageLocation(LaminPipesError):
+    """A path to register in place lies in no registered storage location.
+
+    Register a location that contains it first: ``ln.Storage(root=...).save()``.
+    """

@@ -1,4 +1,4 @@
-"""Reading artifacts back: paths, the cache, load and open, and run inputs.
+"""Reading artifacts back: paths, the cache, load, and run inputs (open: ``_artifact_open``).
 
 Every read checks what it gets against the record: a local file's size always and its
 content hash when it is small enough to hash at no noticeable cost; remote content (a
@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import InvalidArgument, StorageError
 from ..orm._records import record_instance
-from ..storage import _open, _serializers
+from ..storage import _serializers
 from ..storage._cache import cache_path, cached
 from ..storage._hashing import hash_dir, hash_file
 from ._artifact_store import remove_local, storage_key
@@ -32,9 +32,6 @@ VERIFY_HASH_UP_TO = 8 * 1024 * 1024
 _VERIFIED: dict[str, tuple[tuple[int, ...], str]] = {}
 _VERIFIED_MAX = 10_000
 
-_TABULAR = (".parquet", ".csv", ".tsv", ".ipc", ".arrow", ".feather")
-_ANNDATA = (".h5ad", ".zarr")
-
 
 def _saved(artifact: Any, action: str) -> None:
     if artifact.id is None:
@@ -42,16 +39,23 @@ def _saved(artifact: Any, action: str) -> None:
         raise InvalidArgument(msg)
 
 
-def _unsaved_path(artifact: Any, action: str) -> Path:
+def _unsaved_path(artifact: Any, action: str) -> Any:
     """Where the content of an unsaved artifact is now: its source path, else staged.
 
-    lamindb reads an unsaved artifact from its local source; the content of an
-    in-memory object was serialized (staged) when the artifact was constructed.
+    lamindb reads an unsaved artifact from its local source (a remote object registered
+    in place: its URL, and the cache for ``cache()``); the content of an in-memory
+    object was serialized (staged) when the artifact was constructed.
     """
     state = artifact.__dict__
     source = state.get("_lp_source")
     if source is not None and source.path is not None and not source.consume:
         return Path(source.path)
+    if source is not None and source.in_place is not None:  # a remote object, in place
+        store = source.in_place.storage.store
+        key = source.in_place.key
+        if action == "path":
+            return store.upath(key)  # type: ignore[no-any-return]
+        return Path(cached(store, key, size=artifact.size, hash=artifact.hash))
     staged = state.get("_lp_staged")
     if staged is None:
         msg = f"Save the artifact before calling {action}()"
@@ -187,44 +191,3 @@ def load_artifact(artifact: Any, *, is_run_input: bool | None = None, **kwargs: 
     if artifact.otype is not None and artifact.otype in _serializers.supported_otypes():
         return _serializers.load(path, artifact.otype)
     return _serializers.load_path(path, artifact.suffix)
-
-
-def open_artifact(
-    artifact: Any,
-    *,
-    mode: str = "r",
-    engine: str = "pyarrow",
-    is_run_input: bool | None = None,
-    **kwargs: Any,
-) -> Any:
-    """A streaming handle: a pyarrow dataset / polars LazyFrame, or a backed AnnData."""
-    _saved(artifact, "open")
-    if mode != "r":
-        msg = f"Invalid mode {mode!r}: artifacts open read-only; valid modes: 'r'"
-        raise InvalidArgument(msg)
-    suffix = artifact.suffix
-    if suffix in _TABULAR:
-        store = _store(artifact)
-        key = storage_key(artifact)
-        local = store.local_path(key)
-        if local is not None:
-            _verify_local(artifact, local)
-            result = _open.open_dataset([str(local)], suffix, engine=engine, **kwargs)  # type: ignore[arg-type]
-        else:
-            result = _open.open_dataset(
-                [store.fs_path(key)],
-                suffix,
-                engine=engine,  # type: ignore[arg-type]
-                filesystem=store.filesystem(),
-                **remote_open_kwargs(store, engine, kwargs),
-            )
-        track_input(artifact, is_run_input)
-        return result
-    if suffix in _ANNDATA:
-        path = cache_artifact(artifact, is_run_input=is_run_input)
-        return _open.open_anndata(path, suffix)
-    msg = (
-        f"open() does not support suffix {suffix!r} of artifact {artifact.uid}; it opens "
-        f"{', '.join(_TABULAR + _ANNDATA)}. Use .load() or .cache() instead"
-    )
-    raise InvalidArgument(msg)

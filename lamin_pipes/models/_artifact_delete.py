@@ -2,11 +2,14 @@
 
 Trashing the latest version of a family makes the newest remaining one the latest;
 a permanent delete removes the stored content too, unless other versions share it.
+Content registered in place (at a path of its own) is deleted only with
+``storage=True`` or when the user confirms, as lamindb asks.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
@@ -15,6 +18,7 @@ from sqlalchemy.orm import attributes
 
 from ..errors import InvalidArgument
 from ..orm._records import convert_integrity_error, record_instance
+from ._artifact_in_place import is_in_place
 from ._artifact_store import forget_cached, remove, storage_key
 from ._is_versioned import is_version_conflict, latest_in_family, promote_newest
 from ._shared_content import is_shared, owns_content
@@ -44,6 +48,10 @@ def delete_artifact(artifact: Any, *, permanent: bool | None, delete_storage: bo
             if was_latest:
                 promote_newest(inst, model, stem, exclude_id=artifact.id)
             artifact._hard_delete()
+        if delete_storage is False:
+            logger.info("a file/folder remains here: %s", storage.store.uri(key))
+        elif delete_storage is None and is_in_place(artifact):
+            delete_storage = _confirm(storage.store.uri(key))
         if delete_storage is not False and not shares_content:
             is_dir = bool(artifact.n_files) or artifact.suffix in (".zarr",)
             remove(storage.store, key, is_dir=is_dir)
@@ -54,6 +62,26 @@ def delete_artifact(artifact: Any, *, permanent: bool | None, delete_storage: bo
         if was_latest:
             promote_newest(inst, model, stem, exclude_id=artifact.id)
     attributes.set_committed_value(artifact, "is_latest", value=False)
+
+
+def _confirm(where: str) -> bool:
+    """Ask whether to delete content registered in place (lamindb asks too).
+
+    Without an interactive terminal nothing is asked and the content stays: deleting
+    data this package did not write takes ``storage=True``.
+    """
+    if not sys.stdin or not sys.stdin.isatty():
+        logger.warning(
+            "Artifact record deleted; the data it was registered for stays at %s (it was "
+            "registered in place): pass storage=True to delete it too.",
+            where,
+        )
+        return False
+    answer = input(
+        f"Artifact record deleted. Do you ALSO want to delete the data in storage at "
+        f"{where}? (y/n) You can't undo this action."
+    )
+    return answer.strip().lower() == "y"
 
 
 def restore_artifact(artifact: Any) -> None:

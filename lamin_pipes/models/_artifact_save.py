@@ -38,8 +38,9 @@ from ..core._context import active_run
 from ..core._settings import settings
 from ..core._types import utcnow
 from ..orm._driver_select import fetch_first
-from ..orm._records import make_saved
+from ..orm._records import become_existing, make_saved
 from ..storage import Store, hash_covers_content, same_content
+from ._artifact_in_place import hash_in_place
 from ._artifact_store import (
     STAGING_DIR,
     Source,
@@ -83,6 +84,8 @@ class Staged:
     is_dir: bool
     #: Removes the staged copy if the artifact is dropped without being saved.
     finalizer: Any
+    #: The content is registered where it lies: ``staging`` is its own key, never removed.
+    in_place: bool = False
 
 
 def stage_artifact(artifact: Artifact) -> Staged:
@@ -99,6 +102,8 @@ def stage_artifact(artifact: Artifact) -> Staged:
     inst = artifact._check_writable()
     source: Source = state["_lp_source"]
     revises = state.get("_lp_revises")
+    if source.in_place is not None:
+        return _stage_in_place(artifact, source)
     if state.get("storage_id") is None:
         storage = (
             Storage.default(inst)
@@ -128,6 +133,20 @@ def stage_artifact(artifact: Artifact) -> Staged:
     return staged
 
 
+def _stage_in_place(artifact: Artifact, source: Source) -> Staged:
+    """Hash content registered in place where it lies; nothing is copied."""
+    place = source.in_place
+    digest = hash_in_place(place)
+    artifact.size = digest.size
+    artifact.hash = digest.hash
+    artifact._hash_type = digest.hash_type
+    artifact.n_files = getattr(digest, "n_files", None)
+    is_dir = hasattr(digest, "n_files")
+    staged = Staged(place.storage.id, place.key, digest, is_dir, None, in_place=True)
+    artifact.__dict__["_lp_staged"] = staged
+    return staged
+
+
 def _discard_staged(store: Store, staging: str, is_dir: bool) -> None:
     with contextlib.suppress(OSError):
         remove(store, staging, is_dir=is_dir)
@@ -136,7 +155,7 @@ def _discard_staged(store: Store, staging: str, is_dir: bool) -> None:
 def _release_staged(state: dict[str, Any]) -> None:
     """The staged copy is no longer this artifact's to remove (moved, or removed)."""
     staged = state.pop("_lp_staged", None)
-    if staged is not None:
+    if staged is not None and staged.finalizer is not None:
         staged.finalizer.detach()
 
 
@@ -167,8 +186,9 @@ def return_existing(artifact: Artifact, existing: Any) -> None:
     inst = artifact._check_writable()
     state = artifact.__dict__
     staged: Staged = state["_lp_staged"]
-    store = storage_by_id(inst, staged.storage_id).store
-    remove(store, staged.staging, is_dir=staged.is_dir)
+    if not staged.in_place:
+        store = storage_by_id(inst, staged.storage_id).store
+        remove(store, staged.staging, is_dir=staged.is_dir)
     _release_staged(state)
     _forget_source(state)
     adopt(artifact, existing, inst)
@@ -189,6 +209,8 @@ def save_artifact(artifact: Artifact) -> Artifact:
         if replace_run is not None:
             artifact.run = replace_run
     staged = stage_artifact(artifact)
+    if staged.in_place:
+        return _save_in_place(artifact, staged)
     store = storage_by_id(inst, staged.storage_id).store
     staging = staged.staging
     digest = staged.digest
@@ -259,6 +281,34 @@ def save_artifact(artifact: Artifact) -> Artifact:
         owns_content(artifact, store)  # refreshes the marks held in memory
     if source.consume and source.path is not None and source.path.exists():
         remove_local(source.path)
+    return artifact
+
+
+def _save_in_place(artifact: Artifact, staged: Staged) -> Artifact:
+    """Insert the row of content registered in place (nothing moves)."""
+    inst = artifact._check_writable()
+    state = artifact.__dict__
+    store = storage_by_id(inst, staged.storage_id).store
+    dedup_hash = None if state.get("_lp_skip_hash_lookup") else staged.digest.hash
+    artifact._prepare_save()
+    while True:
+        try:
+            insert_version(artifact, inst, revises=state.get("_lp_revises"), dedup_hash=dedup_hash)
+        except Duplicate as duplicate:
+            existing = _same_content_as(
+                inst, type(artifact), duplicate.record_id, staged.digest, store, staged.staging
+            )
+            if existing is None:
+                dedup_hash = None
+                continue
+            _release_staged(state)
+            _forget_source(state)
+            adopt(artifact, existing, inst)
+            return artifact
+        break
+    _release_staged(state)
+    _forget_source(state)
+    artifact._lp_instance = inst
     return artifact
 
 
@@ -340,10 +390,19 @@ def adopt(artifact: Any, existing: Any, inst: Any) -> None:
         existing.uid,
         existing.key,
     )
-    table = type(artifact).__table__
-    for column in table.columns:
-        attributes.set_committed_value(artifact, column.key, existing.__dict__.get(column.key))
-    make_saved(artifact, inst)
+    become(artifact, existing, inst)
     run = active_run()
     if run is not None and run.id is not None and run.id != existing.run_id:
         link_run(inst, [artifact], "recreating_runs", run)
+
+
+def become(artifact: Any, other: Any, inst: Any) -> None:
+    """Make ``artifact`` stand for the saved ``other`` (same row, same state)."""
+    if attributes.instance_state(artifact).key is not None:  # saved: another row now
+        become_existing(artifact, other, {})
+        artifact._lp_instance = inst
+        return
+    table = type(artifact).__table__
+    for column in table.columns:
+        attributes.set_committed_value(artifact, column.key, other.__dict__.get(column.key))
+    make_saved(artifact, inst)

@@ -49,6 +49,10 @@ class Source:
     obj: Any = None
     format: str | None = None
     consume: bool = False  # move the path into storage instead of copying it
+    #: Options of the writer of an in-memory object (``parquet_kwargs``, ``h5ad_kwargs``...).
+    write_kwargs: dict[str, Any] | None = None
+    #: Content registered where it lies (an ``_artifact_in_place.InPlace``), not copied.
+    in_place: Any = None
 
 
 def path_suffix(path: Path, *, is_dir: bool) -> str:
@@ -71,15 +75,31 @@ def path_suffix(path: Path, *, is_dir: bool) -> str:
     return last
 
 
-def prepare_source(data: Any, *, key: str | None, format: str | None) -> Source:
-    """Inspect ``data`` (cheaply: nothing is read or written yet) and check ``key``."""
+def prepare_source(
+    data: Any,
+    *,
+    key: str | None,
+    format: str | None,
+    write_kwargs: dict[str, Any] | None = None,
+) -> Source:
+    """Inspect ``data`` (cheaply: nothing is read or written yet) and check ``key``.
+
+    An in-memory AnnData without ``format`` takes the format from the key's suffix
+    (``key="x.zarr"`` writes a zarr store), as lamindb does.
+    """
+    if write_kwargs is not None and not isinstance(write_kwargs, dict):
+        msg = f"Writer options must be a dict, not {type(write_kwargs).__name__}: {write_kwargs!r}"
+        raise InvalidArgument(msg)
     if isinstance(data, str | os.PathLike):
         text = os.fspath(data)
         if "://" in text:
             msg = (
-                f"Cannot register {text!r}: pass a local path (file or folder) or an "
-                "in-memory object; registering remote URLs in place is not supported"
+                f"Cannot copy {text!r} into storage: only a path inside a registered "
+                "storage location is registered in place; pass a local path or an object"
             )
+            raise InvalidArgument(msg)
+        if write_kwargs:
+            msg = f"Writer options apply to in-memory objects only, not to the path {text!r}"
             raise InvalidArgument(msg)
         path = Path(text).absolute()
         if not path.exists():
@@ -97,6 +117,8 @@ def prepare_source(data: Any, *, key: str | None, format: str | None) -> Source:
             path=path,
         )
     else:
+        if format is None and key is not None:
+            format = format_from_key(data, key)
         try:
             serializer_suffix = _serializers.suffix_for(data, format)
         except InvalidArgument as error:
@@ -111,6 +133,7 @@ def prepare_source(data: Any, *, key: str | None, format: str | None) -> Source:
             n_observations=_serializers.n_observations_of(data),
             obj=data,
             format=format,
+            write_kwargs=write_kwargs,
         )
     if len(source.suffix) > _MAX_SUFFIX:
         msg = (
@@ -121,6 +144,21 @@ def prepare_source(data: Any, *, key: str | None, format: str | None) -> Source:
     if key is not None:
         check_key(key, source.suffix)
     return source
+
+
+def format_from_key(data: Any, key: str) -> str | None:
+    """The format an AnnData's ``key`` asks for (``"x.zarr"``: ``".zarr"``), else ``None``.
+
+    Examples:
+        >>> import anndata as ad
+        >>> format_from_key(ad.AnnData(), "a/x.zarr"), format_from_key({"a": 1}, "x.zarr")
+        ('.zarr', None)
+    """
+    if _serializers.otype_of_or_none(data) != "AnnData":
+        return None
+    name = key.rsplit("/", 1)[-1]
+    suffix = path_suffix(Path(name), is_dir=False)
+    return suffix if suffix in _serializers.formats_of("AnnData") else None
 
 
 def check_key(key: str, suffix: str) -> None:
@@ -151,9 +189,15 @@ def check_key(key: str, suffix: str) -> None:
 def storage_key(artifact: Any) -> str:
     """The storage key of an artifact's content: ``.lamindb/{uid}{suffix}``.
 
-    Families that overwrite versions share one key built from the stem uid.
+    Families that overwrite versions share one key built from the stem uid. Content
+    registered in place is at its own path: ``_real_key``, else a non-virtual ``key``.
     """
     state = artifact.__dict__
+    real_key = state.get("_real_key")
+    if real_key is not None:
+        return str(real_key)
+    if state.get("_key_is_virtual") is False and state.get("key") is not None:
+        return str(state["key"])
     uid = state["uid"]
     if state.get("_overwrite_versions"):
         uid = uid[: type(artifact)._len_stem]
@@ -173,11 +217,12 @@ def stage(store: Store, source: Source, staging: str) -> Any:
         if source.kind == "dir":
             return store.put_dir(source.path, staging)
         return store.put_file(source.path, staging)
+    options = source.write_kwargs or {}
     local = store.local_path(staging)
     if local is not None:
         local.parent.mkdir(parents=True, exist_ok=True)
         try:
-            _serializers.save(source.obj, local, source.format)
+            _serializers.save(source.obj, local, source.format, **options)
             fsync_tree(local)
         except BaseException:
             remove_local(local)
@@ -185,7 +230,7 @@ def stage(store: Store, source: Source, staging: str) -> Any:
         return hash_dir(local) if local.is_dir() else hash_file(local)
     with tempfile.TemporaryDirectory(prefix="lamin_pipes_") as tmp:
         path = Path(tmp) / f"object{source.suffix}"
-        _serializers.save(source.obj, path, source.format)
+        _serializers.save(source.obj, path, source.format, **options)
         if path.is_dir():
             return store.put_dir(path, staging)
         return store.put_file(path, staging)

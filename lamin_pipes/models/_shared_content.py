@@ -43,8 +43,16 @@ OWNER = "lp_owner"
 
 
 def is_shared(artifact: Any) -> bool:
-    """Whether ``artifact``'s family shares one stored object."""
-    return bool(artifact.__dict__.get("_overwrite_versions"))
+    """Whether ``artifact``'s family shares one stored object in ``.lamindb/``.
+
+    Content registered in place is at its own path, outside this protocol.
+    """
+    state = artifact.__dict__
+    return (
+        bool(state.get("_overwrite_versions"))
+        and state.get("_key_is_virtual") is not False
+        and state.get("_real_key") is None
+    )
 
 
 def mark_pending(artifact: Any, staging: str) -> None:

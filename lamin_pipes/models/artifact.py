@@ -17,21 +17,28 @@ from typing import Any
 from sqlalchemy.orm import attributes
 
 from ..core._context import active_run
+from ..core._settings import settings
 from ..errors import FieldValidationError, InvalidArgument
 from ..orm import fields
 from ..orm._values import check_key as check_path_key
 from ..orm.sqlrecord import SQLRecord
 from ..orm.sqlrecord_list import SQLRecordList
-from ._artifact_data import artifact_path, cache_artifact, load_artifact, open_artifact
+from ..storage import _serializers
+from ._artifact_by_path import is_path_like
+from ._artifact_data import artifact_path, cache_artifact, load_artifact
 from ._artifact_delete import delete_artifact, restore_artifact
+from ._artifact_family import check_key_has_latest
+from ._artifact_in_place import in_place_fields, in_place_source, is_in_place, locate
+from ._artifact_open import open_artifact
 from ._artifact_save import (
+    become,
     existing_with_content,
     lazy_staging_path,
     return_existing,
     save_artifact,
     stage_artifact,
 )
-from ._artifact_store import check_key, prepare_source
+from ._artifact_store import check_key, format_from_key, prepare_source
 from ._describe import describe_artifact
 from ._is_versioned import IsVersioned, check_revises_tag, family_indexes, new_uid_16
 from ._lineage import view_lineage
@@ -82,6 +89,8 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
     _family_key = ("storage_id", "key")
     _queryset_mixin = ArtifactSet
     _delete_one_by_one = True
+    #: ``get(path=...)`` finds artifacts by where their content is stored.
+    _queries_by_path = True
 
     uid: str = fields.CharField(
         max_length=20,
@@ -126,7 +135,14 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         max_length=30, null=True, db_index=True, editable=False, doc="md5, sha1-fl or md5-d."
     )
     _key_is_virtual: bool = fields.BooleanField(
-        default=True, doc="Whether key is virtual (always, for now)."
+        default=True,
+        doc="Whether key is virtual; False: the content is stored at the key (in place).",
+    )
+    _real_key: str | None = fields.CharField(
+        max_length=1024,
+        null=True,
+        db_index=True,
+        doc="Where content registered in place under another (virtual) key is stored.",
     )
     _overwrite_versions: bool | None = fields.BooleanField(
         null=True, default=None, doc="Whether new versions overwrite the stored content."
@@ -160,9 +176,11 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         run: Run | None = None,
         version: str | None = None,
         version_tag: str | None = None,
-        skip_hash_lookup: bool = False,
+        skip_hash_lookup: bool | None = None,
         format: str | None = None,
+        to_disk_kwargs: dict[str, Any] | None = None,
         _consume: bool = False,
+        _is_internal_call: bool = False,
         **kwargs: Any,
     ) -> None:
         valid = type(self)._meta.valid_init_names()
@@ -189,9 +207,29 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             msg = f"run must be a Run, not {type(run).__name__}: {run!r}"
             raise InvalidArgument(msg)
         check_revises_tag(revises, version if version is not None else version_tag)
-        source = prepare_source(data, key=key, format=format)
+        place = None
+        if is_path_like(data) and not (_consume or _is_internal_call):
+            place = locate(data, settings.instance, Artifact)
+        if place is not None and place.existing is not None:  # a managed s3:// path
+            super().__init__()
+            become(self, place.existing, settings.instance)
+            return
+        in_place: dict[str, Any] = {}
+        if place is not None:
+            if format is not None or to_disk_kwargs:
+                msg = f"format and to_disk_kwargs apply to in-memory objects, not to {data!r}"
+                raise InvalidArgument(msg)
+            source = in_place_source(place)
+            if key is not None:
+                check_key(key, source.suffix)
+            in_place = in_place_fields(place, key)
+            key = in_place["key"]
+        else:
+            source = prepare_source(data, key=key, format=format, write_kwargs=to_disk_kwargs)
         if key is None and revises is not None:
             key = revises.key
+        if skip_hash_lookup is None:  # lamindb: content registered in place is not looked up
+            skip_hash_lookup = place is not None
         if (
             source.kind != "object"
             and key is None
@@ -214,22 +252,30 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             n_observations=source.n_observations,
             version_tag=version if version is not None else version_tag,
             _overwrite_versions=overwrite_versions,
+            **{name: value for name, value in in_place.items() if name != "key"},
             **kwargs,
         )
         if run is not None:
             self.run = run
         pending = self.__dict__
+        if place is not None:
+            pending["storage_id"] = place.storage.id
         pending["_lp_source"] = source
         pending["_lp_revises"] = revises
         pending["_lp_skip_hash_lookup"] = skip_hash_lookup
         source.consume = _consume
         # Hashed now, as in lamindb: the content streams to a staging name once, and
         # save() moves it into place. The same content saved before is returned.
-        stage_artifact(self)
+        staged = stage_artifact(self)
+        if overwrite_versions is None:  # lamindb: True for a folder, False for a file
+            self._overwrite_versions = staged.is_dir
         if not skip_hash_lookup:
             existing = existing_with_content(self)
             if existing is not None:
                 return_existing(self, existing)
+                return
+        if revises is None and key is not None:
+            check_key_has_latest(self)
 
     # --- constructors ---------------------------------------------------------------
 
@@ -242,23 +288,53 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         description: str | None = None,
         revises: Artifact | None = None,
         run: Run | None = None,
+        parquet_kwargs: dict[str, Any] | None = None,
+        csv_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> Artifact:
         """An artifact for a ``pandas.DataFrame`` (stored as ``.parquet``).
+
+        Args:
+            df: The DataFrame.
+            key: A key such as ``"tables/t.parquet"``.
+            description: A description.
+            revises: An artifact whose family gets the new version.
+            run: The creating run.
+            parquet_kwargs: Options of ``DataFrame.to_parquet``, e.g. ``{"compression":
+                "gzip"}``.
+            csv_kwargs: Options of ``DataFrame.to_csv`` (with ``format=".csv"``).
+            **kwargs: Other arguments of :class:`Artifact` (``format``, ``version`` ...).
 
         Examples:
             >>> import lamin_pipes as ln
             >>> import pandas as pd
             >>> ln.Artifact.from_dataframe(pd.DataFrame({"x": [1]})).otype
             'DataFrame'
+            >>> small = ln.Artifact.from_dataframe(
+            ...     pd.DataFrame({"x": [1]}), parquet_kwargs={"compression": "gzip"}
+            ... )
+            >>> import pyarrow.parquet as pq
+            >>> pq.ParquetFile(small.path).metadata.row_group(0).column(0).compression
+            'GZIP'
         """
         import pandas as pd
 
         if not isinstance(df, pd.DataFrame):
             msg = f"from_dataframe() takes a pandas.DataFrame, not {type(df).__name__}"
             raise InvalidArgument(msg)
+        writes = _serializers.suffix_for(df, kwargs.get("format"))
+        options = _writer_options(
+            writes, {".parquet": parquet_kwargs, ".csv": csv_kwargs, ".tsv": csv_kwargs}
+        )
         return cls(
-            df, key=key, description=description, revises=revises, run=run, kind="dataset", **kwargs
+            df,
+            key=key,
+            description=description,
+            revises=revises,
+            run=run,
+            kind="dataset",
+            to_disk_kwargs=options,
+            **kwargs,
         )
 
     @classmethod
@@ -275,9 +351,35 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         description: str | None = None,
         revises: Artifact | None = None,
         run: Run | None = None,
+        format: str | None = None,
+        h5ad_kwargs: dict[str, Any] | None = None,
+        zarr_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> Artifact:
-        """An artifact for an ``anndata.AnnData`` (``.h5ad``; ``format=".zarr"`` for zarr)."""
+        """An artifact for an ``anndata.AnnData``: ``.h5ad``, or a ``.zarr`` store (a folder).
+
+        The format is ``format``, else the key's suffix (``key="x.zarr"`` writes zarr), else
+        ``.h5ad``, as in lamindb.
+
+        Args:
+            adata: An AnnData, or the path of an ``.h5ad`` file or ``.zarr`` store.
+            key: A key such as ``"scrna/x.h5ad"``.
+            description: A description.
+            revises: An artifact whose family gets the new version.
+            run: The creating run.
+            format: ``"h5ad"`` or ``"zarr"``.
+            h5ad_kwargs: Options of ``AnnData.write_h5ad``, e.g. ``{"compression": "gzip"}``.
+            zarr_kwargs: Options of ``AnnData.write_zarr``, e.g. ``{"chunks": [100, 100]}``.
+            **kwargs: Other arguments of :class:`Artifact`.
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> import anndata as ad, numpy as np
+            >>> adata = ad.AnnData(np.ones((2, 2), dtype="float32"))
+            >>> store = ln.Artifact.from_anndata(adata, key="examples/x.zarr").save()
+            >>> store.suffix, store.n_files > 1, store.overwrite_versions
+            ('.zarr', True, True)
+        """
         if type(adata).__name__ != "AnnData" and not (
             isinstance(adata, str | Path) and str(adata).endswith((".h5ad", ".zarr"))
         ):
@@ -286,6 +388,15 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
                 f"{type(adata).__name__}"
             )
             raise InvalidArgument(msg)
+        options = None
+        if type(adata).__name__ == "AnnData":
+            if format is None and key is not None:
+                format = format_from_key(adata, key)
+            writes = _serializers.suffix_for(adata, format)
+            options = _writer_options(writes, {".h5ad": h5ad_kwargs, ".zarr": zarr_kwargs})
+        elif h5ad_kwargs or zarr_kwargs:
+            msg = "h5ad_kwargs and zarr_kwargs apply to an in-memory AnnData, not to a path"
+            raise InvalidArgument(msg)
         artifact = cls(
             adata,
             key=key,
@@ -293,6 +404,8 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             revises=revises,
             run=run,
             kind="dataset",
+            format=format,
+            to_disk_kwargs=options,
             **kwargs,
         )
         artifact.otype = "AnnData"
@@ -374,6 +487,16 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             if key is None:
                 msg = f"Cannot update the key of artifact {self.uid} to None"
                 raise InvalidArgument(msg)
+        source = state.get("_lp_source")
+        place = getattr(source, "in_place", None)
+        moved = place.key != key if place is not None else state.get("id") is not None
+        if state.get("_key_is_virtual") is False and moved:
+            msg = (
+                f"Cannot change the key of artifact {state.get('uid')} to {key!r}: it is "
+                "registered in place, and its key is its path in storage; register the "
+                "path again with ln.Artifact(path, key=...) for another (virtual) key"
+            )
+            raise InvalidArgument(msg)
         if key is not None:
             check_path_key(key, "Artifact")
             check_key(key, state.get("suffix") or "")
@@ -388,6 +511,13 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         """
         if self.id is None:
             msg = "replace() works on a saved artifact; for a new one pass the data to Artifact()"
+            raise InvalidArgument(msg)
+        if is_in_place(self):
+            msg = (
+                f"replace() does not support artifact {self.uid}, which is registered in place "
+                f"at {str(self.path)!r}: write the new content there and register it again "
+                "with ln.Artifact(path), which saves it as the next version"
+            )
             raise InvalidArgument(msg)
         source = prepare_source(data, key=self.key, format=format)
         if self.key is not None and source.suffix != self.suffix:
@@ -462,7 +592,21 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         """Open the content for streaming access without loading it.
 
         Returns a ``pyarrow.dataset.Dataset`` (``engine="polars"``: a ``LazyFrame``) for
-        parquet/csv content and a backed ``AnnData`` for ``.h5ad``/``.zarr``.
+        tabular content, a backed ``AnnData`` for ``.h5ad`` and AnnData ``.zarr`` stores,
+        a ``zarr.Group`` for other zarr stores and an ``h5py.File`` for ``.h5``. Each can
+        be used as ``with artifact.open() as access:``, which closes its handles.
+
+        ``mode="r+"`` (lamindb's rule: ``.zarr`` artifacts whose family overwrites
+        versions, the default for folders) gives the stored ``zarr.Group`` to write to;
+        closing it saves a changed store as the next version, which this object becomes.
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> import pandas as pd
+            >>> artifact = ln.Artifact(pd.DataFrame({"a": [1, 2]}), key="examples/open.parquet")
+            >>> with artifact.save().open() as dataset:
+            ...     dataset.count_rows()
+            2
         """
         return open_artifact(self, mode=mode, engine=engine, is_run_input=is_run_input, **kwargs)
 
@@ -485,6 +629,22 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         """The transform of the creating run (``None`` if not created in a run)."""
         run = self.run
         return None if run is None else run.transform
+
+
+def _writer_options(
+    writes: str, by_format: dict[str, dict[str, Any] | None]
+) -> dict[str, Any] | None:
+    """The writer options for the format ``writes``; options for another one are refused."""
+    for suffix, options in by_format.items():
+        if options and suffix != writes and by_format.get(writes) is not options:
+            name = {".parquet": "parquet_kwargs", ".csv": "csv_kwargs", ".tsv": "csv_kwargs"}
+            name |= {".h5ad": "h5ad_kwargs", ".zarr": "zarr_kwargs"}
+            msg = (
+                f"{name[suffix]} applies to {suffix} content, but the data is written as "
+                f"{writes!r}; pass the options of that format or choose format={suffix!r}"
+            )
+            raise InvalidArgument(msg)
+    return by_format.get(writes) or None
 
 
 def _detached_copy(record: Artifact) -> Artifact:

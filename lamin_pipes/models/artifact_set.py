@@ -7,6 +7,7 @@ from typing import Any
 from ..errors import InvalidArgument
 from ..storage import _open
 from ..storage._concat import concat_objects
+from ._artifact_by_path import get_by_path
 from ._artifact_data import _store, _verify_local, remote_open_kwargs
 from ._artifact_store import storage_key
 from ._run_links import track_inputs
@@ -28,6 +29,23 @@ class ArtifactSet:
         >>> artifacts.open().to_table().num_rows
         2
     """
+
+    def get(self, idlike: Any = None, *, path: Any = None, **expressions: Any) -> Any:
+        """A single artifact by id, uid, lookups, or ``path``: where its content is stored.
+
+        ``path`` (a str, ``pathlib.Path`` or ``UPath``) is a managed path such as
+        ``artifact.path`` (``{root}/.lamindb/{uid}{suffix}``), or the path of content
+        registered in place (see :mod:`lamin_pipes.models._artifact_by_path`).
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> artifact = ln.Artifact({"a": 1}, key="examples/by_path.json").save()
+            >>> ln.Artifact.get(path=artifact.path) == artifact
+            True
+        """
+        if path is None:
+            return super().get(idlike, **expressions)  # type: ignore[misc]
+        return get_by_path(self, path, idlike, **expressions)
 
     def _artifact_list(self) -> list[Any]:
         return list(self)  # type: ignore[call-overload]

@@ -49,11 +49,13 @@ from lamin_pipes.errors import InvalidArgument
 __all__ = [
     "Format",
     "Serializer",
+    "formats_of",
     "load",
     "load_path",
     "loadable_suffixes",
     "n_observations_of",
     "otype_of",
+    "otype_of_or_none",
     "register_serializer",
     "save",
     "suffix_for",
@@ -67,8 +69,8 @@ class Format:
 
     suffix: str
     """File suffix including the dot, e.g. ``".csv"``."""
-    save: Callable[[Any, Path], None]
-    """Write the object to the path."""
+    save: Callable[..., None]
+    """Write the object to the path: ``save(obj, path, **writer_options)``."""
     load: Callable[[Path], Any]
     """Read the object back from the path."""
 
@@ -87,8 +89,8 @@ class Serializer:
     """File suffix including the dot, e.g. ``".parquet"``."""
     matches: Callable[[object], bool]
     """Whether an object is handled by this serializer (must not import heavy modules)."""
-    save: Callable[[Any, Path], None]
-    """Write the object to the path."""
+    save: Callable[..., None]
+    """Write the object to the path: ``save(obj, path, **writer_options)``."""
     load: Callable[[Path], Any]
     """Read the object back from the path."""
     formats: tuple[Format, ...] = field(default=())
@@ -194,6 +196,30 @@ def _serializer_for(obj: object) -> Serializer:
     raise InvalidArgument(msg)
 
 
+def otype_of_or_none(obj: object) -> str | None:
+    """The ``otype`` name of ``obj``, ``None`` if no serializer handles it.
+
+    Examples:
+        >>> otype_of_or_none({"a": 1}), otype_of_or_none(object())
+        ('dict', None)
+    """
+    for serializer in _REGISTRY.values():
+        if serializer.matches(obj):
+            return serializer.otype
+    return None
+
+
+def formats_of(otype: str) -> list[str]:
+    """The suffixes objects of ``otype`` can be saved as, the default first.
+
+    Examples:
+        >>> formats_of("AnnData")
+        ['.h5ad', '.zarr']
+    """
+    serializer = _REGISTRY.get(otype)
+    return [] if serializer is None else list(serializer.all_formats())
+
+
 def otype_of(obj: object) -> str:
     """The ``otype`` name of ``obj``.
 
@@ -241,7 +267,7 @@ def suffix_for(obj: object, format: str | None = None) -> str:
     return _pick_format(serializer, format).suffix
 
 
-def save(obj: object, path: str | Path, format: str | None = None) -> None:
+def save(obj: object, path: str | Path, format: str | None = None, **options: Any) -> None:
     """Write ``obj`` to ``path``.
 
     Args:
@@ -250,10 +276,23 @@ def save(obj: object, path: str | Path, format: str | None = None) -> None:
             (``.zarr`` targets are directories).
         format: The format to write (a suffix, with or without its dot); it must agree
             with the path's suffix. ``None`` picks the format from the path's suffix.
+        **options: Passed to the writer: ``DataFrame.to_parquet`` / ``to_csv``,
+            ``AnnData.write_h5ad`` / ``write_zarr``, ``numpy.save`` or ``json.dumps``
+            (e.g. ``compression="gzip"``).
 
     Raises:
         InvalidArgument: No serializer handles the object's type, the suffix is not one
-            of its formats, or ``format`` and the path's suffix differ.
+            of its formats, ``format`` and the path's suffix differ, or the writer
+            refuses an option.
+
+    Examples:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "params.json"
+        >>> save({"a": 1}, path, sort_keys=True)
+        >>> save({"a": 1}, path, colour="red")
+        Traceback (most recent call last):
+        ...
+        lamin_pipes.errors.InvalidArgument: The writer of dict ('.json') refuses the options {'colour': 'red'}: ...
     """
     serializer = _serializer_for(obj)
     target = Path(path)
@@ -275,7 +314,17 @@ def save(obj: object, path: str | Path, format: str | None = None) -> None:
             )
             raise InvalidArgument(msg)
         chosen = formats[suffix]
-    chosen.save(obj, target)
+    if not options:
+        chosen.save(obj, target)
+        return
+    try:
+        chosen.save(obj, target, **options)
+    except TypeError as error:
+        msg = (
+            f"The writer of {serializer.otype} ({chosen.suffix!r}) refuses the options "
+            f"{options!r}: {error}"
+        )
+        raise InvalidArgument(msg) from None
 
 
 def load(path: str | Path, otype: str) -> Any:
@@ -394,8 +443,8 @@ def n_observations_of(obj: object) -> int | None:
     return None
 
 
-def _save_dataframe(df: Any, path: Path) -> None:
-    df.to_parquet(path, engine="pyarrow")
+def _save_dataframe(df: Any, path: Path, **options: Any) -> None:
+    df.to_parquet(path, **{"engine": "pyarrow", **options})
 
 
 def _load_dataframe(path: Path) -> Any:
@@ -417,9 +466,9 @@ def _has_default_index(df: Any) -> bool:
 
 
 def _delimited_saver(sep: str) -> Callable[[Any, Path], None]:
-    def save_delimited(df: Any, path: Path) -> None:
+    def save_delimited(df: Any, path: Path, **options: Any) -> None:
         frame = df if _has_default_index(df) else df.reset_index()
-        frame.to_csv(path, sep=sep, index=False)
+        frame.to_csv(path, **{"sep": sep, "index": False, **options})
 
     return save_delimited
 
@@ -433,10 +482,10 @@ def _delimited_loader(sep: str) -> Callable[[Path], Any]:
     return load_delimited
 
 
-def _save_ndarray(array: Any, path: Path) -> None:
+def _save_ndarray(array: Any, path: Path, **options: Any) -> None:
     import numpy as np
 
-    np.save(path, array, allow_pickle=False)
+    np.save(path, array, **{"allow_pickle": False, **options})
 
 
 def _load_ndarray(path: Path) -> Any:
@@ -445,10 +494,15 @@ def _load_ndarray(path: Path) -> Any:
     return np.load(path, allow_pickle=False)
 
 
-def _save_dict(data: dict[str, Any], path: Path) -> None:
+def _save_dict(data: dict[str, Any], path: Path, **options: Any) -> None:
     try:
-        text = json.dumps(data, ensure_ascii=False, indent=2)
-    except (TypeError, ValueError) as e:
+        text = json.dumps(data, **{"ensure_ascii": False, "indent": 2, **options})
+    except TypeError as e:
+        if options and "unexpected keyword" in str(e):
+            raise
+        msg = f"The dict cannot be saved as JSON: {e}"
+        raise InvalidArgument(msg) from e
+    except ValueError as e:
         msg = f"The dict cannot be saved as JSON: {e}"
         raise InvalidArgument(msg) from e
     path.write_text(text, encoding="utf-8")
@@ -458,8 +512,8 @@ def _load_dict(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _save_h5ad(adata: Any, path: Path) -> None:
-    adata.write_h5ad(path)
+def _save_h5ad(adata: Any, path: Path, **options: Any) -> None:
+    adata.write_h5ad(path, **options)
 
 
 def _load_h5ad(path: Path) -> Any:
@@ -468,11 +522,11 @@ def _load_h5ad(path: Path) -> Any:
     return anndata.read_h5ad(path)
 
 
-def _save_anndata_zarr(adata: Any, path: Path) -> None:
+def _save_anndata_zarr(adata: Any, path: Path, **options: Any) -> None:
     with warnings.catch_warnings():
         # anndata announces its future zarr v3 default; the format written is its choice.
         warnings.filterwarnings("ignore", message="Writing zarr v2 data", category=UserWarning)
-        adata.write_zarr(path)
+        adata.write_zarr(path, **options)
 
 
 def _load_anndata_zarr(path: Path) -> Any:

@@ -115,7 +115,9 @@ def crash_after_move(db: str, storage: str, key: str, kind: str = "frame") -> No
         os._exit(CRASH_EXIT_CODE)
 
     _artifact_save.move = move_then_die
-    ln.Artifact(_sample_folder() if kind == "folder" else _sample(), key=key).save()
+    # A folder without a shared object (folders share one by default, as in lamindb).
+    data = _sample_folder() if kind == "folder" else _sample()
+    ln.Artifact(data, key=key, overwrite_versions=False).save()
     print("saved without crashing", flush=True)
 
 

@@ -48,7 +48,9 @@ def _staged(instance: Any) -> list[Path]:
 
 
 def _expected_path(instance: Any, artifact: Any) -> Path:
-    return (_lamindb_dir(instance) / f"{artifact.uid}{artifact.suffix}").resolve()
+    # Folders share one object across versions by default (lamindb): named by the stem.
+    name = artifact.stem_uid if artifact.overwrite_versions else artifact.uid
+    return (_lamindb_dir(instance) / f"{name}{artifact.suffix}").resolve()
 
 
 def _df(**columns: list[Any]) -> pd.DataFrame:

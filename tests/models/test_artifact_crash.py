@@ -114,11 +114,12 @@ def test_crash_after_move_of_a_new_folder_version(instance, tmp_path):
     first = tmp_path / "first"
     first.mkdir()
     (first / "x.txt").write_text("version one")
-    v1 = ln.Artifact(first, key="crash/folder").save()
+    # one object per version (folders share one by default, as in lamindb)
+    v1 = ln.Artifact(first, key="crash/folder", overwrite_versions=False).save()
     _run_worker("crash-after-move", instance, "crash/folder", "folder")
     assert [r.id for r in ln.Artifact.filter(key="crash/folder")] == [v1.id]
     _assert_every_row_has_its_file()
-    v2 = ln.Artifact(_folder(tmp_path), key="crash/folder").save()
+    v2 = ln.Artifact(_folder(tmp_path), key="crash/folder", overwrite_versions=False).save()
     assert v2.stem_uid == v1.stem_uid and v2.is_latest is True
     path = Path(v2.path)
     assert sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file()) == [
@@ -152,13 +153,14 @@ def test_crash_after_move_of_a_new_folder_version_on_s3(s3_instance, s3_server, 
     first = tmp_path / "first"
     first.mkdir()
     (first / "x.txt").write_text("version one")
-    v1 = ln.Artifact(first, key="crash/s3-folder").save()
+    # one object per version (folders share one by default, as in lamindb)
+    v1 = ln.Artifact(first, key="crash/s3-folder", overwrite_versions=False).save()
     _run_worker("crash-after-move", s3_instance, "crash/s3-folder", "folder")
     assert [r.id for r in ln.Artifact.filter(key="crash/s3-folder")] == [v1.id]
     second = tmp_path / "second"
     second.mkdir()
     (second / "only.txt").write_text("version two")
-    v2 = ln.Artifact(second, key="crash/s3-folder").save()
+    v2 = ln.Artifact(second, key="crash/s3-folder", overwrite_versions=False).save()
     assert v2.stem_uid == v1.stem_uid and v2.n_files == 1
     bucket, _, prefix = str(s3_instance.storage).removeprefix("s3://").partition("/")
     client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
