@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..core._settings import storage_type
-from ..errors import InvalidArgument
+from ..errors import DoesNotExist, InvalidArgument
 from ..orm._query_compiler import Q
 
 _MANAGED = ".lamindb/"
@@ -144,7 +144,18 @@ def get_by_path(queryset: Any, path: Any, idlike: Any = None, **expressions: Any
             "records."
         )
         raise InvalidArgument(msg)
-    return artifacts_at_path(queryset, path).get(idlike, **expressions)
+    found = artifacts_at_path(queryset, path)
+    if idlike is not None or "is_latest" in expressions:
+        return found.get(idlike, **expressions)
+    # as lamindb: the latest version at the path, else the newest one
+    latest = found.filter(is_latest=True, **expressions).first()
+    if latest is not None:
+        return latest
+    newest = found.filter(**expressions).order_by("-created_at", "-id").first()
+    if newest is None:
+        msg = f"No artifact is stored at {path_text(path)!r}"
+        raise DoesNotExist(msg)
+    return newest
 
 
 def artifact_for_managed_path(inst: Any, model: Any, text: str, key: str) -> Any:

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..errors import InvalidArgument
 from ..storage import _open
+from ..storage._closing import closable
 from ..storage._concat import concat_objects
 from ._artifact_by_path import get_by_path
 from ._artifact_data import _store, _verify_local, remote_open_kwargs
@@ -27,6 +28,9 @@ class ArtifactSet:
         >>> artifacts.load()["x"].tolist()
         [1, 2]
         >>> artifacts.open().to_table().num_rows
+        2
+        >>> with artifacts.open() as dataset:
+        ...     dataset.count_rows()
         2
     """
 
@@ -107,4 +111,4 @@ class ArtifactSet:
                 **remote_open_kwargs(store, engine, kwargs),
             )
         track_inputs(artifacts, is_run_input)
-        return result
+        return closable(result)  # usable in a with statement, as artifact.open()
