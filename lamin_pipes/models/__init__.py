@@ -16,13 +16,15 @@ from ..orm.sqlrecord import BaseSQLRecord, SQLRecord
 from ..orm.sqlrecord_list import SQLRecordList
 
 # Importing these registers the registry layer's QuerySet.lookup() and .search()
-# (see lamin_pipes.orm._extensions).
-from . import _lookup, _run_references, _search  # noqa: F401
+# (see lamin_pipes.orm._extensions) and declares the annotation links
+# (artifact.ulabels, run.json_values, ...).
+from . import _annotation_links, _lookup, _run_references, _search  # noqa: F401
 from ._is_versioned import IsVersioned
 from .artifact import Artifact, LazyArtifact
 from .artifact_set import ArtifactSet
 from .can_curate import CanCurate, InspectResult, ValidateFields
 from .collection import Collection
+from .feature import Feature, FeatureValue
 from .has_parents import HasParents
 from .has_type import HasType
 from .project import Project
@@ -43,6 +45,8 @@ __all__ = [
     "CanCurate",
     "Collection",
     "Count",
+    "Feature",
+    "FeatureValue",
     "HasParents",
     "HasType",
     "InspectResult",

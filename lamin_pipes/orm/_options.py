@@ -44,6 +44,8 @@ class FieldInfo:
         source_column: Link-table column pointing to ``model`` (m2m) or FK column on
             ``target`` pointing to ``model`` (reverse FK).
         target_column: Link-table column pointing to ``target``.
+        qualifier_column: For many-to-many relations with a qualifier, the link-table
+            column that holds it (``feature_id``).
         null: Whether the field accepts ``None``.
         on_delete: For foreign keys, the ``ON DELETE`` action.
     """
@@ -58,6 +60,7 @@ class FieldInfo:
     link_table: Table | None = None
     source_column: str = ""
     target_column: str = ""
+    qualifier_column: str = ""
     null: bool = True
     on_delete: str | None = None
     default: Any = None

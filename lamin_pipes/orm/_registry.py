@@ -14,7 +14,7 @@ import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Integer, Table, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, Table, UniqueConstraint
 from sqlalchemy import Column as SAColumn
 from sqlalchemy import ForeignKey as SAForeignKey
 from sqlalchemy.orm import DeclarativeBase, mapped_column
@@ -23,8 +23,10 @@ from sqlalchemy.orm.instrumentation import manager_of_class
 
 from ..core._open import open_instance
 from ..core._types import BigIntPK
+from ..errors import FieldError
 from . import fields as _fields
 from ._catalog import model_named, register, resolve_model
+from ._indexes import declare_later
 from ._loading import load_expired_attributes
 from ._options import (
     COLUMN,
@@ -365,9 +367,8 @@ def _make_link_table(cls: Any, table: str, fname: str, spec: _fields.ManyToManyS
         source_col, target_col = f"from_{own}_id", f"to_{own}_id"
     else:
         source_col, target_col = f"{own}_id", f"{other}_id"
-    link = Table(
-        f"{table}_{fname}",
-        cls.metadata,
+    link_name = f"{table}_{fname}"
+    columns: list[Any] = [
         SAColumn("id", BigIntPK, primary_key=True),
         SAColumn(
             source_col,
@@ -383,8 +384,31 @@ def _make_link_table(cls: Any, table: str, fname: str, spec: _fields.ManyToManyS
             nullable=False,
             index=True,
         ),
-        UniqueConstraint(source_col, target_col),
-    )
+    ]
+    qualifier_col = ""
+    if spec.qualifier is None:
+        columns.append(UniqueConstraint(source_col, target_col))
+    else:
+        qualifier_table = _target_table(
+            spec.qualifier, cls.__name__, table, builtin=_is_builtin_module(cls.__module__)
+        )
+        qualifier_col = f"{qualifier_table.split('_', 1)[-1]}_id"
+        columns.append(
+            SAColumn(
+                qualifier_col,
+                FKType,
+                SAForeignKey(f"{qualifier_table}.id", ondelete="RESTRICT"),
+                nullable=True,
+                index=True,
+            )
+        )
+        # Explicit names: the convention's would pass PostgreSQL's 63 characters.
+        columns.append(
+            UniqueConstraint(source_col, target_col, qualifier_col, name=f"uq_{link_name}")
+        )
+    link = Table(link_name, cls.metadata, *columns)
+    if qualifier_col:
+        declare_later(functools.partial(_declare_unqualified_index, link, qualifier_col))
     return FieldInfo(
         name=fname,
         kind=MANY_TO_MANY,
@@ -394,8 +418,44 @@ def _make_link_table(cls: Any, table: str, fname: str, spec: _fields.ManyToManyS
         link_table=link,
         source_column=source_col,
         target_column=target_col,
+        qualifier_column=qualifier_col,
         doc=spec.doc,
     )
+
+
+def _declare_unqualified_index(link: Table, qualifier_col: str) -> None:
+    """A pair is linked at most once without a qualifier (a partial unique index)."""
+    source_col, target_col = (c.name for c in link.columns if c.name not in ("id", qualifier_col))
+    where = link.c[qualifier_col].is_(None)
+    Index(
+        f"uq_{link.name}_unqualified",
+        link.c[source_col],
+        link.c[target_col],
+        unique=True,
+        sqlite_where=where,
+        postgresql_where=where,
+    )
+
+
+def add_many_to_many(cls: Any, fname: str, spec: _fields.ManyToManySpec) -> FieldInfo:
+    """Give the existing registry ``cls`` a many-to-many relation ``fname``.
+
+    For relations that a registry layer declares apart from the class body (the
+    annotation links of :mod:`lamin_pipes.models`); the link table, the accessor and
+    the reverse accessor are made as for a field of the class.
+
+    Raises:
+        FieldError: If ``cls`` has a field of that name already.
+    """
+    if fname in cls._meta.fields:
+        msg = f"{cls.__name__} already has a field {fname!r}."
+        raise FieldError(msg)
+    info = _make_link_table(cls, cls._meta.table_name, fname, spec)
+    cls._meta.add(info)
+    setattr(cls, fname, RelatedManagerDescriptor(info))
+    _PENDING.append(info)
+    _resolve_pending()
+    return info
 
 
 def _resolve_pending() -> None:
@@ -432,6 +492,7 @@ def _resolve_pending() -> None:
                 link_table=info.link_table,
                 source_column=info.target_column,
                 target_column=info.source_column,
+                qualifier_column=info.qualifier_column,
                 related_name=info.name,
             )
         target_cls._meta.add(reverse)

@@ -114,6 +114,9 @@ class ManyToManySpec:
     to: Any
     related_name: str | None = None
     doc: str | None = None
+    #: A registry whose id qualifies each link (a nullable ``<name>_id`` column of the
+    #: link table): a pair may be linked once per qualifier, and once without one.
+    qualifier: Any = None
 
 
 def _check_on_delete(on_delete: str) -> str:
@@ -314,10 +317,18 @@ def ManyToManyField(
     symmetrical: bool = False,
     blank: bool = True,
     doc: str | None = None,
+    qualifier: Any = None,
 ) -> Any:
     """A many-to-many relation to ``to`` through a link table.
 
     Links are managed with the accessor's ``add``, ``remove``, ``set`` and ``clear``.
+    ``qualifier`` (a registry or its name) adds a nullable foreign key to the link
+    table that says in which role a pair is linked, as lamindb's link models carry a
+    ``feature``: the same pair may then be linked once per qualifier.
+
+    Examples:
+        >>> ManyToManyField("ULabel", qualifier="Feature").qualifier
+        'Feature'
     """
     del blank, through, symmetrical
-    return ManyToManySpec(to=to, related_name=related_name, doc=doc)
+    return ManyToManySpec(to=to, related_name=related_name, doc=doc, qualifier=qualifier)
