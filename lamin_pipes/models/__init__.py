@@ -19,7 +19,9 @@ from ..orm.sqlrecord_list import SQLRecordList
 # (see lamin_pipes.orm._extensions) and declares the annotation links
 # (artifact.ulabels, run.json_values, ...).
 from . import _annotation_links, _lookup, _run_references, _search  # noqa: F401
+from ._feature_manager import FeatureManager
 from ._is_versioned import IsVersioned
+from ._label_manager import LabelManager
 from .artifact import Artifact, LazyArtifact
 from .artifact_set import ArtifactSet
 from .can_curate import CanCurate, InspectResult, ValidateFields
@@ -46,11 +48,13 @@ __all__ = [
     "Collection",
     "Count",
     "Feature",
+    "FeatureManager",
     "FeatureValue",
     "HasParents",
     "HasType",
     "InspectResult",
     "IsVersioned",
+    "LabelManager",
     "LazyArtifact",
     "Max",
     "Min",

@@ -359,7 +359,17 @@ def describe_record(record: Any) -> str:
     general = record_general(record)
     if general.rows:
         tree.children.append(general.node())
+    for build in RECORD_SECTIONS:
+        section = build(record)
+        if section is not None:
+            tree.children.append(section.node())
     return render_tree(tree)
+
+
+#: Section builders that :func:`describe_record` runs after the general one; each
+#: returns ``None`` for records it has nothing to say about (features of runs and
+#: records are added this way).
+RECORD_SECTIONS: list[SectionBuilder] = []
 
 
 set_describers(describe_registry, describe_record)

@@ -152,7 +152,7 @@ class SearchQuerySet(QuerySet[Any]):
         self,
         *,
         include: str | list[str] | None = None,
-        features: str | list[str] | None = None,
+        features: bool | str | list[str] | None = None,
         limit: int | None = 100,
         order_by: str | None = "-id",
     ) -> pd.DataFrame:

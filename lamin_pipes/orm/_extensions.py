@@ -3,13 +3,16 @@
 Every query set offers ``search``, ``lookup``, ``validate``, ``inspect`` and
 ``standardize``, as lamindb's ``BasicQuerySet`` does, but ranking, lookup objects and
 curation are capabilities of :mod:`lamin_pipes.models`, the layer above this engine.
+So are features: ``filter()`` hands keywords that are no field (and ``Feature``
+predicates) to ``feature_filters``, and ``to_dataframe(features=...)`` asks
+``feature_columns`` for the feature columns.
 That layer names its implementations with :func:`implements` when it is imported, and
 the query set calls them through :func:`implementation`; the engine never imports it.
 
 Examples:
     >>> import lamin_pipes as ln  # imports the registry layer, which fills the points
     >>> sorted(name for name in EXTENSION_POINTS if implementation(name) is not None)
-    ['inspect', 'lookup', 'search', 'standardize', 'validate']
+    ['feature_columns', 'feature_filters', 'inspect', 'lookup', 'search', 'standardize', 'validate']
 """
 
 from __future__ import annotations
@@ -22,7 +25,15 @@ from ..errors import InvalidArgument, LaminPipesError
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: The query-set methods whose implementation lives in the registry layer.
-EXTENSION_POINTS = ("search", "lookup", "validate", "inspect", "standardize")
+EXTENSION_POINTS = (
+    "search",
+    "lookup",
+    "validate",
+    "inspect",
+    "standardize",
+    "feature_filters",
+    "feature_columns",
+)
 
 _IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {}
 
@@ -62,3 +73,8 @@ def implementation(name: str) -> Callable[..., Any]:
         )
         raise LaminPipesError(msg)
     return found
+
+
+def implementation_or_none(name: str) -> Callable[..., Any] | None:
+    """The function registered for ``name``, or ``None`` while nothing implements it."""
+    return _IMPLEMENTATIONS.get(name)

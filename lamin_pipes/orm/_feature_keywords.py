@@ -4,23 +4,61 @@ lamindb reads a ``filter()`` keyword that is no field of ``Artifact``, ``Record`
 ``Run`` as a feature name, and refuses an unknown one with ``InvalidArgument`` ("You can
 query either by available fields: … Or fix invalid feature names: …"); the other
 registries raise ``FieldError``. A registry opts in with the class attribute
-``_filter_by_features = True`` (this layer does not know the registries). lamin_pipes
-has no features yet, so every such keyword is refused, with the closest field names.
-``get()`` and ``exclude()`` keep ``FieldError``, as in lamindb.
+``_filter_by_features = True`` (this layer does not know the registries).
+
+:func:`split_feature_filters` takes such keywords (and positional ``Feature``
+predicates, ``n_cells > 1000``) out of a ``filter()`` call and has the registry layer
+compile them (the ``feature_filters`` extension point): known features become SQL
+conditions, unknown names raise ``InvalidArgument`` as above.
+``get()`` and ``exclude()`` keep ``FieldError``, as in lamindb, and so do ``Q`` objects.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..errors import FieldError, InvalidArgument
-from ._query_compiler import _field_name, get_field
+from ._extensions import implementation_or_none
+from ._query_compiler import Q, _field_name, get_field
+
+
+def split_feature_filters(
+    model: Any,
+    get_instance: Callable[[], Any],
+    queries: tuple[Any, ...],
+    expressions: dict[str, Any],
+) -> tuple[tuple[Any, ...], dict[str, Any], list[Any], tuple[int, ...]]:
+    """Take the feature conditions out of ``filter(*queries, **expressions)``.
+
+    Returns:
+        The remaining queries and keyword lookups, the compiled feature conditions, and
+        the ids of the features they use (for ``to_dataframe(features="queryset")``).
+
+    Raises:
+        InvalidArgument: For keywords that are neither a field nor a feature.
+    """
+    if not getattr(model, "_filter_by_features", False):
+        return queries, expressions, [], ()
+    unknown = {k: v for k, v in expressions.items() if not _is_field(model, k)}
+    predicates = [q for q in queries if not isinstance(q, (Q, dict))]
+    if not unknown and not predicates:
+        return queries, expressions, [], ()
+    compile_features = implementation_or_none("feature_filters")
+    if compile_features is None:
+        check_feature_keywords(model, unknown)
+        return queries, expressions, [], ()
+    clauses, feature_ids = compile_features(
+        model, get_instance(), list(unknown.items()), predicates
+    )
+    kept_queries = tuple(q for q in queries if isinstance(q, (Q, dict)))
+    kept = {k: v for k, v in expressions.items() if k not in unknown}
+    return kept_queries, kept, list(clauses), tuple(feature_ids)
 
 
 def check_feature_keywords(model: Any, keys: Iterable[str]) -> None:
-    """Refuse ``filter()`` keywords that are neither a field nor a feature of ``model``.
+    """Refuse ``filter()`` keywords that are no field of ``model`` (and no feature).
 
     Raises:
         InvalidArgument: Naming the keywords, the available fields and the closest ones.
@@ -79,4 +117,4 @@ def _is_field(model: Any, key: str) -> bool:
     return True
 
 
-__all__ = ["check_feature_keywords", "check_field_keywords"]
+__all__ = ["check_feature_keywords", "check_field_keywords", "split_feature_filters"]

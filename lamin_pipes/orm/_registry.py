@@ -234,7 +234,7 @@ class Registry(DeclarativeAttributeIntercept):
         cls: Any,
         *,
         include: str | list[str] | None = None,
-        features: str | list[str] | None = None,
+        features: bool | str | list[str] | None = None,
         limit: int | None = 100,
         order_by: str | None = "-id",
     ) -> pd.DataFrame:

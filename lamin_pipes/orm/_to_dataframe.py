@@ -1,4 +1,9 @@
-"""``to_dataframe``: one query for the rows, one more per ``include``."""
+"""``to_dataframe``: one query for the rows, one more per ``include``.
+
+``features=`` (and ``include="features"``) add one column per feature; the registry
+layer builds them (the ``feature_columns`` extension point) with a fixed number of
+queries, whatever the number of rows.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from ..errors import FieldError, InvalidArgument
+from ._extensions import implementation
 from ._options import COLUMN, FOREIGN_KEY
 from ._query_compiler import get_field, resolve_multi_path
 
@@ -24,12 +30,14 @@ def _columns(model: Any, privates: bool) -> list[str]:
     return names
 
 
-def frame_columns(model: Any, includes: list[str], privates: bool = False) -> list[str]:
+def frame_columns(
+    model: Any, includes: list[str], privates: bool = False, *, reduced: bool = False
+) -> list[str]:
     """The columns of ``to_dataframe(include=includes)``, ``id`` (the index) first.
 
-    Without ``include``, every field (foreign keys as ids). With it, lamindb's frame:
-    ``uid`` and the first field after it (the name, key or root), then the included
-    paths in the order given.
+    Without ``include``, every field (foreign keys as ids). With it (or ``reduced``, as
+    for feature columns), lamindb's frame: ``uid`` and the first field after it (the
+    name, key or root), then the included paths in the order given.
 
     Examples:
         >>> import lamin_pipes as ln
@@ -39,7 +47,7 @@ def frame_columns(model: Any, includes: list[str], privates: bool = False) -> li
         ['id', 'uid', 'key', 'created_by__handle']
     """
     names = _columns(model, privates)
-    if not includes:
+    if not includes and not reduced:
         return names
     names = names[:3]
     return names + [path for path in dict.fromkeys(includes) if path not in names]
@@ -49,7 +57,7 @@ def to_dataframe(
     qs: BasicQuerySet[Any],
     *,
     include: str | list[str] | None = None,
-    features: str | list[str] | None = None,
+    features: bool | str | list[str] | None = None,
     limit: int | None = 100,
     order_by: str | None = "-id",
 ) -> pd.DataFrame:
@@ -59,15 +67,22 @@ def to_dataframe(
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         msg = f"to_dataframe() takes limit=None or a non-negative int, got {limit!r}"
         raise InvalidArgument(msg)
-    if features:
-        msg = (
-            f"to_dataframe(features=...) needs feature annotations, which {model.__name__} "
-            "does not have in this version of lamin_pipes."
-        )
-        raise InvalidArgument(msg)
     includes = [include] if isinstance(include, str) else list(include or [])
     privates = "privates" in includes
     includes = [i for i in includes if i != "privates"]
+    if "features" in includes:
+        includes = [i for i in includes if i != "features"]
+        features = features or True
+    if features is not None and features is not False:
+        if not getattr(model, "_filter_by_features", False):
+            msg = (
+                f"to_dataframe(features=...) is only available for Artifact, Record and Run, "
+                f"not {model.__name__}."
+            )
+            raise InvalidArgument(msg)
+        feature_columns = implementation("feature_columns")
+    else:
+        features = None
     if not qs.ordered and order_by is not None:
         try:
             qs = qs.order_by(order_by)
@@ -75,7 +90,7 @@ def to_dataframe(
             pass  # documented: an order_by field the registry lacks is ignored
     if limit is not None and qs._limit is None:
         qs = qs[:limit]
-    columns = frame_columns(model, includes, privates)
+    columns = frame_columns(model, includes, privates, reduced=features is not None)
     # included columns of the registry itself come with the rows, the rest one query each
     table_columns = {c.key for c in model.__table__.columns}
     names = [name for name in columns if name in table_columns]
@@ -86,7 +101,13 @@ def to_dataframe(
     for path in columns:
         if path not in table_columns:
             df[path] = _include_values(qs, path, ids)
-    return df[columns].set_index("id")
+    df = df[columns]
+    if features is not None:
+        # one call, a fixed number of queries, whatever the number of rows
+        for name, values in feature_columns(qs, ids, features).items():
+            if name not in df.columns:
+                df[name] = values
+    return df.set_index("id")
 
 
 def _include_values(qs: BasicQuerySet[Any], path: str, ids: list[Any]) -> list[Any]:

@@ -32,7 +32,7 @@ from ..errors import (
 from ._aggregates import Aggregate
 from ._dates import from_database, order_values, truncate, truncated
 from ._extensions import implementation
-from ._feature_keywords import check_feature_keywords, check_field_keywords
+from ._feature_keywords import check_field_keywords, split_feature_filters
 from ._field_get import fetch_by_field, field_statement
 from ._options import FOREIGN_KEY
 from ._prefetch import expire_unloaded, fill_foreign_keys, prefetch_many
@@ -145,6 +145,8 @@ class BasicQuerySet(Generic[T]):
         self._prefetch: list[str] = []
         self._annotations: dict[str, Any] = {}
         self._cache: list[T] | None = None
+        #: Ids of the features that filter() conditions use (to_dataframe(features="queryset")).
+        self._features_used: tuple[int, ...] = ()
 
     # --- construction ---------------------------------------------------------------
 
@@ -185,14 +187,19 @@ class BasicQuerySet(Generic[T]):
         return self._statement()
 
     def _narrowed(
-        self, queries: tuple[Any, ...], expressions: dict[str, Any], *, negate: bool
+        self,
+        queries: tuple[Any, ...],
+        expressions: dict[str, Any],
+        *,
+        negate: bool,
+        compiled: list[Any] | None = None,
     ) -> BasicQuerySet[T]:
         """A copy with the conditions (or their negation) ANDed to the existing ones."""
         if self._limit is not None or self._offset is not None:
             msg = "Cannot filter a query set once it has been sliced."
             raise InvalidArgument(msg)
         expressions, all_branches = _all_branches(expressions)
-        clauses = compile_filters(self.model, queries, expressions)
+        clauses = compile_filters(self.model, queries, expressions) + list(compiled or ())
         keys = list(expressions)
         for query in queries:
             if isinstance(query, Q):
@@ -213,9 +220,19 @@ class BasicQuerySet(Generic[T]):
             >>> ln.ULabel.filter(ln.Q(name="a") | ln.Q(name="b")).count() >= 0
             True
         """
-        if expressions:
-            check_feature_keywords(self.model, expressions)
-        return self._narrowed(queries, expressions, negate=False)
+        compiled: list[Any] = []
+        feature_ids: tuple[int, ...] = ()
+        if getattr(self.model, "_filter_by_features", False) and (expressions or queries):
+            if self._limit is not None or self._offset is not None:
+                msg = "Cannot filter a query set once it has been sliced."
+                raise InvalidArgument(msg)
+            queries, expressions, compiled, feature_ids = split_feature_filters(
+                self.model, lambda: self.instance, queries, expressions
+            )
+        new = self._narrowed(queries, expressions, negate=False, compiled=compiled)
+        if feature_ids:
+            new._features_used = tuple(dict.fromkeys(self._features_used + feature_ids))
+        return new
 
     def exclude(self, *queries: Any, **expressions: Any) -> BasicQuerySet[T]:
         """Return a new query set with NOT (conditions) ANDed to the existing ones."""
@@ -947,7 +964,7 @@ class BasicQuerySet(Generic[T]):
         self,
         *,
         include: str | list[str] | None = None,
-        features: str | list[str] | None = None,
+        features: bool | str | list[str] | None = None,
         limit: int | None = 100,
         order_by: str | None = "-id",
     ) -> pd.DataFrame:

@@ -93,7 +93,7 @@ def test_bad_dtype_strings_list_the_valid_forms(bad: str) -> None:
 def test_unknown_type_name_and_non_types() -> None:
     """lamindb: an unknown type uid raises DoesNotExist; a record that is no type InvalidArgument."""
     ln.ULabel(name="Cell types", is_type=True).save()
-    with pytest.raises(ValidationError, match="no ULabel type 'Celltypes'.*'Cell types'"):
+    with pytest.raises(ValidationError, match=r"no ULabel type 'Celltypes'.*'Cell types'"):
         ln.Feature(name="ct", dtype="cat[ULabel[Celltypes]]")
     plain = ln.ULabel(name="plain").save()
     with pytest.raises(InvalidArgument, match="is_type=False"):
@@ -147,7 +147,7 @@ def test_same_name_returns_the_saved_feature_and_refuses_another_dtype() -> None
     saved = ln.Feature(name="n_cells", dtype=int).save()
     again = ln.Feature(name="n_cells", dtype="int")
     assert again == saved and again.id == saved.id
-    with pytest.raises(ValidationError, match="already exists with dtype 'int'.*'float'"):
+    with pytest.raises(ValidationError, match=r"already exists with dtype 'int'.*'float'"):
         ln.Feature(name="n_cells", dtype=float)
 
 
