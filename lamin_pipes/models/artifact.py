@@ -24,7 +24,7 @@ from ..orm._values import check_key as check_path_key
 from ..orm.sqlrecord import SQLRecord
 from ..orm.sqlrecord_list import SQLRecordList
 from ..storage import _serializers
-from ._artifact_by_path import is_path_like
+from ._artifact_by_path import is_path_like, path_text, storage_of_path
 from ._artifact_data import artifact_path, cache_artifact, load_artifact
 from ._artifact_delete import delete_artifact, restore_artifact
 from ._artifact_family import check_key_has_latest
@@ -52,18 +52,27 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
     """Datasets and models: files, folders, DataFrames, AnnData objects, arrays, dicts.
 
     Args:
-        data: A local path (file or directory), a ``pandas.DataFrame``, an
-            ``anndata.AnnData``, a ``numpy.ndarray`` or a ``dict``.
+        data: A path (file or folder; a str, ``Path`` or ``UPath``), an ``s3://`` URL, a
+            ``pandas.DataFrame``, an ``anndata.AnnData``, a ``numpy.ndarray`` or a
+            ``dict``. A path inside a registered storage location is registered in place,
+            not copied (see :mod:`lamin_pipes.models._artifact_in_place`); other local
+            paths are copied into the default storage on ``save()``.
         key: A relative virtual path such as ``"datasets/iris.parquet"``; saving under an
             existing key creates a new version of that family.
         description: A description.
         kind: ``"dataset"``, ``"model"`` or another string.
         revises: An artifact whose family gets the new version.
+        overwrite_versions: Whether the family's versions share one stored object
+            (default: ``True`` for folders, ``False`` for files, as lamindb).
         run: The creating run (default: the current run).
         version: A version tag, unique within the family (``version_tag``).
-        skip_hash_lookup: Save even if an artifact with the same content exists.
+        skip_hash_lookup: Do not return an existing artifact with the same content
+            (default: ``False``; ``True`` for content registered in place, as lamindb).
         format: Storage format for in-memory objects (``".zarr"`` for AnnData, ``".csv"``
-            for a DataFrame); defaults to the type's canonical suffix.
+            for a DataFrame); defaults to the key's AnnData suffix, else the type's
+            canonical suffix.
+        to_disk_kwargs: Options of the writer of an in-memory object (see
+            :meth:`from_dataframe` and :meth:`from_anndata`).
 
     Examples:
         >>> import lamin_pipes as ln
@@ -417,9 +426,10 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
     ) -> SQLRecordList[Artifact]:
         """One unsaved artifact per file of a local folder, keyed by its place in it.
 
-        Keys are ``<key>/<relative path>`` (``key`` defaults to the folder's name), as in
-        lamindb; files with the content of an earlier file in the folder are dropped
-        with a warning. Save them all with ``.save()``.
+        Keys are ``<key>/<relative path>`` (``key`` defaults to the folder's name, or, for
+        a folder in a registered storage location, its path there: its files are then
+        registered in place), as in lamindb; files with the content of an earlier file in
+        the folder are dropped with a warning. Save them all with ``.save()``.
 
         Examples:
             >>> import lamin_pipes as ln, pathlib, tempfile
@@ -437,7 +447,10 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         if not folder.is_dir():
             msg = f"from_dir() takes the path of a local folder, got {str(path)!r}"
             raise InvalidArgument(msg)
-        prefix = (key if key is not None else folder.name).rstrip("/")
+        if key is None:  # lamindb: a folder in a registered storage keeps its place there
+            found = storage_of_path(settings.instance, path_text(folder))
+            key = found[1] if found is not None else folder.name
+        prefix = key.rstrip("/")
         files = sorted(p for p in folder.rglob("*") if p.is_file())
         artifacts: list[Artifact] = []
         seen: dict[str, str] = {}

@@ -4,8 +4,9 @@
 backed ``AnnData``, a zarr group, an h5py file). :func:`closable` lets each of them be
 used as ``with artifact.open() as access:`` and still be the object it was: the object's
 class is swapped for a subclass of the same name that adds ``__enter__`` (returning the
-object) and ``__exit__`` (calling ``close``), so ``isinstance`` checks, ``type(x).__name__``
-and libraries that accept the object (duckdb, polars) work unchanged. A pyarrow dataset,
+object) and ``__exit__`` (calling ``close``), so ``isinstance`` checks, ``type(x).__name__``,
+pickling (as the original class) and libraries that accept the object (duckdb, polars)
+work unchanged. A pyarrow dataset,
 an extension type whose class cannot be swapped, is rebuilt from its fragments as an
 instance of such a subclass. Only when neither works does a thin proxy stand in.
 
@@ -23,6 +24,7 @@ Examples:
 
 from __future__ import annotations
 
+import copyreg
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -49,6 +51,26 @@ def _close(self: Any) -> None:
     close()
 
 
+def _reducer(cls: type) -> Callable[[Any, int], Any]:
+    """``__reduce_ex__`` that pickles an object as its original class, without its closer."""
+
+    def reduce_ex(self: Any, protocol: int) -> Any:
+        reduced = cls.__reduce_ex__(self, protocol)
+        if not isinstance(reduced, tuple) or len(reduced) < 2:
+            return reduced
+        sub = type(self)
+        function, args = reduced[0], tuple(cls if a is sub else a for a in reduced[1])
+        if function is copyreg.__newobj__ and args == (cls,):
+            # pickle insists that __newobj__ builds the object's own class
+            function, args = copyreg._reconstructor, (cls, object, None)  # type: ignore[attr-defined]
+        rest = list(reduced[2:])
+        if rest and isinstance(rest[0], dict) and "_lp_close" in rest[0]:
+            rest[0] = {k: v for k, v in rest[0].items() if k != "_lp_close"}
+        return (function, args, *rest)
+
+    return reduce_ex
+
+
 def _subclass(cls: type) -> type:
     """A subclass of ``cls`` with the same name, closing on ``__exit__``."""
     found = _SUBCLASSES.get(cls)
@@ -56,6 +78,7 @@ def _subclass(cls: type) -> type:
         namespace: dict[str, Any] = {
             "__enter__": _enter,
             "__exit__": _exit,
+            "__reduce_ex__": _reducer(cls),
             "__module__": cls.__module__,
             "__qualname__": cls.__qualname__,
             "__doc__": cls.__doc__,

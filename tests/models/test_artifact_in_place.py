@@ -154,3 +154,17 @@ def test_a_changed_file_is_detected_when_read(instance):
     _write_csv(path, [1, 2, 3, 4])
     with pytest.raises(ln.errors.StorageError, match="corrupt"):
         artifact.load()
+
+
+def test_from_dir_of_a_folder_in_storage_registers_its_files_in_place(instance):
+    """lamindb: from_dir keeps the hierarchy within an existing storage location."""
+    folder = _root(instance) / "batch" / "s1"
+    _write_csv(folder / "a.csv", [1])
+    _write_csv(folder / "qc" / "b.csv", [2])
+    artifacts = ln.Artifact.from_dir(folder).save()
+    assert [(a.key, a._key_is_virtual) for a in artifacts] == [
+        ("batch/s1/a.csv", False),
+        ("batch/s1/qc/b.csv", False),
+    ]
+    assert [a.path for a in artifacts] == [folder / "a.csv", folder / "qc" / "b.csv"]
+    assert _managed(instance) == []
