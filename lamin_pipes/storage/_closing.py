@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import copyreg
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 __all__ = ["closable"]
 
@@ -55,14 +55,14 @@ def _reducer(cls: type) -> Callable[[Any, int], Any]:
     """``__reduce_ex__`` that pickles an object as its original class, without its closer."""
 
     def reduce_ex(self: Any, protocol: int) -> Any:
-        reduced = cls.__reduce_ex__(self, protocol)
+        reduced = cast(Any, cls).__reduce_ex__(self, protocol)
         if not isinstance(reduced, tuple) or len(reduced) < 2:
             return reduced
         sub = type(self)
         function, args = reduced[0], tuple(cls if a is sub else a for a in reduced[1])
-        if function is copyreg.__newobj__ and args == (cls,):
+        if function is cast(Any, copyreg).__newobj__ and args == (cls,):
             # pickle insists that __newobj__ builds the object's own class
-            function, args = copyreg._reconstructor, (cls, object, None)  # type: ignore[attr-defined]
+            function, args = cast(Any, copyreg)._reconstructor, (cls, object, None)
         rest = list(reduced[2:])
         if rest and isinstance(rest[0], dict) and "_lp_close" in rest[0]:
             rest[0] = {k: v for k, v in rest[0].items() if k != "_lp_close"}
