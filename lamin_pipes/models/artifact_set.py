@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import InvalidArgument
 from ..storage import _open
@@ -12,6 +12,9 @@ from ._artifact_by_path import get_by_path
 from ._artifact_data import _store, _verify_local, remote_open_kwargs
 from ._artifact_store import storage_key
 from ._run_links import track_inputs
+
+if TYPE_CHECKING:
+    from ._mapped._collection import MappedCollection
 
 
 class ArtifactSet:
@@ -112,3 +115,74 @@ class ArtifactSet:
             )
         track_inputs(artifacts, is_run_input)
         return closable(result)  # usable in a with statement, as artifact.open()
+
+    def mapped(
+        self,
+        layers_keys: str | list[str] | None = None,
+        obs_keys: str | list[str] | None = None,
+        obsm_keys: str | list[str] | None = None,
+        obs_filter: dict[str, str | list[str]] | None = None,
+        join: Literal["inner", "outer"] | None = "inner",
+        encode_labels: bool | list[str] = True,
+        unknown_label: str | dict[str, str] | None = None,
+        cache_categories: bool = True,
+        parallel: bool = False,
+        dtype: str | None = None,
+        stream: bool = False,
+        is_run_input: bool | None = None,
+    ) -> MappedCollection:
+        """A PyTorch map-style dataset over the AnnData artifacts (``.h5ad``, ``.zarr``).
+
+        The artifacts' observations are concatenated virtually, in the order of the
+        query set (by id when it has none). ``dataset[i]`` is a dict with
+        ``"_store_idx"``, each of ``layers_keys`` (``"X"`` for ``.X``), ``"obsm_<key>"``
+        per ``obsm_keys`` and each of ``obs_keys``; a ``DataLoader`` with a batch size
+        reads each batch in one call. See
+        :class:`~lamin_pipes.models._mapped._collection.MappedCollection`. Requires torch.
+
+        Args:
+            layers_keys: Keys of ``.layers``; ``None`` or ``"X"`` reads ``.X``.
+            obs_keys: Columns of ``.obs``.
+            obsm_keys: Keys of ``.obsm``.
+            obs_filter: Keep observations whose column has this value (or one of these
+                values): ``{"cell_type": ["T cell", "B cell"]}``.
+            join: ``"inner"`` or ``"outer"`` join of the artifacts' variables, or
+                ``None``.
+            encode_labels: Encode labels as integers (``True``, or a list of obs keys).
+            unknown_label: A label (or one per obs key) encoded as ``-1``.
+            cache_categories: Keep label codes in memory.
+            parallel: Keep no file handles open here (for ``num_workers > 0``).
+            dtype: Convert ``.X``, layers and ``.obsm`` to this dtype.
+            stream: Read remote artifacts in place instead of caching them locally.
+            is_run_input: Record the artifacts as inputs of the current run (default:
+                when a run is current).
+
+        Examples:
+            >>> import lamin_pipes as ln
+            >>> import anndata as ad, numpy as np, pandas as pd
+            >>> obs = pd.DataFrame({"cell_type": ["T", "B"]}, index=["c1", "c2"])
+            >>> adata = ad.AnnData(np.eye(2, dtype="float32"), obs=obs)
+            >>> _ = ln.Artifact(adata, key="mapped/a.h5ad").save()
+            >>> dataset = ln.Artifact.filter(key__startswith="mapped/").mapped(obs_keys="cell_type")
+            >>> len(dataset), dataset[0]["cell_type"], dataset.encoders
+            (2, 1, {'cell_type': {'B': 0, 'T': 1}})
+            >>> dataset.close()
+        """
+        from ._mapped import mapped_artifacts
+
+        ordered: Any = self if self.ordered else self.order_by("id")  # type: ignore[attr-defined]
+        return mapped_artifacts(
+            list(ordered),
+            stream=stream,
+            is_run_input=is_run_input,
+            layers_keys=layers_keys,
+            obs_keys=obs_keys,
+            obsm_keys=obsm_keys,
+            obs_filter=obs_filter,
+            join=join,
+            encode_labels=encode_labels,
+            unknown_label=unknown_label,
+            cache_categories=cache_categories,
+            parallel=parallel,
+            dtype=dtype,
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import attributes
@@ -285,10 +285,44 @@ class Collection(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         self._track(is_run_input)
         return [a.cache(is_run_input=False) for a in self.ordered_artifacts.to_list()]
 
-    def mapped(self, *args: Any, **kwargs: Any) -> Any:
-        """Not available yet: ``mapped()`` lands with the PyTorch integration."""
-        msg = "Collection.mapped() is not implemented yet; it lands with the PyTorch issue"
-        raise NotImplementedError(msg)
+    def mapped(
+        self,
+        layers_keys: str | list[str] | None = None,
+        obs_keys: str | list[str] | None = None,
+        obsm_keys: str | list[str] | None = None,
+        obs_filter: dict[str, str | list[str]] | None = None,
+        join: Literal["inner", "outer"] | None = "inner",
+        encode_labels: bool | list[str] = True,
+        unknown_label: str | dict[str, str] | None = None,
+        cache_categories: bool = True,
+        parallel: bool = False,
+        dtype: str | None = None,
+        stream: bool = False,
+        is_run_input: bool | None = None,
+    ) -> Any:
+        """A PyTorch map-style dataset over the member artifacts, in their order.
+
+        The arguments are those of :meth:`ArtifactSet.mapped
+        <lamin_pipes.models.artifact_set.ArtifactSet.mapped>`; the collection (not each
+        artifact) is recorded as an input of the current run.
+        """
+        from ._mapped import mapped_collection
+
+        return mapped_collection(
+            self,
+            stream=stream,
+            is_run_input=is_run_input,
+            layers_keys=layers_keys,
+            obs_keys=obs_keys,
+            obsm_keys=obsm_keys,
+            obs_filter=obs_filter,
+            join=join,
+            encode_labels=encode_labels,
+            unknown_label=unknown_label,
+            cache_categories=cache_categories,
+            parallel=parallel,
+            dtype=dtype,
+        )
 
     def describe(self, return_str: bool = False) -> str | None:
         """Print (or return) a readable tree of the collection and its artifacts."""
