@@ -214,7 +214,8 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one() -> Non
     (tests,) = _readme_block("bash", "Run the tests")
     assert len(_readme_block("bash")) == 2
     assert main_job.strip() == (
-        "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/lamin-pipes demo"
+        "python3 -m venv .venv && .venv/bin/pip install torch==2.13.0 "
+        "&& .venv/bin/pip install -e '.[dagster]' && .venv/bin/python -m definitions"
     )
     assert tests.strip() == (
         "python3 -m venv .venv && .venv/bin/pip install torch==2.13.0 "
