@@ -17,7 +17,7 @@ from ..orm._records import record_instance
 from ._annotation_links import LABEL_ACCESSORS, label_links, value_link
 from ._describe import ARTIFACT_SECTIONS, COLLECTION_SECTIONS, RECORD_SECTIONS, Section
 from ._dtypes import parse_dtype
-from ._feature_read import collapse, read_values
+from ._feature_read import read_values
 
 #: At most this many values per line.
 _SHOWN = 10
@@ -89,15 +89,13 @@ def features_section(host: Any) -> Section | None:
     if host.id is None or (value_link(host) is None and not label_links(host)):
         return None
     inst = record_instance(host)
-    with inst.read_session() as session:
-        read = read_values(inst, session, type(host), [host.id])
-    values = read.of(host.id)
-    if not values:
+    read = read_values(inst, type(host), [host.id])
+    infos = [info for fid, info in read.features.items() if host.id in read.columns[fid]]
+    if not infos:
         return None
-    infos = [info for fid, info in read.features.items() if fid in values]
     names = _type_names([info.dtype for info in infos])
     rows = [
-        (info.name, display_dtype(info.dtype, names), _format(collapse(info, values[info.id])))
+        (info.name, display_dtype(info.dtype, names), _format(read.value(host.id, info.id)))
         for info in sorted(infos, key=lambda i: i.name)
     ]
     return Section("Features", list(_table_rows(rows)))

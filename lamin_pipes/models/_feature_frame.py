@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..errors import ValidationError
 from ..orm._extensions import implements
-from ._feature_read import collapse, read_values
+from ._feature_read import Many, collapse, read_values
 from .feature import Feature
 
 
@@ -57,25 +57,26 @@ def feature_columns(qs: Any, ids: list[int], features: Any) -> dict[str, list[An
     """
     inst = qs.instance
     model = qs.model
-    with inst.read_session() as session:
-        if features is True:
-            wanted: list[int] | None = None
-        elif features == "queryset":
-            wanted = list(qs._features_used) or None
-        else:
-            names = [features] if isinstance(features, str) else list(features)
+    if features is True:
+        wanted: list[int] | None = None
+    elif features == "queryset":
+        wanted = list(qs._features_used) or None
+    else:
+        names = [features] if isinstance(features, str) else list(features)
+        with inst.read_session() as session:
             wanted = _feature_ids(inst, session, names)
-        read = read_values(inst, session, model, ids, feature_ids=wanted)
+    read = read_values(inst, model, ids, feature_ids=wanted)
     order = wanted if wanted is not None else list(read.features)
     columns: dict[str, list[Any]] = {}
     for fid in order:
         info = read.features.get(fid)
         if info is None:
             continue
-        column = []
-        for host in ids:
-            items = read.values.get(host, {}).get(fid)
-            column.append(collapse(info, items) if items else None)
+        found = read.columns[fid]
+        get = found.get
+        column = [get(host) for host in ids]
+        if any(type(v) is Many for v in found.values()):
+            column = [v if type(v) is not Many else collapse(info, v) for v in column]
         columns[info.name] = column
     return columns
 

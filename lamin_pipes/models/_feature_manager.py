@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgument, ValidationError
 from ..orm._records import is_query_set, record_instance
-from ._feature_read import FeatureInfo, collapse, read_values
+from ._feature_read import FeatureInfo, read_values
 from ._feature_values import (
     plan_values,
     remove_feature_values,
@@ -91,15 +91,9 @@ class FeatureManager:
         if host.id is None:
             return None
         inst = record_instance(host)
-        with inst.read_session() as session:
-            return read_values(
-                inst,
-                session,
-                type(host),
-                [host.id],
-                feature_ids=feature_ids,
-                with_labels=with_labels,
-            )
+        return read_values(
+            inst, type(host), [host.id], feature_ids=feature_ids, with_labels=with_labels
+        )
 
     def get_values(self, external_only: bool = False) -> dict[str, Any]:
         """The feature values as a dictionary ``{feature name: value}``.
@@ -116,11 +110,11 @@ class FeatureManager:
         hook = SCHEMA_HOOKS["internal"]
         if external_only and hook is not None:
             internal = set(hook(self._host))
-        values = read.of(self._host.id)
+        host_id = self._host.id
         out = {
-            info.name: collapse(info, values[fid])
+            info.name: read.value(host_id, fid)
             for fid, info in read.features.items()
-            if fid in values and fid not in internal
+            if host_id in read.columns[fid] and fid not in internal
         }
         return dict(sorted(out.items()))
 
@@ -158,7 +152,7 @@ class FeatureManager:
                 if ids:
                     records.extend(target.model.filter(id__in=ids).order_by("id"))
             return SQLRecordList(records)
-        items = read.of(host.id).get(row.id, []) if read is not None else []
+        items = read.items(host.id, row.id) if read is not None else []
         if not items:
             return None
         return items[0] if len(items) == 1 else items

@@ -17,6 +17,7 @@ which looks the features up (one query) and turns each condition into
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Float, Text, exists, false, not_, or_, select
@@ -31,6 +32,7 @@ from ..orm._query_compiler import compile_lookup, in_values
 from ..orm._records import is_query_set, is_record, record_instance
 from ._annotation_links import label_link, value_link
 from ._dtypes import Dtype, check_simple, parse_dtype
+from ._prepared import InList, list_param, run_prepared
 from .feature import Feature, FeaturePredicate, FeatureValue, value_hash
 
 #: The lookups a feature condition takes.
@@ -129,21 +131,32 @@ def compile_feature_filters(
     return clauses, used
 
 
+def _feature_statement() -> Any:
+    table = Feature.__table__  # type: ignore[attr-defined]
+    return (
+        select(table.c.id, table.c.uid, table.c.name, table.c._dtype_str, table.c.type_id)
+        .where(InList(table.c.name, "names"), table.c.branch_id == 1, table.c.is_type.is_(False))
+        .order_by(table.c.id)
+    )
+
+
+@dataclass(frozen=True)
+class _FeatureRow:
+    id: int
+    uid: str
+    name: str
+    _dtype_str: str
+    type_id: int | None
+
+
 def _features_by_name(model: Any, inst: Any, names: list[str]) -> dict[str, Any]:
     if not names:
         return {}
-    table = Feature.__table__  # type: ignore[attr-defined]
-    stmt = (
-        select(table.c.id, table.c.uid, table.c.name, table.c._dtype_str, table.c.type_id)
-        .where(
-            table.c.name.in_(sorted(set(names))),
-            table.c.branch_id == 1,
-            table.c.is_type.is_(False),
-        )
-        .order_by(table.c.id)
-    )
-    with inst.read_session() as session:
-        rows = session.execute(stmt).all()
+    params = {"names": list_param(inst.dialect, sorted(set(names)))}
+    rows = [
+        _FeatureRow(*row)
+        for row in run_prepared(inst, ("filter-features",), _feature_statement, params)
+    ]
     by_name: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         by_name[row.name].append(row)
@@ -335,12 +348,10 @@ def _label_condition(target: Any, op: str, value: Any) -> Any:
 
 def _check_labels_exist(inst: Any, parsed: Dtype, op: str, value: Any) -> None:
     """lamindb raises ``DoesNotExist`` when no label matches a name condition."""
-    for target in parsed.targets:
-        condition = _label_condition(target, op, value)
-        if condition is None:
-            continue
+    conditions = [c for t in parsed.targets if (c := _label_condition(t, op, value)) is not None]
+    if conditions:
         with inst.read_session() as session:
-            if session.scalar(select(exists().where(condition))):
+            if session.scalar(select(or_(*(exists().where(c) for c in conditions)))):
                 return
     registries = " or ".join(parsed.registries)
     field = parsed.targets[0].field

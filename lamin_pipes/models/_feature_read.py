@@ -1,27 +1,36 @@
-"""Reading feature values of many annotated records at once.
+"""Reading the feature values of many annotated records at once.
 
 :func:`read_values` answers "which values do these artifacts (runs, records) have" with
-a fixed number of queries whatever the number of records: one for the feature values,
-one per label registry, one for the features. ``get_values()``, ``describe()`` and
+three statements whatever the number of records: the feature values, the labels of every
+label registry (one ``UNION ALL``) and the features. The statements are compiled once
+per purpose and backend and run on a driver connection, as the engine's hottest reads
+do; the ids travel as one parameter. ``get_values()``, ``describe()`` and
 ``to_dataframe(features=...)`` all read through it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, literal_column, select, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
-from ..orm._query_compiler import in_values
-from ._annotation_links import label_links, value_link
+from ._annotation_links import LABEL_ACCESSORS, label_links, value_link
 from ._dtypes import Dtype, parse_dtype
+from ._prepared import InList, list_param, run_prepared
 from .feature import Feature, FeatureValue
 
 if TYPE_CHECKING:
     from ..core._instance import Instance
+
+
+class Many(list):  # type: ignore[type-arg]
+    """Several values of one feature for one record (one value is kept as is)."""
 
 
 @dataclass
@@ -32,121 +41,208 @@ class FeatureInfo:
     uid: str
     name: str
     dtype: str
+    parsed: Dtype = field(init=False, repr=False)
 
-    @property
-    def parsed(self) -> Dtype:
-        return parse_dtype(self.dtype)
+    def __post_init__(self) -> None:
+        self.parsed = parse_dtype(self.dtype)
 
 
 @dataclass
 class FeatureValues:
-    """The feature values of several records.
+    """The feature values of several records, by feature.
 
     Attributes:
         features: The features that have values (or were asked for), by id, in id order.
-        values: host id -> feature id -> the values in link order (JSON values, or the
-            names of labels).
-        labels: host id -> feature id -> ``(registry name, label id)`` of each label.
+        columns: feature id -> host id -> the value, or :class:`Many` values in link
+            order (JSON values, or label names).
+        labels: With ``with_labels``: host id -> feature id -> ``(registry, label id)``.
     """
 
     features: dict[int, FeatureInfo] = field(default_factory=dict)
-    values: dict[int, dict[int, list[Any]]] = field(default_factory=dict)
+    columns: dict[int, dict[int, Any]] = field(default_factory=dict)
     labels: dict[int, dict[int, list[tuple[str, int]]]] = field(default_factory=dict)
 
-    def of(self, host_id: int) -> dict[int, list[Any]]:
-        return self.values.get(host_id, {})
+    def items(self, host: int, feature_id: int) -> list[Any]:
+        """The values of one feature of one record, as a list."""
+        found = self.columns.get(feature_id, {}).get(host, _MISSING)
+        if found is _MISSING:
+            return []
+        return list(found) if type(found) is Many else [found]
+
+    def value(self, host: int, feature_id: int) -> Any:
+        """The value as ``get_values()`` shows it (see :func:`collapse`); ``None`` if absent."""
+        found = self.columns.get(feature_id, {}).get(host, _MISSING)
+        if found is _MISSING:
+            return None
+        return collapse(self.features[feature_id], found)
 
 
-def _host_filter(column: Any, hosts: Any) -> Any:
-    if isinstance(hosts, list):
-        return in_values(column, hosts)
-    return column.in_(hosts)
+_MISSING: Any = object()
 
 
-def read_values(
-    inst: Instance,
-    session: Any,
-    model: Any,
-    hosts: list[int] | Any,
-    *,
-    feature_ids: list[int] | None = None,
-    with_labels: bool = False,
-) -> FeatureValues:
-    """The feature values of the ``model`` records with ids ``hosts`` (a list or a subquery).
+class _Scalar(ColumnElement[Any]):
+    """A JSON value as the driver returns it cheapest.
 
-    Args:
-        inst: The instance.
-        session: A session of ``inst``.
-        model: The annotated registry (``Artifact``, ``Run``, ``Record``, ``Collection``).
-        hosts: Their ids, or a ``SELECT`` of ids.
-        feature_ids: Only these features (default: every feature with values).
-        with_labels: Also collect the label ids (for ``features["name"]``).
+    SQLite: ``json_extract(value, '$')``, which gives numbers and strings as such (no
+    JSON to parse), booleans as 1/0 and lists and dicts as JSON text. PostgreSQL: the
+    ``jsonb``, which psycopg decodes.
     """
-    out = FeatureValues()
-    rows: list[tuple[int, int, Any, int]] = []  # host, feature, value, order
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.type = Text()
+
+
+@compiles(_Scalar)
+def _compile_scalar_sqlite(element: _Scalar, compiler: Any, **kw: Any) -> str:
+    return f"json_extract({compiler.process(element.column, **kw)}, '$')"
+
+
+@compiles(_Scalar, "postgresql")
+def _compile_scalar_postgresql(element: _Scalar, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)  # type: ignore[no-any-return]
+
+
+def host_registry(model: Any) -> Any:
+    """The annotated registry of ``model`` (itself, or the registry it derives from)."""
+    for host in LABEL_ACCESSORS:
+        if issubclass(model, host):
+            return host
+    return model
+
+
+def _value_statement(model: Any, by_feature: bool) -> Any:
     link = value_link(model)
-    if link is not None:
-        values = FeatureValue.__table__  # type: ignore[attr-defined]
-        table = link.table
-        stmt = (
-            select(table.c[link.host_column], values.c.feature_id, values.c.value)
-            .select_from(table.join(values, values.c.id == table.c[link.value_column]))
-            .where(_host_filter(table.c[link.host_column], hosts))
-            .order_by(table.c.id)
-        )
-        if feature_ids is not None:
-            stmt = stmt.where(values.c.feature_id.in_(feature_ids))
-        rows.extend((h, f, v, 0) for h, f, v in session.execute(stmt))
-    label_rows: list[tuple[int, int, str, int, str]] = []
+    assert link is not None
+    values = FeatureValue.__table__  # type: ignore[attr-defined]
+    table = link.table
+    stmt = (
+        select(table.c[link.host_column], values.c.feature_id, _Scalar(values.c.value))
+        .select_from(table.join(values, values.c.id == table.c[link.value_column]))
+        .where(InList(table.c[link.host_column], "ids"))
+    )
+    if by_feature:
+        stmt = stmt.where(InList(values.c.feature_id, "feature_ids"))
+    return stmt
+
+
+def _label_statement(model: Any, by_feature: bool) -> Any:
+    parts = []
     for label in label_links(model):
         table = label.table
-        registry = label.registry
-        target = registry.__table__
-        name_field = registry._meta.name_field
-        stmt = (
+        target = label.registry.__table__
+        name_field = label.registry._meta.name_field
+        part = (
             select(
                 table.c[label.host_column],
                 table.c[label.feature_column],
                 target.c[name_field],
                 target.c.id,
+                literal_column(f"'{label.registry.__name__}'"),
+                table.c.id,
             )
             .select_from(table.join(target, target.c.id == table.c[label.label_column]))
             .where(
-                _host_filter(table.c[label.host_column], hosts),
-                table.c[label.feature_column].isnot(None),
+                InList(table.c[label.host_column], "ids"), table.c[label.feature_column].isnot(None)
             )
-            .order_by(table.c.id)
         )
-        if feature_ids is not None:
-            stmt = stmt.where(table.c[label.feature_column].in_(feature_ids))
-        label_rows.extend((h, f, n, i, registry.__name__) for h, f, n, i in session.execute(stmt))
-    wanted = set(feature_ids or ()) | {r[1] for r in rows} | {r[1] for r in label_rows}
+        if by_feature:
+            part = part.where(InList(table.c[label.feature_column], "feature_ids"))
+        parts.append(part)
+    return union_all(*parts)
+
+
+def _feature_statement() -> Any:
+    features = Feature.__table__  # type: ignore[attr-defined]
+    return select(features.c.id, features.c.uid, features.c.name, features.c._dtype_str).where(
+        InList(features.c.id, "feature_ids")
+    )
+
+
+def read_values(
+    inst: Instance,
+    model: Any,
+    hosts: list[int],
+    *,
+    feature_ids: list[int] | None = None,
+    with_labels: bool = False,
+) -> FeatureValues:
+    """The feature values of the ``model`` records with ids ``hosts``.
+
+    Args:
+        inst: The instance.
+        model: The annotated registry (``Artifact``, ``Run``, ``Record``, ``Collection``).
+        hosts: Their ids.
+        feature_ids: Only these features (default: every feature with values).
+        with_labels: Also collect the label ids (for ``features["name"]``).
+    """
+    out = FeatureValues()
+    if not hosts:
+        return out
+    model = host_registry(model)
+    by_feature = feature_ids is not None
+    params: dict[str, Any] = {"ids": list_param(inst.dialect, hosts)}
+    if by_feature:
+        params["feature_ids"] = list_param(inst.dialect, feature_ids or [])
+    rows: list[Any] = []
+    if value_link(model) is not None:
+        rows = run_prepared(
+            inst,
+            ("feature-values", model, by_feature),
+            lambda: _value_statement(model, by_feature),
+            params,
+        )
+    label_rows = run_prepared(
+        inst,
+        ("feature-labels", model, by_feature),
+        lambda: _label_statement(model, by_feature),
+        params,
+    )
+    wanted = set(feature_ids or ())
+    wanted.update(r[1] for r in rows)
+    wanted.update(r[1] for r in label_rows)
     if not wanted:
         return out
-    features = Feature.__table__  # type: ignore[attr-defined]
-    stmt = (
-        select(features.c.id, features.c.uid, features.c.name, features.c._dtype_str)
-        .where(features.c.id.in_(sorted(wanted)))
-        .order_by(features.c.id)
+    features = run_prepared(
+        inst,
+        ("feature-rows",),
+        _feature_statement,
+        {"feature_ids": list_param(inst.dialect, sorted(wanted))},
     )
-    for fid, uid, name, dtype in session.execute(stmt):
+    for fid, uid, name, dtype in sorted(features):
         out.features[fid] = FeatureInfo(fid, uid, name, dtype or "str")
-    decoders = {fid: _decoder(info.parsed) for fid, info in out.features.items()}
-    by_host: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for host, fid, value, _ in rows:
-        by_host[host][fid].append(decoders[fid](value))
-    labels: dict[int, dict[int, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
-    for host, fid, name, label_id, registry_name in label_rows:
-        by_host[host][fid].append(name)
-        if with_labels:
-            labels[host][fid].append((registry_name, label_id))
-    out.values = {h: dict(v) for h, v in by_host.items()}
-    out.labels = {h: dict(v) for h, v in labels.items()}
+    columns: dict[int, dict[int, Any]] = {fid: {} for fid in out.features}
+    decoders = {fid: _decoder(info.parsed, inst.dialect) for fid, info in out.features.items()}
+    for host, fid, value in rows:
+        decode = decoders[fid]
+        _put(columns[fid], host, value if decode is None else decode(value))
+    if label_rows:
+        lists = {fid for fid, info in out.features.items() if info.parsed.is_list}
+        if lists or with_labels:  # labels in the order they were linked
+            label_rows.sort(key=lambda row: (row[4], row[5]))
+        for host, fid, name, label_id, registry, _ in label_rows:
+            column = columns[fid]
+            if fid in lists and host not in column:
+                column[host] = Many((name,))
+            else:
+                _put(column, host, name)
+            if with_labels:
+                out.labels.setdefault(host, {}).setdefault(fid, []).append((registry, label_id))
+    out.columns = columns
     return out
 
 
-def _same(value: Any) -> Any:
-    return value
+def _put(column: dict[int, Any], host: int, value: Any) -> None:
+    previous = column.get(host, _MISSING)
+    if previous is _MISSING:
+        column[host] = value
+    elif type(previous) is Many:
+        previous.append(value)
+    else:
+        column[host] = Many((previous, value))
 
 
 def _to_date(value: Any) -> Any:
@@ -167,41 +263,50 @@ def _to_datetime(value: Any) -> Any:
     return value
 
 
-def _decoder(parsed: Dtype) -> Any:
-    base = {"date": _to_date, "datetime": _to_datetime}.get(parsed.base)
-    if base is None:
-        return _same
+def _loads(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _decoder(parsed: Dtype, dialect: str) -> Any:
+    """How a value from :class:`_Scalar` becomes a Python value (``None``: as it is)."""
+    sqlite = dialect != "postgresql"
+    convert = {"date": _to_date, "datetime": _to_datetime}.get(parsed.base)
     if parsed.is_list:
-        return lambda value: [base(v) for v in value] if isinstance(value, list) else value
-    return base
+        if convert is None:
+            return _loads if sqlite else None
+        if sqlite:
+            return lambda value: [convert(v) for v in _loads(value)]
+        return lambda value: [convert(v) for v in value]
+    if parsed.base == "dict":
+        return _loads if sqlite else None
+    if parsed.base == "bool":
+        return bool if sqlite else None
+    return convert
 
 
-def collapse(info: FeatureInfo, items: list[Any]) -> Any:
-    """The value of one feature as ``get_values()`` shows it (lamindb's rules).
+def collapse(info: FeatureInfo, found: Any) -> Any:
+    """The value of one feature of one record as ``get_values()`` shows it (lamindb's rules).
 
-    One value: the value; several: a set (a list for unhashable values); lists of a
-    ``list[...]`` dtype: the list (several lists: joined).
+    One value: the value; several: a set (a list for unhashable values); a
+    ``list[cat[...]]`` feature: the list of label names; several lists: joined.
 
     Examples:
         >>> info = FeatureInfo(1, "u", "f", "int")
-        >>> collapse(info, [3]), collapse(info, [3, 4])
+        >>> collapse(info, 3), collapse(info, Many([3, 4]))
         (3, {3, 4})
-        >>> collapse(FeatureInfo(1, "u", "f", "list[cat[ULabel]]"), ["a", "b"])
+        >>> collapse(FeatureInfo(1, "u", "f", "list[cat[ULabel]]"), Many(["a", "b"]))
         ['a', 'b']
     """
-    parsed = info.parsed
-    if parsed.is_list:
-        if parsed.is_cat:
-            return list(items)
-        if len(items) == 1:
-            return items[0]
-        return [v for item in items for v in (item if isinstance(item, list) else [item])]
-    if len(items) == 1:
-        return items[0]
+    if type(found) is not Many:
+        return found
+    if info.parsed.is_list:
+        if info.parsed.is_cat:
+            return list(found)
+        return [v for item in found for v in (item if isinstance(item, list) else [item])]
     try:
-        return set(items)
+        return set(found)
     except TypeError:
-        return list(items)
+        return list(found)
 
 
-__all__ = ["FeatureInfo", "FeatureValues", "collapse", "read_values"]
+__all__ = ["FeatureInfo", "FeatureValues", "Many", "collapse", "read_values", "run_prepared"]

@@ -12,12 +12,13 @@ de-duplicated by ``(feature, hash)`` and links that exist already are kept.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, select
 
 from ..core._context import active_run
 from ..core._settings import settings
@@ -25,6 +26,7 @@ from ..core._types import utcnow
 from ..errors import InvalidArgument, ValidationError
 from ..orm._records import is_query_set, is_record
 from ._dtypes import CatTarget, Dtype, check_simple, infer_dtype, is_missing, parse_dtype
+from ._prepared import InList, execute_prepared, list_param, run_prepared
 from .feature import Feature, FeatureValue, value_hash
 
 if TYPE_CHECKING:
@@ -64,14 +66,26 @@ class Plan:
 _FEATURE_COLUMNS = ("id", "uid", "name", "_dtype_str", "type_id")
 
 
-def _feature_rows(inst: Instance, session: Any, column: str, keys: list[Any]) -> list[FeatureRow]:
+def _feature_statement(column: str) -> Any:
     table = Feature.__table__  # type: ignore[attr-defined]
-    stmt = (
+    return (
         select(*(table.c[c] for c in _FEATURE_COLUMNS))
-        .where(table.c[column].in_(keys), table.c.branch_id == 1, table.c.is_type.is_(False))
+        .where(InList(table.c[column], "keys"), table.c.branch_id == 1, table.c.is_type.is_(False))
         .order_by(table.c.id)
     )
-    return [FeatureRow(*row) for row in session.execute(stmt)]
+
+
+def _feature_rows(inst: Instance, session: Any, column: str, keys: list[Any]) -> list[FeatureRow]:
+    params = {"keys": list_param(inst.dialect, keys)}
+    if session is None:
+        rows = run_prepared(
+            inst, ("features-by", column), lambda: _feature_statement(column), params
+        )
+    else:
+        rows = execute_prepared(
+            session, ("features-by", column), lambda: _feature_statement(column), params, fetch=True
+        )
+    return [FeatureRow(*row) for row in rows]
 
 
 def feature_field_name(feature_field: Any) -> str:
@@ -313,21 +327,31 @@ def _resolve_labels(session: Any, request: _CatRequest, plan: Plan) -> list[str]
     return problems
 
 
-def _lookup_names(session: Any, target: CatTarget, names: list[str]) -> dict[str, int]:
-    """Label ids by name (first by id where names repeat) within the target's type."""
+def _names_statement(target: CatTarget) -> Any:
     table = target.model.__table__
     column = table.c[target.field]
-    stmt = select(column, table.c.id).where(column.in_(names), table.c.branch_id == 1)
+    return (
+        select(column, table.c.id)
+        .where(InList(column, "names"), table.c.branch_id == 1)
+        .order_by(table.c.id)
+    )
+
+
+def _lookup_names(session: Any, target: CatTarget, names: list[str]) -> dict[str, int]:
+    """Label ids by name (first by id where names repeat) within the target's type."""
+    dialect = session.get_bind().dialect.name
+    rows = execute_prepared(
+        session,
+        ("label-names", target.registry, target.field),
+        lambda: _names_statement(target),
+        {"names": list_param(dialect, names)},
+        fetch=True,
+    )
     if target.type_uid is not None:
-        type_id = _type_id(session, target)
-        if type_id is None:
+        if _type_id(session, target) is None:
             return {}
-        stmt = stmt.where(table.c.is_type.is_(False))
-        rows = session.execute(stmt.order_by(table.c.id)).all()
         allowed = _allowed_ids(target, [r[1] for r in rows])
         rows = [r for r in rows if r[1] in allowed]
-    else:
-        rows = session.execute(stmt.order_by(table.c.id)).all()
     found: dict[str, int] = {}
     for name, label_id in rows:
         found.setdefault(name, label_id)
@@ -360,23 +384,46 @@ def _not_found_message(row: FeatureRow, parsed: Dtype, names: list[str]) -> str:
 # --- writing ---------------------------------------------------------------------------
 
 
-def _insert_ignore(
-    session: Any, table: Any, rows: list[dict[str, Any]], returning: Any = ()
-) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL."""
-    stmt: Any
-    if session.get_bind().dialect.name == "postgresql":
+_VALUE_COLUMNS = (
+    "feature_id",
+    "value",
+    "hash",
+    "branch_id",
+    "space_id",
+    "created_on_id",
+    "is_locked",
+    "created_at",
+    "created_by_id",
+    "run_id",
+)
+
+
+def _dialect_insert(dialect: str, table: Any) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` of ``dialect``."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt = pg_insert(table).on_conflict_do_nothing()
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        stmt = sqlite_insert(table).on_conflict_do_nothing()
-    if returning:
-        return session.execute(stmt.returning(*returning), rows).all()
-    session.execute(stmt, rows)
-    return None
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
+def _insert_values_statement(dialect: str) -> Any:
+    table = FeatureValue.__table__  # type: ignore[attr-defined]
+    stmt = _dialect_insert(dialect, table).values({c: bindparam(c) for c in _VALUE_COLUMNS})
+    return stmt.returning(table.c.id, table.c.feature_id, table.c.hash)
+
+
+def _values_by_hash_statement() -> Any:
+    table = FeatureValue.__table__  # type: ignore[attr-defined]
+    return select(table.c.id, table.c.feature_id, table.c.hash).where(
+        InList(table.c.hash, "hashes")
+    )
+
+
+def _link_statement(dialect: str, table: Any, columns: tuple[str, ...]) -> Any:
+    return _dialect_insert(dialect, table).values({c: bindparam(c) for c in columns})
 
 
 def json_value_ids(
@@ -390,15 +437,20 @@ def json_value_ids(
     if session is None:
         with inst.session() as own:
             return json_value_ids(inst, pairs, own)
-    table = FeatureValue.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
     keys = [(fid, value_hash(value)) for fid, value in pairs]
-    hashes = sorted({h for _, h in keys})
-    found = {
-        (fid, h): vid
-        for vid, fid, h in session.execute(
-            select(table.c.id, table.c.feature_id, table.c.hash).where(table.c.hash.in_(hashes))
+
+    def existing(hashes: list[str]) -> dict[tuple[int, str], int]:
+        rows = execute_prepared(
+            session,
+            ("values-by-hash",),
+            _values_by_hash_statement,
+            {"hashes": list_param(dialect, hashes)},
+            fetch=True,
         )
-    }
+        return {(fid, h): vid for vid, fid, h in rows}
+
+    found = existing(sorted({h for _, h in keys}))
     created: set[tuple[int, str]] = set()
     missing = [
         (key, value) for key, (_, value) in zip(keys, pairs, strict=True) if key not in found
@@ -426,52 +478,62 @@ def json_value_ids(
                     "run_id": run.id if run is not None else None,
                 }
             )
-        returned = _insert_ignore(
-            session, table, rows, returning=(table.c.id, table.c.feature_id, table.c.hash)
+        returned = execute_prepared(
+            session,
+            ("values-insert",),
+            lambda: _insert_values_statement(dialect),
+            rows,
+            fetch=True,
         )
         for vid, fid, h in returned:
             found[(fid, h)] = vid
             created.add((fid, h))
         still = [key for key, _ in missing if key not in found]
         if still:  # inserted meanwhile by another writer
-            for vid, fid, h in session.execute(
-                select(table.c.id, table.c.feature_id, table.c.hash).where(
-                    table.c.hash.in_(sorted({h for _, h in still}))
-                )
-            ):
-                found[(fid, h)] = vid
+            found.update(existing(sorted({h for _, h in still})))
     return [found[k] for k in keys], [k in created for k in keys]
 
 
 def write_plan(inst: Instance, session: Any, host: Any, plan: Plan) -> None:
-    """Store and link what ``plan`` holds for ``host`` (inside the caller's transaction)."""
+    """Store and link what ``plan`` holds for ``host`` (inside the caller's transaction).
+
+    Links that exist already are kept (``ON CONFLICT DO NOTHING``).
+    """
     from ._annotation_links import label_link, value_link
 
+    dialect = session.get_bind().dialect.name
     if plan.json:
         link = value_link(host)
         if link is None:
             msg = f"{type(host).__name__} records take categorical feature values only."
             raise ValidationError(msg)
         ids, _ = json_value_ids(inst, plan.json, session)
-        rows = [{link.host_column: host.id, link.value_column: vid} for vid in dict.fromkeys(ids)]
-        existing = set(
-            session.scalars(
-                select(link.table.c[link.value_column]).where(
-                    link.table.c[link.host_column] == host.id,
-                    link.table.c[link.value_column].in_(ids),
-                )
-            )
+        value_columns = (link.host_column, link.value_column)
+        execute_prepared(
+            session,
+            ("value-links", link.table.name),
+            lambda: _link_statement(dialect, link.table, value_columns),
+            [{link.host_column: host.id, link.value_column: vid} for vid in dict.fromkeys(ids)],
         )
-        rows = [r for r in rows if r[link.value_column] not in existing]
-        if rows:
-            session.execute(insert(link.table), rows)
     for registry, pairs in plan.labels.items():
         label = label_link(host, registry)
-        rows = [
-            {label.host_column: host.id, label.label_column: lid, label.feature_column: fid}
-            for lid, fid in dict.fromkeys(pairs)
-        ]
-        _insert_ignore(session, label.table, rows)
+        label_columns = (label.host_column, label.label_column, label.feature_column)
+        table = label.table
+        execute_prepared(
+            session,
+            ("label-links", table.name),
+            functools.partial(_link_statement, dialect, table, label_columns),
+            [
+                {label.host_column: host.id, label.label_column: lid, label.feature_column: fid}
+                for lid, fid in dict.fromkeys(pairs)
+            ],
+        )
+
+
+def insert_ignore(session: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` into a link table, keeping the links that exist already."""
+    if rows:
+        session.execute(_dialect_insert(session.get_bind().dialect.name, table), rows)
 
 
 def remove_feature_values(

@@ -15,7 +15,7 @@ from ..errors import InvalidArgument, ValidationError
 from ..orm._records import is_query_set, record_instance
 from ._annotation_links import LABEL_ACCESSORS, label_link, label_links
 from ._dtypes import parse_dtype
-from ._feature_values import _insert_ignore
+from ._feature_values import insert_ignore
 from ._render import render_tree
 from .feature import Feature
 
@@ -128,7 +128,7 @@ class LabelManager:
                     for i in dict.fromkeys(ids)
                 ]
                 if rows:
-                    _insert_ignore(session, link.table, rows)
+                    insert_ignore(session, link.table, rows)
 
     def get(self, feature: Feature | str, mute: bool = False, flat_names: bool = False) -> Any:
         """The labels linked as values of ``feature``.
@@ -213,7 +213,7 @@ class LabelManager:
                     if (label_id, feature_id) not in existing
                 ]
                 if rows:
-                    _insert_ignore(session, target.table, rows)
+                    insert_ignore(session, target.table, rows)
 
     def describe(self, return_str: bool = True) -> str | None:
         """The labels as a tree, by accessor (what ``describe()`` shows).

@@ -111,6 +111,18 @@ def fetch_value(inst: Any, sql: str) -> tuple[bool, Any]:
     return _first_value(_execute(get_engine(inst.db, autocommit=True), sql, None))
 
 
+def fetch_rows(inst: Any, sql: str, arguments: Any) -> list[Any] | None:
+    """The rows of a compiled ``SELECT`` (``sql`` with its driver ``arguments``).
+
+    ``None`` means: not here (inside ``ln.atomic()``, or the driver failed); run it on a
+    session instead, which sees the block's writes or reports the error.
+    """
+    if inst.atomic_session() is not None:
+        return None
+    result = _execute(get_engine(inst.db, autocommit=True), sql, arguments)
+    return None if result is None else result[0]
+
+
 _SCALARS: dict[tuple[Any, ...], tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
 
 
@@ -213,4 +225,4 @@ def _record(model: Any, prepared: _Prepared, row: Any, inst: Any) -> Any:
     return record
 
 
-__all__ = ["fetch_first", "fetch_records", "fetch_value"]
+__all__ = ["fetch_first", "fetch_records", "fetch_rows", "fetch_value"]

@@ -19,8 +19,9 @@ import difflib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..errors import FieldError, InvalidArgument
+from ..errors import InvalidArgument
 from ._extensions import implementation_or_none
+from ._options import FOREIGN_KEY
 from ._query_compiler import Q, _field_name, get_field
 
 
@@ -110,11 +111,13 @@ def check_field_keywords(model: Any, keys: Iterable[str]) -> None:
 
 
 def _is_field(model: Any, key: str) -> bool:
-    try:
-        get_field(model, _field_name(model, key.split("__")[0]))
-    except FieldError:
-        return False
-    return True
+    """Whether ``key`` starts with a field of ``model`` (no suggestions computed)."""
+    name = _field_name(model, key.split("__")[0])
+    meta = model._meta
+    if name in meta.fields or name == "pk":
+        return True
+    fk = meta.fields.get(name[:-3]) if name.endswith("_id") else None
+    return fk is not None and fk.kind == FOREIGN_KEY
 
 
 __all__ = ["check_feature_keywords", "check_field_keywords", "split_feature_filters"]

@@ -95,19 +95,28 @@ def to_dataframe(
     table_columns = {c.key for c in model.__table__.columns}
     names = [name for name in columns if name in table_columns]
     rows = qs._rows(names)
+    if features is not None:
+        # the frame is built at once from columns; the feature columns come from one
+        # call with a fixed number of queries, whatever the number of rows
+        data: dict[str, Any] = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
+        if not rows:
+            data = {name: [] for name in names}
+        ids = data["id"]
+        for path in columns:
+            if path not in table_columns:
+                data[path] = _include_values(qs, path, ids)
+        data = {path: data[path] for path in columns}
+        for name, values in feature_columns(qs, ids, features).items():
+            data.setdefault(name, values)
+        index = pd.Index(data.pop("id"), name="id")
+        return pd.DataFrame(data, index=index)
     # plain tuples: pandas probes each record, and SQLAlchemy Rows make that slow
     df = pd.DataFrame.from_records([tuple(row) for row in rows], columns=names)
     ids = df["id"].tolist()
     for path in columns:
         if path not in table_columns:
             df[path] = _include_values(qs, path, ids)
-    df = df[columns]
-    if features is not None:
-        # one call, a fixed number of queries, whatever the number of rows
-        for name, values in feature_columns(qs, ids, features).items():
-            if name not in df.columns:
-                df[name] = values
-    return df.set_index("id")
+    return df[columns].set_index("id")
 
 
 def _include_values(qs: BasicQuerySet[Any], path: str, ids: list[Any]) -> list[Any]:
