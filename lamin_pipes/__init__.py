@@ -39,6 +39,7 @@ try:
         Q,
         Record,
         Run,
+        Schema,
         Space,
         SQLRecord,
         Storage,
@@ -48,6 +49,7 @@ try:
         _features,  # noqa: F401  (marks Artifact, Record, Run)
     )
     from .models._bulk_save import save
+    from .models._curation_hook import set_curation_hook
     from .models._flow import flow, step
     from .models._tracking import context, finish, track
     from .models._view import view
@@ -60,6 +62,30 @@ finally:
     del _collecting
 
 __version__ = "0.1.0"
+
+
+def _curate(dataset: Any, schema: Any, kind: str) -> Any:
+    """``Artifact.from_dataframe/from_anndata(schema=...)``: the curators, loaded on first use.
+
+    The registries sit below the curators and cannot import them; this package's top
+    level can (see ``lamin_pipes.models._curation_hook``).
+    """
+    from .curators._artifact import curate_for_artifact
+
+    return curate_for_artifact(dataset, schema, kind)
+
+
+set_curation_hook(_curate)
+
+
+def __getattr__(name: str) -> Any:
+    """``ln.curators`` is imported on first access: it needs pandas, ``import lamin_pipes`` does not."""
+    if name == "curators":
+        import importlib
+
+        return importlib.import_module(".curators", __name__)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 @contextlib.contextmanager
@@ -88,6 +114,7 @@ __all__ = [
     "Record",
     "Run",
     "SQLRecord",
+    "Schema",
     "Space",
     "Storage",
     "Transform",
@@ -97,6 +124,7 @@ __all__ = [
     "atomic",
     "connect",
     "context",
+    "curators",
     "errors",
     "fields",
     "finish",

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: The newest migration shipped with this package (checked without importing alembic).
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 
 def current_revision(instance: Instance) -> str | None:

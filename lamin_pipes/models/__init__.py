@@ -17,8 +17,9 @@ from ..orm.sqlrecord_list import SQLRecordList
 
 # Importing these registers the registry layer's QuerySet.lookup() and .search()
 # (see lamin_pipes.orm._extensions) and declares the annotation links
-# (artifact.ulabels, run.json_values, ...).
-from . import _annotation_links, _lookup, _run_references, _search  # noqa: F401
+# (artifact.ulabels, run.json_values, ...) and fills FeatureManager's SCHEMA_HOOKS
+# (features.slots, add_values(schema=...)).
+from . import _annotation_links, _lookup, _run_references, _schema_links, _search  # noqa: F401
 from ._feature_manager import FeatureManager
 from ._is_versioned import IsVersioned
 from ._label_manager import LabelManager
@@ -32,6 +33,7 @@ from .has_type import HasType
 from .project import Project
 from .record import Record
 from .run import Run, TracksRun, TracksUpdates, Transform
+from .schema import Schema, SchemaOptionals
 from .space import Branch, Space
 from .storage import Storage
 from .ulabel import ULabel
@@ -68,6 +70,8 @@ __all__ = [
     "Run",
     "SQLRecord",
     "SQLRecordList",
+    "Schema",
+    "SchemaOptionals",
     "Space",
     "Storage",
     "Sum",

@@ -39,6 +39,7 @@ from ._artifact_save import (
     stage_artifact,
 )
 from ._artifact_store import check_key, format_from_key, prepare_source
+from ._curation_hook import curate
 from ._describe import describe_artifact
 from ._is_versioned import IsVersioned, check_revises_tag, family_indexes, new_uid_16
 from ._lineage import view_lineage
@@ -172,6 +173,13 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
     recreating_runs: Any = fields.ManyToManyField(
         "Run", related_name="recreated_artifacts", doc="Runs that re-created the artifact."
     )
+    schema: Any = fields.ForeignKey(
+        "Schema",
+        fields.PROTECT,
+        null=True,
+        related_name="validated_artifacts",
+        doc="The schema the artifact was validated against ← validated_artifacts.",
+    )
 
     def __init__(
         self,
@@ -193,6 +201,13 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         **kwargs: Any,
     ) -> None:
         valid = type(self)._meta.valid_init_names()
+        if "schema" in kwargs or "schema_id" in kwargs:  # lamindb: curate on the way in
+            msg = (
+                "A schema validates dataset content, which Artifact() does not do: use "
+                "Artifact.from_dataframe(df, key=..., schema=...) or "
+                "Artifact.from_anndata(adata, key=..., schema=...)"
+            )
+            raise InvalidArgument(msg)
         unknown = [k for k in kwargs if k not in valid and k != "_search_names"]
         if unknown:  # arguments are checked before the data is looked at, as lamindb
             msg = (
@@ -297,6 +312,7 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         description: str | None = None,
         revises: Artifact | None = None,
         run: Run | None = None,
+        schema: Any = None,
         parquet_kwargs: dict[str, Any] | None = None,
         csv_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
@@ -309,6 +325,10 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             description: A description.
             revises: An artifact whose family gets the new version.
             run: The creating run.
+            schema: A :class:`~lamin_pipes.models.Schema` to validate against now
+                (``ValidationError`` if the frame does not match; coerced values are
+                stored); ``save()`` then annotates the artifact with the frame's
+                features and labels and links it to the schema.
             parquet_kwargs: Options of ``DataFrame.to_parquet``, e.g. ``{"compression":
                 "gzip"}``.
             csv_kwargs: Options of ``DataFrame.to_csv`` (with ``format=".csv"``).
@@ -331,11 +351,14 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         if not isinstance(df, pd.DataFrame):
             msg = f"from_dataframe() takes a pandas.DataFrame, not {type(df).__name__}"
             raise InvalidArgument(msg)
+        curated = curate(df, schema, "DataFrame") if schema is not None else None
+        if curated is not None:
+            df = curated.dataset
         writes = _serializers.suffix_for(df, kwargs.get("format"))
         options = _writer_options(
             writes, {".parquet": parquet_kwargs, ".csv": csv_kwargs, ".tsv": csv_kwargs}
         )
-        return cls(
+        artifact = cls(
             df,
             key=key,
             description=description,
@@ -345,6 +368,9 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             to_disk_kwargs=options,
             **kwargs,
         )
+        if curated is not None:
+            _attach_curation(artifact, schema, curated)
+        return artifact
 
     @classmethod
     def from_df(cls, df: Any, **kwargs: Any) -> Artifact:
@@ -360,6 +386,7 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         description: str | None = None,
         revises: Artifact | None = None,
         run: Run | None = None,
+        schema: Any = None,
         format: str | None = None,
         h5ad_kwargs: dict[str, Any] | None = None,
         zarr_kwargs: dict[str, Any] | None = None,
@@ -376,6 +403,9 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             description: A description.
             revises: An artifact whose family gets the new version.
             run: The creating run.
+            schema: A composite :class:`~lamin_pipes.models.Schema` (``otype="AnnData"``,
+                slots ``obs``, ``var.T``) to validate against now; ``save()`` then
+                annotates the artifact and links it to the schema and its slots.
             format: ``"h5ad"`` or ``"zarr"``.
             h5ad_kwargs: Options of ``AnnData.write_h5ad``, e.g. ``{"compression": "gzip"}``.
             zarr_kwargs: Options of ``AnnData.write_zarr``, e.g. ``{"chunks": [100, 100]}``.
@@ -397,6 +427,13 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
                 f"{type(adata).__name__}"
             )
             raise InvalidArgument(msg)
+        curated = None
+        if schema is not None:
+            if type(adata).__name__ != "AnnData":
+                msg = "from_anndata(schema=...) validates an in-memory AnnData, not a path"
+                raise InvalidArgument(msg)
+            curated = curate(adata, schema, "AnnData")
+            adata = curated.dataset
         options = None
         if type(adata).__name__ == "AnnData":
             if format is None and key is not None:
@@ -418,6 +455,8 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             **kwargs,
         )
         artifact.otype = "AnnData"
+        if curated is not None:
+            _attach_curation(artifact, schema, curated)
         return artifact
 
     @classmethod
@@ -482,9 +521,14 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
             The saved artifact (this object).
         """
         self._check_key_change()
+        curated = self.__dict__.pop("_lp_curated", None)
         if "_lp_source" in self.__dict__:
-            return save_artifact(self)
-        return super().save(*args, **kwargs)
+            save_artifact(self)
+        else:
+            super().save(*args, **kwargs)
+        if curated is not None:  # from_dataframe/from_anndata(schema=...): annotate now
+            curated.annotate(self)
+        return self
 
     def _check_key_change(self) -> None:
         """A key set after construction is checked as the constructor checks one.
@@ -642,6 +686,12 @@ class Artifact(SQLRecord, IsVersioned, TracksRun, TracksUpdates):
         """The transform of the creating run (``None`` if not created in a run)."""
         run = self.run
         return None if run is None else run.transform
+
+
+def _attach_curation(artifact: Artifact, schema: Any, curated: Any) -> None:
+    """Point the artifact at its schema; its curator annotates it when it is saved."""
+    artifact.schema = schema
+    artifact.__dict__["_lp_curated"] = curated
 
 
 def _writer_options(
