@@ -89,3 +89,29 @@ def test_bench_dagster_quick_runs_on_sqlite(tmp_path: Path) -> None:
     assert set(report["runs"]) == {"lamin_pipes/sqlite"}
     results = report["runs"]["lamin_pipes/sqlite"]["results"]
     assert len(results["lamin_new"]["samples"]) == len(results["fs"]["samples"]) > 0
+
+
+FEATURES_SCRIPT = SCRIPT.with_name("bench_features.py")
+FEATURE_WORKLOADS = (
+    "features.add_values",
+    "to_dataframe(include='features')",
+    "filter(f_int__gt=500).count()",
+    "filter(f_cat='label 7').count()",
+)
+
+
+def test_bench_features_quick_runs_on_sqlite(tmp_path: Path) -> None:
+    out = tmp_path / "features.json"
+    command = [sys.executable, str(FEATURES_SCRIPT), "--quick", "--no-postgres", "--json", str(out)]
+    done = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in FEATURE_WORKLOADS:
+        assert name in done.stdout, f"{name!r} missing from the table:\n{done.stdout}"
+    assert "ERR" not in done.stdout, done.stdout
+    report = json.loads(out.read_text())
+    assert report["quick"] is True
+    assert set(report["runs"]) == {"lamin_pipes/sqlite"}
+    results = report["runs"]["lamin_pipes/sqlite"]["results"]
+    assert results["to_dataframe_large"]["rows"] == 500

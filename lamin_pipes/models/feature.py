@@ -307,8 +307,8 @@ class Feature(SQLRecord, HasType, CanCurate, TracksRun, TracksUpdates):
         Examples:
             >>> import lamin_pipes as ln
             >>> feature = ln.Feature(name="stage", dtype=str).save()
-            >>> feature.is_null(False).comparator, feature.is_null(False).value
-            ('__isnull', False)
+            >>> ln.Artifact.filter(feature.is_null(False)).count()
+            0
         """
         if not isinstance(value, bool):
             msg = "Feature.is_null() expects a bool value."

@@ -98,9 +98,9 @@ def to_dataframe(
     if features is not None:
         # the frame is built at once from columns; the feature columns come from one
         # call with a fixed number of queries, whatever the number of rows
-        data: dict[str, Any] = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
-        if not rows:
-            data = {name: [] for name in names}
+        data: dict[str, Any] = {name: [] for name in names}
+        if rows:
+            data = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
         ids = data["id"]
         for path in columns:
             if path not in table_columns:

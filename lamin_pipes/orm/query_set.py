@@ -972,7 +972,10 @@ class BasicQuerySet(Generic[T]):
 
         Simple fields and foreign-key ids become columns; ``include`` adds related
         values (``"created_by__handle"``, ``"parents__name"``), each with one extra
-        query. ``"privates"`` adds the private fields.
+        query. ``"privates"`` adds the private fields. For ``Artifact``, ``Record`` and
+        ``Run``, ``include="features"`` or ``features=True`` adds one column per
+        feature, ``features=["name", ...]`` the named ones and ``features="queryset"``
+        those the query filters by (a fixed number of queries, whatever the rows).
 
         Examples:
             >>> import lamin_pipes as ln
