@@ -209,7 +209,7 @@ def test_add_new_from_registers_terms_on_purpose(schema: ln.Schema) -> None:
     are pending ("Please run `.standardize()` before adding new values")."""
     frame = _frame(cell_type=["T cell", "natural killer cell", "gamma delta T cell"])
     curator = DataFrameCurator(frame, schema)
-    with pytest.raises(ValidationError, match="run .standardize"):
+    with pytest.raises(ValidationError, match=r"run \.standardize"):
         curator.cat.add_new_from("cell_type")
     curator.standardize()
 
@@ -340,7 +340,7 @@ def test_wrong_arguments(schema: ln.Schema) -> None:
         DataFrameCurator(_frame(), "cells")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument, match="must be saved"):
         DataFrameCurator(_frame(), ln.Schema([ln.Feature.get(name="donor")]))
-    with pytest.raises(InvalidArgument, match="pandas.DataFrame"):
+    with pytest.raises(InvalidArgument, match=r"pandas\.DataFrame"):
         DataFrameCurator({"a": [1]}, schema)
     composite = ln.Schema(otype="AnnData", slots={"obs": schema}).save()
     with pytest.raises(InvalidArgument, match="composite schema"):
