@@ -70,8 +70,11 @@ class _JsonScalar(ColumnElement[Any]):
 
 @compiles(_JsonScalar)
 def _compile_sqlite(element: _JsonScalar, compiler: Any, **kw: Any) -> str:
-    # json_extract gives numbers as numbers and strings unquoted
-    return f"json_extract({compiler.process(element.column, **kw)}, '$')"
+    column = compiler.process(element.column, **kw)
+    if element.kind == "number":
+        # numbers are stored as numbers (numeric affinity): exact, no JSON to read
+        return column  # type: ignore[no-any-return]
+    return f"json_extract({column}, '$')"  # strings unquoted
 
 
 @compiles(_JsonScalar, "postgresql")

@@ -80,12 +80,12 @@ class FeatureValues:
 _MISSING: Any = object()
 
 
-class _Scalar(ColumnElement[Any]):
-    """A JSON value as the driver returns it cheapest.
+class _Stored(ColumnElement[Any]):
+    """A JSON value as the driver returns it.
 
-    SQLite: ``json_extract(value, '$')``, which gives numbers and strings as such (no
-    JSON to parse), booleans as 1/0 and lists and dicts as JSON text. PostgreSQL: the
-    ``jsonb``, which psycopg decodes.
+    SQLite stores numbers natively (the column's affinity is numeric) and everything
+    else as JSON text; reading the column as it is keeps floats exact (``json_extract``
+    would round them to 15 digits). PostgreSQL: the ``jsonb``, which psycopg decodes.
     """
 
     inherit_cache = True
@@ -96,13 +96,8 @@ class _Scalar(ColumnElement[Any]):
         self.type = Text()
 
 
-@compiles(_Scalar)
-def _compile_scalar_sqlite(element: _Scalar, compiler: Any, **kw: Any) -> str:
-    return f"json_extract({compiler.process(element.column, **kw)}, '$')"
-
-
-@compiles(_Scalar, "postgresql")
-def _compile_scalar_postgresql(element: _Scalar, compiler: Any, **kw: Any) -> str:
+@compiles(_Stored)
+def _compile_stored(element: _Stored, compiler: Any, **kw: Any) -> str:
     return compiler.process(element.column, **kw)  # type: ignore[no-any-return]
 
 
@@ -120,7 +115,7 @@ def _value_statement(model: Any, by_feature: bool) -> Any:
     values = FeatureValue.__table__  # type: ignore[attr-defined]
     table = link.table
     stmt = (
-        select(table.c[link.host_column], values.c.feature_id, _Scalar(values.c.value))
+        select(table.c[link.host_column], values.c.feature_id, _Stored(values.c.value))
         .select_from(table.join(values, values.c.id == table.c[link.value_column]))
         .where(InList(table.c[link.host_column], "ids"))
     )
@@ -268,7 +263,7 @@ def _loads(value: Any) -> Any:
 
 
 def _decoder(parsed: Dtype, dialect: str) -> Any:
-    """How a value from :class:`_Scalar` becomes a Python value (``None``: as it is)."""
+    """How a value from :class:`_Stored` becomes a Python value (``None``: as it is)."""
     sqlite = dialect != "postgresql"
     convert = {"date": _to_date, "datetime": _to_datetime}.get(parsed.base)
     if parsed.is_list:
@@ -277,10 +272,10 @@ def _decoder(parsed: Dtype, dialect: str) -> Any:
         if sqlite:
             return lambda value: [convert(v) for v in _loads(value)]
         return lambda value: [convert(v) for v in value]
-    if parsed.base == "dict":
+    if convert is None:
         return _loads if sqlite else None
-    if parsed.base == "bool":
-        return bool if sqlite else None
+    if sqlite:
+        return lambda value: convert(_loads(value))
     return convert
 
 

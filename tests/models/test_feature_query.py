@@ -70,6 +70,7 @@ def test_numeric_comparators() -> None:
     assert _keys(ln.Artifact.filter(n_cells__in=[100, 900, 5])) == [1, 9]
     assert _keys(ln.Artifact.filter(score__gt=3.5)) == [8, 9]
     assert _keys(ln.Artifact.filter(score=1)) == [2]  # 1 == 1.0
+    assert _keys(ln.Artifact.filter(score=4.5)) == [9]
     assert ln.Artifact.filter(n_cells__gt=1e9).count() == 0
 
 

@@ -32,9 +32,9 @@ def _run() -> Any:
 # (dtype, valid values (given, as get_values() returns it), invalid values)
 DTYPE_CASES: list[tuple[str, list[tuple[Any, Any]], list[Any]]] = [
     ("int", [(3, 3), (-7, -7)], ["3", 1.5, True, [1]]),
-    ("float", [(1.5, 1.5), (2, 2)], ["1.5", False, float("inf")]),
+    ("float", [(1.5, 1.5), (2, 2), (1 / 3, 1 / 3)], ["1.5", False, float("inf")]),
     ("num", [(1.5, 1.5), (4, 4)], ["x", True]),
-    ("str", [("hello", "hello")], [3, 1.5, {"a": 1}]),
+    ("str", [("hello", "hello"), ("123", "123"), ("", "")], [3, 1.5, {"a": 1}]),
     ("bool", [(True, True), (False, False)], [1, "true"]),
     (
         "date",
