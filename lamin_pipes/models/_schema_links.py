@@ -30,7 +30,9 @@ from sqlalchemy import delete, insert, select
 
 from ..errors import InvalidArgument, ValidationError
 from ..orm._records import record_instance
+from ._describe import ARTIFACT_SECTIONS, Row, Section, provenance
 from ._feature_manager import set_schema_hooks
+from ._schema_itype import parse_itype
 from .artifact import Artifact
 from .feature import Feature
 from .schema import ArtifactSchema, Schema, _member_link
@@ -140,6 +142,70 @@ def values_missing(values: dict[Any, Any], feature: Feature) -> bool:
     return True
 
 
-set_schema_hooks(validate=validate_values, slots=artifact_slots, internal=internal_feature_ids)
+def schema_section(artifact: Any) -> Section | None:
+    """The describe() section of an artifact's schema and its schemas by slot.
 
-__all__ = ["artifact_slots", "internal_feature_ids", "link_slots", "validate_values"]
+    Examples:
+        >>> import lamin_pipes as ln
+        >>> import pandas as pd
+        >>> n = ln.Feature(name="n", dtype=int).save()
+        >>> schema = ln.Schema([n], name="counts").save()
+        >>> df = pd.DataFrame({"n": [1]})
+        >>> artifact = ln.Artifact.from_dataframe(df, key="n.parquet", schema=schema).save()
+        >>> from lamin_pipes.models._render import render_tree
+        >>> print(render_tree(schema_section(artifact).node()))  # doctest: +ELLIPSIS
+        Schema
+        ├── schema:  counts (...)
+        └── columns: counts: n (int)
+    """
+    if artifact.id is None:
+        return None
+    slots = artifact_slots(artifact)
+    schema_id = artifact.__dict__.get("schema_id")
+    if schema_id is None and not slots:
+        return None
+    rows: list[Row] = []
+    if schema_id is not None:
+        schema = Schema.objects.filter(id=schema_id).one()
+        rows.append(("schema", f"{schema.name or schema.uid} ({schema.uid})"))
+    for slot, slot_schema in slots.items():
+        label = slot_schema.name or slot_schema.uid
+        if slot_schema.n_members and slot_schema.itype == "Feature":
+            members = [f"{f.name} ({f.dtype})" for f in slot_schema.members]
+            shown = ", ".join(members[:_SHOWN]) + (", ..." if len(members) > _SHOWN else "")
+            rows.append((slot, f"{label}: {shown}"))
+        else:
+            n = f"{slot_schema.n_members:,} identifiers" if slot_schema.n_members else "identifiers"
+            rows.append((slot, f"{label}: {n} of {_itype_label(slot_schema.itype)}"))
+    return Section("Schema", rows)
+
+
+def _itype_label(itype: str | None) -> str:
+    """``Record[Gene].name`` for the stored ``Record[<uid>]``."""
+    if itype is None:
+        return "?"
+    parsed = parse_itype(itype)
+    text = f"{parsed.registry}.{parsed.field}"
+    if parsed.type_uid is not None:
+        found = parsed.model.objects.filter(uid=parsed.type_uid).first()
+        name = found.name if found is not None else parsed.type_uid
+        text = f"{parsed.registry}[{name}].{parsed.field}"
+    return text
+
+
+set_schema_hooks(validate=validate_values, slots=artifact_slots, internal=internal_feature_ids)
+# The section goes after General and Provenance, before the features and labels.
+ARTIFACT_SECTIONS.insert(
+    next((i + 1 for i, b in enumerate(ARTIFACT_SECTIONS) if b is provenance), 2), schema_section
+)
+
+#: Features shown per slot in ``describe()``.
+_SHOWN = 10
+
+__all__ = [
+    "artifact_slots",
+    "internal_feature_ids",
+    "link_slots",
+    "schema_section",
+    "validate_values",
+]

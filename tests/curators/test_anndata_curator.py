@@ -197,6 +197,10 @@ def test_save_artifact_links_slots_and_labels(obs_schema: ln.Schema, gene_type: 
     assert slots["obs"] == obs_schema  # all of obs's features: the same hash
     assert (slots["var.T"].itype, slots["var.T"].n_members) == (f"Record[{gene_type.uid}]", 2)
     assert artifact.features.get_values() == {"cell_type": {"B cell", "T cell"}}
+    text = artifact.describe(return_str=True)
+    assert text is not None and "├── Schema" in text
+    assert "obs:    obs: cell_type (cat[ULabel]), donor (str)" in text
+    assert ": 2 identifiers of Record[Gene].name" in text
 
 
 def test_from_anndata_curates_on_the_way_in(obs_schema: ln.Schema, gene_type: ln.Record) -> None:
