@@ -5,6 +5,8 @@
 - :class:`LaminResource` gives assets and ops the registry;
 - :func:`output` builds an asset's artifact in its body, with its hash as Dagster data
   version;
+- :func:`build_curation_sensor` and :func:`build_schema_asset_check` validate artifacts
+  against schemas and report the outcome as asset checks;
 - each Dagster run is a registry ``Run`` of the job's transform (``kind="pipeline"``) and
   each step a ``Run`` of its asset's transform, initiated by it (lamindb's flow and steps).
 
@@ -14,8 +16,17 @@ This package imports dagster; ``import lamin_pipes`` does not import it.
 from __future__ import annotations
 
 from ._runs import PIPELINE_REFERENCE, STEP_REFERENCE
+from .curation import build_curation_sensor, build_schema_asset_check
 from .io_manager import LaminIOManager
 from .output import output
 from .resources import LaminResource
 
-__all__ = ["PIPELINE_REFERENCE", "STEP_REFERENCE", "LaminIOManager", "LaminResource", "output"]
+__all__ = [
+    "PIPELINE_REFERENCE",
+    "STEP_REFERENCE",
+    "LaminIOManager",
+    "LaminResource",
+    "build_curation_sensor",
+    "build_schema_asset_check",
+    "output",
+]

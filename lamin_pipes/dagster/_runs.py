@@ -79,6 +79,12 @@ def _db() -> str:
     return str(settings.instance.db)
 
 
+def _remember(cache_key: tuple[str, str, str], run: Run) -> None:
+    """Cache ``run`` unless it was made inside ``ln.atomic()``, which may still roll back."""
+    if settings.instance.atomic_session() is None:
+        _runs[cache_key] = run
+
+
 def _step_reference(run_id: str, step_key: str) -> str:
     reference = f"{run_id}/{step_key}"
     if len(reference) > _MAX_REFERENCE:
@@ -134,7 +140,7 @@ def pipeline_run(dagster_run: Any) -> Run:
             params=params,
             initiated_by_run=None,
         )
-        _runs[cache_key] = run
+        _remember(cache_key, run)
         return run
 
 
@@ -195,7 +201,7 @@ def step_run(step_context: Any) -> Run:
             params=params,
             initiated_by_run=flow,
         )
-        _runs[cache_key] = run
+        _remember(cache_key, run)
         return run
 
 

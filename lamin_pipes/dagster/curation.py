@@ -1,0 +1,202 @@
+"""Curation in Dagster: a sensor that validates new artifacts, an asset check that blocks.
+
+- :func:`build_curation_sensor` validates each new artifact (cursor: the last artifact id
+  seen, so a tick costs what is new, not the registry's size) against a schema, records
+  the outcome on the artifact, reports an ``AssetCheckEvaluation`` for the asset that
+  produced it, and can request a run of a job for the artifacts that passed (run keys by
+  artifact uid: a restarted sensor never requests one twice). Invalid artifacts are kept.
+- :func:`build_schema_asset_check` validates the artifact an asset just materialized,
+  inside the run; ``blocking=True`` keeps downstream assets from invalid data.
+
+Both need the registry open: the check through a ``lamin`` resource
+(:class:`~lamin_pipes.dagster.LaminResource`), the sensor through its ``db``/``storage``
+arguments (default: as ``ln.connect()``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import dagster as dg
+
+from ..errors import LaminPipesError
+from ..models import Artifact, Schema
+from . import _keys
+from ._runs import STEP_REFERENCE
+from ._validation import check_metadata, record_outcome, resolve_schema, validate_artifact
+from .resources import open_registry
+
+logger = logging.getLogger("lamin_pipes")
+
+
+def _check_name(schema: Schema | str, name: str | None) -> str:
+    if name is not None:
+        return name
+    label = schema if isinstance(schema, str) else (schema.name or schema.uid)
+    return re.sub(r"[^A-Za-z0-9_]+", "_", f"{label}_schema").strip("_")
+
+
+def producing_asset(artifact: Artifact) -> dg.AssetKey | None:
+    """The asset whose Dagster step saved ``artifact`` (``None`` if none did)."""
+    run = artifact.run
+    if run is None or run.reference_type != STEP_REFERENCE:
+        return None
+    return dg.AssetKey.from_user_string(run.transform.key)
+
+
+def _artifact_of_latest_materialization(
+    context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey
+) -> Artifact | None:
+    event = context.instance.get_latest_materialization_event(asset_key)
+    materialization = event.asset_materialization if event is not None else None
+    if materialization is not None:
+        uid = materialization.metadata.get("lamin/uid")
+        if uid is not None:
+            found = Artifact.filter(uid=getattr(uid, "value", uid)).first()
+            if found is not None:
+                return found  # type: ignore[no-any-return]
+    return _keys.latest_in_family(_keys.asset_base(asset_key.path))  # type: ignore[no-any-return]
+
+
+def build_schema_asset_check(
+    asset: Any,
+    schema: Schema | str,
+    *,
+    blocking: bool = True,
+    name: str | None = None,
+) -> dg.AssetChecksDefinition:
+    """An asset check that validates the asset's latest artifact against ``schema``.
+
+    The check runs in the same run as the asset (it needs a ``lamin`` resource), records
+    the outcome on the artifact (feature ``validation``), and fails with the report as
+    metadata: problems by kind, up to 20 bad values each, and a markdown table.
+
+    Args:
+        asset: The asset (an ``AssetsDefinition``, ``AssetKey`` or key string).
+        schema: The schema (saved) or its name or uid, looked up when the check runs.
+        blocking: Whether a failure keeps downstream assets from running.
+        name: The check's name (default ``<schema name>_schema``).
+
+    Returns:
+        The asset check, for ``dg.Definitions(asset_checks=[...])``.
+    """
+    check_name = _check_name(schema, name)
+    asset_key = (
+        asset.key if isinstance(asset, dg.AssetsDefinition) else dg.AssetKey.from_coercible(asset)
+    )
+    label = schema if isinstance(schema, str) else schema.name
+
+    @dg.asset_check(
+        asset=asset_key,
+        name=check_name,
+        blocking=blocking,
+        required_resource_keys={"lamin"},
+        description=f"Validates the latest artifact against the lamin_pipes schema {label!r}.",
+    )
+    def _schema_check(context):  # type: ignore[no-untyped-def]  # dagster reads the bare annotation
+        saved = resolve_schema(schema)
+        artifact = _artifact_of_latest_materialization(context, asset_key)
+        if artifact is None:
+            return dg.AssetCheckResult(
+                passed=False,
+                description=f"No artifact of {asset_key.to_user_string()!r} in the registry",
+            )
+        report = validate_artifact(artifact, saved)
+        record_outcome(artifact, report)
+        return dg.AssetCheckResult(
+            passed=report.ok,
+            metadata=check_metadata(artifact, report),
+            description=report.to_text().splitlines()[0],
+        )
+
+    return _schema_check
+
+
+def build_curation_sensor(
+    *,
+    schema: Schema | str,
+    key_prefix: str | None = None,
+    otype: str | None = None,
+    job: Any = None,
+    minimum_interval_seconds: int = 30,
+    name: str | None = None,
+    check_name: str | None = None,
+    db: str | None = None,
+    storage: str | None = None,
+    max_per_tick: int = 100,
+) -> dg.SensorDefinition:
+    """A sensor that validates new artifacts against ``schema`` and reports asset checks.
+
+    Each tick reads the artifacts saved since the last one it saw (cursor: an artifact
+    id), at most ``max_per_tick``, validates each with the curator of its kind, records
+    ``validation`` (``"passed"``/``"failed"``) and ``validation_report`` on it, reports an
+    ``AssetCheckEvaluation`` (named ``check_name``, default ``<schema name>_schema``) for
+    the asset whose step saved it, and, with ``job``, requests a run for each artifact
+    that passed (run key: the artifact's uid; tag ``lamin/artifact_uid``).
+
+    Args:
+        schema: The schema (saved) or its name or uid.
+        key_prefix: Only artifacts whose key starts with this.
+        otype: Only artifacts of this type (``"DataFrame"``, ``"AnnData"``).
+        job: The job to run for artifacts that passed.
+        minimum_interval_seconds: Time between ticks.
+        name: The sensor's name (default ``lamin_curation_<check name>``).
+        check_name: The name of the asset check the evaluations report.
+        db: The registry's URL (default: as ``ln.connect()``).
+        storage: The registry's storage root (default: as ``ln.connect()``).
+        max_per_tick: Artifacts validated per tick; the rest wait for the next.
+
+    Returns:
+        The sensor, for ``dg.Definitions(sensors=[...])``.
+    """
+    checked = _check_name(schema, check_name)
+
+    @dg.sensor(
+        name=name or f"lamin_curation_{checked}",
+        minimum_interval_seconds=minimum_interval_seconds,
+        job=job,
+        description=f"Validates new artifacts against the lamin_pipes schema ({checked}).",
+    )
+    def _curation_sensor(context):  # type: ignore[no-untyped-def]  # dagster reads the bare annotation
+        open_registry(db, storage)
+        saved = resolve_schema(schema)
+        last = int(context.cursor) if context.cursor else 0
+        query = Artifact.filter(id__gt=last)
+        if key_prefix is not None:
+            query = query.filter(key__startswith=key_prefix)
+        if otype is not None:
+            query = query.filter(otype=otype)
+        new = query.order_by("id")[:max_per_tick].to_list()
+        evaluations: list[dg.AssetCheckEvaluation] = []
+        requests: list[dg.RunRequest] = []
+        for artifact in new:
+            last = max(last, artifact.id)
+            try:
+                report = validate_artifact(artifact, saved)
+            except LaminPipesError as error:  # unreadable or not a dataset: say so, go on
+                context.log.warning(f"Cannot validate artifact {artifact.uid}: {error}")
+                continue
+            record_outcome(artifact, report)
+            asset_key = producing_asset(artifact)
+            if asset_key is not None:
+                evaluations.append(
+                    dg.AssetCheckEvaluation(
+                        asset_key=asset_key,
+                        check_name=checked,
+                        passed=report.ok,
+                        metadata=check_metadata(artifact, report),
+                        description=report.to_text().splitlines()[0],
+                    )
+                )
+            if report.ok and job is not None:
+                requests.append(
+                    dg.RunRequest(run_key=artifact.uid, tags={"lamin/artifact_uid": artifact.uid})
+                )
+        return dg.SensorResult(run_requests=requests, asset_events=evaluations, cursor=str(last))
+
+    return _curation_sensor
+
+
+__all__ = ["build_curation_sensor", "build_schema_asset_check", "producing_asset"]

@@ -1,0 +1,115 @@
+"""Curation in Dagster: the schema asset check (blocking) and the curation sensor."""
+
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+import lamin_pipes as ln
+from lamin_pipes.dagster import (
+    LaminIOManager,
+    LaminResource,
+    build_curation_sensor,
+    build_schema_asset_check,
+)
+
+DATA: dict[str, pd.DataFrame] = {}
+
+
+@pytest.fixture
+def registry(instance: Any) -> dict[str, Any]:
+    ln.ULabel.from_values(["T cell", "B cell"], create=True).save()
+    cell_type = ln.Feature(name="cell_type", dtype="cat[ULabel]").save()
+    donor = ln.Feature(name="donor", dtype="str").save()
+    ln.Schema([cell_type, donor], name="cells").save()
+    storage = ln.settings.storage.root_as_str
+    return {
+        "io_manager": LaminIOManager(db=instance.db, storage=storage),
+        "lamin": LaminResource(db=instance.db, storage=storage),
+    }
+
+
+VALID = pd.DataFrame({"cell_type": ["T cell", "B cell"], "donor": ["d1", "d2"]})
+INVALID = pd.DataFrame({"cell_type": ["T cell", "NK cell", "Mast cell"], "donor": ["d1"] * 3})
+
+
+@dg.asset
+def batch() -> pd.DataFrame:
+    return DATA["batch"]
+
+
+@dg.asset
+def summary(batch: pd.DataFrame) -> dict:
+    return {"n": len(batch)}
+
+
+def _evaluation(result: dg.ExecuteInProcessResult) -> Any:
+    (evaluation,) = result.get_asset_check_evaluations()
+    return evaluation
+
+
+def test_the_blocking_check_stops_downstream_assets_on_invalid_data(
+    registry: dict[str, Any],
+) -> None:
+    check = build_schema_asset_check(batch, "cells")
+    DATA["batch"] = INVALID
+    result = dg.materialize([batch, summary, check], resources=registry, raise_on_error=False)
+    evaluation = _evaluation(result)
+    assert evaluation.check_name == "cells_schema" and not evaluation.passed
+    meta = {k: getattr(v, "value", v) for k, v in evaluation.metadata.items()}
+    assert meta["n_problems"] == 1 and meta["problems_by_kind"] == {"non_validated": 1}
+    assert meta["problems"][0]["values"] == ["NK cell", "Mast cell"]
+    assert "| non_validated | 2 |" in meta["report"].replace("cell_type ", "cell_type")
+    assert ln.Artifact.filter(key="summary.json").count() == 0  # blocked
+    stored = ln.Artifact.get(key="batch.parquet")
+    assert stored.features.get_values()["validation"] == "failed"
+    assert ln.Artifact.filter(validation="failed").count() == 1
+
+    DATA["batch"] = VALID
+    result = dg.materialize([batch, summary, check], resources=registry)
+    assert _evaluation(result).passed
+    assert ln.Artifact.get(key="summary.json").load() == {"n": 2}
+    assert ln.Artifact.get(key="batch.parquet").features.get_values()["validation"] == "passed"
+
+
+def test_the_curation_sensor_validates_only_new_artifacts(registry: dict[str, Any]) -> None:
+    """Cursor on artifact ids; evaluations per artifact; runs only for those that passed."""
+    downstream = dg.define_asset_job("downstream", selection=[summary])
+    sensor = build_curation_sensor(schema="cells", key_prefix="batch", job=downstream)
+    defs = dg.Definitions(
+        assets=[batch, summary], jobs=[downstream], sensors=[sensor], resources=registry
+    )
+    for data in (VALID, INVALID):
+        DATA["batch"] = data
+        dg.materialize([batch], resources=registry)
+    ln.Artifact(pd.DataFrame({"other": [1]}), key="elsewhere.parquet").save()  # not a batch
+    with dg.instance_for_test() as dagster_instance:
+        context = dg.build_sensor_context(instance=dagster_instance, definitions=defs)
+        result = sensor(context)
+        evaluations = {e.passed: e for e in result.asset_events}
+        assert set(evaluations) == {True, False}
+        assert all(e.asset_key == dg.AssetKey("batch") for e in result.asset_events)
+        failed = ln.Artifact.filter(validation="failed").one()
+        passed = ln.Artifact.filter(validation="passed").one()
+        assert [r.run_key for r in result.run_requests] == [passed.uid]
+        assert evaluations[False].metadata["lamin/uid"].value == failed.uid
+        cursor = result.cursor
+        assert cursor == str(failed.id)
+
+        # nothing new: nothing validated, nothing requested, the cursor stays
+        again = sensor(
+            dg.build_sensor_context(instance=dagster_instance, cursor=cursor, definitions=defs)
+        )
+        assert again.asset_events == [] and again.run_requests == [] and again.cursor == cursor
+
+        # one more batch: only it is validated
+        DATA["batch"] = VALID.iloc[:1]
+        dg.materialize([batch], resources=registry)
+        later = sensor(
+            dg.build_sensor_context(instance=dagster_instance, cursor=cursor, definitions=defs)
+        )
+        newest = ln.Artifact.get(key="batch.parquet")
+        assert [r.run_key for r in later.run_requests] == [newest.uid]
+        assert len(later.asset_events) == 1
+    assert ln.Artifact.filter(key="batch.parquet").count() == 3  # invalid data is kept
