@@ -66,7 +66,7 @@ def record_outcome(artifact: Artifact, report: ValidationReport) -> None:
     # happen while the annotation's own transaction holds SQLite's write lock.
     active_run()
     _outcome_features()
-    artifact.features.set_values(
+    artifact.features.set_values(  # type: ignore[attr-defined]
         {
             OUTCOME_FEATURE: "passed" if report.ok else "failed",
             REPORT_FEATURE: _compact(report),
