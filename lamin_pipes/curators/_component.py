@@ -328,10 +328,14 @@ class ComponentCurator:
             series = checked.coerced
             logger.info("coerced column %r to %s", name, feature.dtype)
         found = checked.distinct
-        if found is None and (feature.nullable is False or dtype.is_cat):
+        if found is None and dtype.is_cat:
             found = distinct(series)
-        if feature.nullable is False and found is not None and found.has_null:
-            n = found.n_null if found.n_null > 0 else int(series.isna().sum())
+        n = 0
+        if feature.nullable is False:
+            # The distinct values tell, else one vectorized pass (n_null -1: some, uncounted).
+            known = found is not None and found.n_null >= 0
+            n = found.n_null if known and found is not None else int(series.isna().sum())
+        if n > 0:
             problems.append(
                 self._problem(
                     name,

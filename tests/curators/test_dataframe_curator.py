@@ -138,7 +138,13 @@ def test_nulls_in_a_non_nullable_column() -> None:
     (problem,) = _problems(DataFrameCurator(pd.DataFrame({"donor": ["d1", None, np.nan]}), schema))
 
     assert (problem.kind, problem.column) == ("nulls", "donor")
-    assert "null value" in problem.message and "nullable=False" in problem.message
+    assert "2 null values in column 'donor'" in problem.message
+    assert "nullable=False" in problem.message
+    count = ln.Feature(name="count", dtype=int, nullable=False, coerce=True).save()
+    counts = ln.Schema([count]).save()
+    (problem,) = _problems(DataFrameCurator(pd.DataFrame({"count": [1.0, None]}), counts))
+    assert (problem.kind, problem.n_values) == ("nulls", 1)
+    DataFrameCurator(pd.DataFrame({"count": [1, 2]}), counts).validate()
 
 
 def test_non_validated_terms_with_synonyms_and_suggestions(schema: ln.Schema) -> None:
