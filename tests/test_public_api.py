@@ -35,8 +35,19 @@ REFERENCE_CLASSES = (
     "SQLRecordList",
     "InspectResult",
     "ValidateFields",
+    "SchemaOptionals",
 )
-REGISTRIES = ("Record", "ULabel", "Project", "User", "Space", "Branch", "Run", "Transform")
+REGISTRIES = (
+    "Record",
+    "ULabel",
+    "Project",
+    "User",
+    "Space",
+    "Branch",
+    "Run",
+    "Transform",
+    "Schema",
+)
 #: What ``import lamin_pipes as ln`` offers today (Artifact & co. land in later issues).
 TOP_LEVEL = (
     "Record",
@@ -49,8 +60,10 @@ TOP_LEVEL = (
     "Space",
     "Q",
     "SQLRecord",
+    "Schema",
     "atomic",
     "connect",
+    "curators",
     "errors",
     "fields",
     "models",
@@ -113,6 +126,8 @@ def test_top_level_exports_the_user_api() -> None:
     missing = set(TOP_LEVEL) - set(ln.__all__)
     assert not missing
     assert ln.Record is ln.models.Record
+    assert ln.Schema is ln.models.Schema
+    assert ln.curators.DataFrameCurator.__module__.startswith("lamin_pipes.curators")
     assert ln.settings is settings
     assert isinstance(ln.__version__, str)
 
