@@ -95,6 +95,23 @@ def _step_reference(run_id: str, step_key: str) -> str:
     return reference
 
 
+#: (instance db, transform key, kind, code version, source) → the transform, per process:
+#: each materialization of a long-lived process looks its transforms up once.
+_transforms: dict[tuple[str, str, str, str | None, str | None], Transform] = {}
+
+
+def _cached_transform(
+    key: tuple[str, str, str, str | None, str | None], make: Callable[[], Transform]
+) -> Callable[[], Transform]:
+    def transform() -> Transform:
+        found = _transforms.get(key)
+        if found is None:
+            found = _transforms[key] = make()
+        return found
+
+    return transform
+
+
 def _get_or_create(
     reference: str,
     reference_type: str,
@@ -102,27 +119,35 @@ def _get_or_create(
     transform: Callable[[], Transform],
     params: dict[str, Any] | None,
     initiated_by_run: Run | None,
+    forget: Callable[[], object] = lambda: None,
 ) -> Run:
-    """The run with this reference; created once whatever other processes do."""
-    found = Run.filter(reference=reference, reference_type=reference_type).one_or_none()
-    if found is not None:
-        return found  # type: ignore[no-any-return]
-    run = Run(
-        transform(),
-        started_at=datetime.now(UTC),
-        status="started",
-        params=params or None,
-        reference=reference,
-        reference_type=reference_type,
-        initiated_by_run=initiated_by_run,
-    )
-    try:
-        return run.save()  # type: ignore[no-any-return]
-    except IntegrityError:  # another process of the same Dagster run created it first
-        found = Run.filter(reference=reference, reference_type=reference_type).one_or_none()
-        if found is None:
-            raise
-        return found  # type: ignore[no-any-return]
+    """The run with this reference; created once whatever other processes do.
+
+    The insert comes first (a run is almost always new: the step's own, or the first of
+    a Dagster run in this process); the unique index turns a concurrent creator's row
+    into an ``IntegrityError``, after which that row is read. ``forget`` drops a cached
+    transform when the insert failed for another reason (it may have been deleted).
+    """
+    for attempt in range(2):
+        run = Run(
+            transform(),
+            started_at=datetime.now(UTC),
+            status="started",
+            params=params or None,
+            reference=reference,
+            reference_type=reference_type,
+            initiated_by_run=initiated_by_run,
+        )
+        try:
+            return run.save()  # type: ignore[no-any-return]
+        except IntegrityError:  # another process of the same Dagster run created it first
+            found = Run.filter(reference=reference, reference_type=reference_type).one_or_none()
+            if found is not None:
+                return found  # type: ignore[no-any-return]
+            if attempt == 1:
+                raise
+            forget()
+    raise AssertionError("unreachable")
 
 
 def pipeline_run(dagster_run: Any) -> Run:
@@ -133,12 +158,17 @@ def pipeline_run(dagster_run: Any) -> Run:
         if cached is not None:
             return cached
         params = serialize_params(dict(dagster_run.run_config or {}))
+        job = dagster_run.job_name
+        transform_key = (_db(), job, "pipeline", None, None)
         run = _get_or_create(
             dagster_run.run_id,
             PIPELINE_REFERENCE,
-            transform=lambda: latest_transform(dagster_run.job_name, kind="pipeline", source=None),
+            transform=_cached_transform(
+                transform_key, lambda: latest_transform(job, kind="pipeline", source=None)
+            ),
             params=params,
             initiated_by_run=None,
+            forget=lambda: _transforms.pop(transform_key, None),
         )
         _remember(cache_key, run)
         return run
@@ -184,10 +214,12 @@ def step_run(step_context: Any) -> Run:
         key, code_version, func = _step_identity(step_context)
         source = _source_of(func)
 
-        def transform() -> Transform:
+        def make() -> Transform:
             if code_version is not None:
                 return code_versioned_transform(key, code_version=code_version, source=source)
             return latest_transform(key, kind="function", source=source)
+
+        transform_key = (_db(), key, "function", code_version, source)
 
         try:
             config = step_context.op_config
@@ -197,9 +229,10 @@ def step_run(step_context: Any) -> Run:
         run = _get_or_create(
             _step_reference(run_id, step_key),
             STEP_REFERENCE,
-            transform=transform,
+            transform=_cached_transform(transform_key, make),
             params=params,
             initiated_by_run=flow,
+            forget=lambda: _transforms.pop(transform_key, None),
         )
         _remember(cache_key, run)
         return run
@@ -231,25 +264,26 @@ def finish(instance: Any, run_id: str, runs: list[Run]) -> None:
     Called when the last resource of the run is torn down in this process, after its
     steps finished: each step run takes its step's outcome; the pipeline run is
     ``errored`` once any step failed, else ``completed`` while its steps all finished
-    (each process that ran steps updates it when it is done, the last one settles it).
+    (each process that ran steps updates it when it is done, the last one settles it;
+    one that saw fewer steps finished never undoes a final status). One transaction.
     """
     if not runs:
         return
     stats = {s.step_key: s for s in instance.get_run_step_stats(run_id)}
+    updates: list[tuple[Run, dict[str, Any]]] = []
     for run in runs:
         if run.reference_type != STEP_REFERENCE:
             continue
-        step_key = str(run.reference).split("/", 1)[1]
-        stat = stats.get(step_key)
+        stat = stats.get(str(run.reference).split("/", 1)[1])
         if stat is None or stat.status is None:
             continue
-        run.status = _STATUS.get(stat.status.value, str(stat.status.value).lower())
+        values: dict[str, Any] = {
+            "status": _STATUS.get(stat.status.value, str(stat.status.value).lower())
+        }
         if stat.end_time is not None:
-            run.finished_at = datetime.fromtimestamp(stat.end_time, UTC)
-        run.save()
+            values["finished_at"] = datetime.fromtimestamp(stat.end_time, UTC)
+        updates.append((run, values))
     flow = next((r for r in runs if r.reference_type == PIPELINE_REFERENCE), None)
-    if flow is None:
-        return
     statuses = [s.status.value if s.status is not None else None for s in stats.values()]
     if "FAILURE" in statuses:
         status = "errored"
@@ -257,14 +291,20 @@ def finish(instance: Any, run_id: str, runs: list[Run]) -> None:
         status = "completed"
     else:
         status = "started"
-    flow.refresh_from_db()
-    if status == "started" and flow.status in ("completed", "errored"):
-        return  # another process, finishing later, saw more steps
-    flow.status = status
     end_times = [s.end_time for s in stats.values() if s.end_time is not None]
-    if end_times:
-        flow.finished_at = datetime.fromtimestamp(max(end_times), UTC)
-    flow.save()
+    with settings.instance.atomic():
+        for run, values in updates:
+            Run.filter(id=run.id).update(**values)
+            for name, value in values.items():
+                setattr(run, name, value)
+        if flow is not None:
+            values = {"status": status}
+            if end_times:
+                values["finished_at"] = datetime.fromtimestamp(max(end_times), UTC)
+            query: Any = Run.filter(id=flow.id)
+            if status == "started":  # another process, finishing later, saw more steps
+                query = query.exclude(status__in=["completed", "errored"])
+            query.update(**values)
 
 
 __all__ = [
