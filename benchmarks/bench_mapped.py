@@ -185,7 +185,8 @@ def worker_lamindb(config: dict) -> dict:
                 }
                 if workers:
                     options["worker_init_fn"] = MappedCollection.torch_worker_init_fn
-                runs.append(_epoch(DataLoader(dataset, **options), config["max_batches"]))
+                limit = config.get("lamindb_max_batches") or config["max_batches"]
+                runs.append(_epoch(DataLoader(dataset, **options), limit))
                 dataset.close()
             key = f"lamindb/{fmt}/random/{workers}"
             results[key] = _rate(runs)
@@ -373,6 +374,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, help="epochs per workload of ours and memory (3)")
     parser.add_argument("--max-batches", type=int, help="stop each epoch after this many batches")
     parser.add_argument(
+        "--lamindb-max-batches",
+        type=int,
+        help="stop lamindb's epochs after this many batches (its samples/s over those)",
+    )
+    parser.add_argument(
         "--lamindb-python",
         metavar="PATH",
         help=f"python of a virtualenv with lamindb (default: {DEFAULT_LAMINDB} if it exists)",
@@ -420,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
             "repeats": args.repeats,
             "lamindb_repeats": 1,
             "max_batches": args.max_batches,
+            "lamindb_max_batches": args.lamindb_max_batches,
         }
         config_path = tmp / "config.json"
         config_path.write_text(json.dumps(config))
@@ -453,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         "batch_size": args.batch_size,
         "repeats": args.repeats,
         "max_batches": args.max_batches,
+        "lamindb_max_batches": args.lamindb_max_batches,
         "quick": args.quick,
         "cpus": os.cpu_count(),
         "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
