@@ -38,6 +38,8 @@ FORMAT_META = "lamin/format"
 DESCRIPTION_META = "lamin/description"
 KIND_META = "lamin/kind"
 VERSION_META = "lamin/version"
+SCHEMA_META = "lamin/schema"
+ON_INVALID_META = "lamin/on_invalid"
 
 
 def encode_component(text: str) -> str:
@@ -132,6 +134,8 @@ __all__ = [
     "FORMAT_META",
     "KEY_META",
     "KIND_META",
+    "ON_INVALID_META",
+    "SCHEMA_META",
     "VERSION_META",
     "asset_base",
     "encode_component",

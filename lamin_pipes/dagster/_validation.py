@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 
 from ..core._context import active_run
+from ..core._settings import settings
 from ..curators import AnnDataCurator, DataFrameCurator, ValidationReport
 from ..errors import InvalidArgument
 from ..models import Artifact, Feature, Schema
@@ -61,17 +62,23 @@ def _outcome_features() -> None:
 
 
 def record_outcome(artifact: Artifact, report: ValidationReport) -> None:
-    """Annotate ``artifact`` with the outcome and the report (replacing earlier ones)."""
+    """Annotate ``artifact`` with the outcome and the report (replacing earlier ones only).
+
+    Its other feature values (the labels a curator annotated, say) stay as they are.
+    """
     # Name the run first: inside a Dagster step that makes the step's run, which must not
     # happen while the annotation's own transaction holds SQLite's write lock.
     active_run()
     _outcome_features()
-    artifact.features.set_values(  # type: ignore[attr-defined]
-        {
-            OUTCOME_FEATURE: "passed" if report.ok else "failed",
-            REPORT_FEATURE: _compact(report),
-        }
-    )
+    features = artifact.features  # type: ignore[attr-defined]
+    with settings.instance.atomic():
+        features.remove_values([OUTCOME_FEATURE, REPORT_FEATURE])
+        features.add_values(
+            {
+                OUTCOME_FEATURE: "passed" if report.ok else "failed",
+                REPORT_FEATURE: _compact(report),
+            }
+        )
 
 
 def _compact(report: ValidationReport) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from ..core._settings import settings
 from ..errors import DoesNotExist, InvalidArgument
 from ..models import Artifact, Run
 from . import _keys, _runs, _values
+from ._curated import curated_artifact
+from ._validation import record_outcome
 from .resources import open_registry, setup_registry, teardown_registry
 
 logger = logging.getLogger("lamin_pipes")
@@ -107,25 +109,45 @@ def store(
     description: str | None = None,
     kind: str | None = None,
     asset: str = "",
+    schema: Any = None,
+    on_invalid: str = "raise",
 ) -> tuple[Artifact, bool]:
     """Save ``value`` as the next version under ``base``; unchanged content keeps the latest.
 
     Returns the artifact (the latest version when the content did not change) and
     whether a new version was made. ``value`` may be an unsaved artifact without a key
-    (it gets the derived one) or with exactly the derived key.
+    (it gets the derived one) or with exactly the derived key. With ``schema`` (a
+    DataFrame or AnnData value), the value is standardized and validated by a curator
+    first and saved annotated and linked to the schema (see
+    :func:`~lamin_pipes.dagster._curated.curated_artifact`); the outcome is recorded
+    on the artifact (feature ``validation``).
     """
     latest = _keys.latest_in_family(base)
+    report = None
     if isinstance(value, Artifact):
         artifact = _adopt(value, base=base, asset=asset)
     else:
         suffix = _values.suffix_of(value, fmt)
         extra = {k: v for k, v in (("description", description), ("kind", kind)) if v}
-        artifact = _values.build_artifact(value, key=f"{base}{suffix}", fmt=fmt, **extra)
+        if schema is not None:
+            artifact, report = curated_artifact(
+                value,
+                key=f"{base}{suffix}",
+                fmt=fmt,
+                schema=schema,
+                on_invalid=on_invalid,
+                **extra,
+            )
+        else:
+            artifact = _values.build_artifact(value, key=f"{base}{suffix}", fmt=fmt, **extra)
     if artifact.id is not None:  # saved already (e.g. by the asset itself)
         return artifact, False
     if latest is not None and latest.hash == artifact.hash and latest.key == artifact.key:
         return latest, False
-    return artifact.save(), True
+    saved = artifact.save()
+    if report is not None:
+        record_outcome(saved, report)
+    return saved, True
 
 
 def _adopt(artifact: Artifact, *, base: str, asset: str) -> Artifact:
@@ -158,7 +180,10 @@ class LaminIOManager(dg.ConfigurableIOManager):
     recorded as an input of the step's registry run. Definition metadata of an asset:
     ``lamin/key`` (key base instead of the asset key path), ``lamin/format`` (e.g.
     ``"zarr"`` for AnnData, ``"csv"`` for DataFrames), ``lamin/description``,
-    ``lamin/kind``.
+    ``lamin/kind``, ``lamin/schema`` (a schema name or uid: the value is standardized,
+    validated and saved through a curator, annotated with its features and labels) and
+    ``lamin/on_invalid`` (``"raise"``, the default, fails the step on invalid data;
+    ``"save"`` stores it anyway, marked ``validation="failed"``, for a check to report).
 
     Examples:
         >>> import dagster as dg
@@ -207,6 +232,8 @@ class LaminIOManager(dg.ConfigurableIOManager):
             "fmt": metadata.get(_keys.FORMAT_META),
             "description": metadata.get(_keys.DESCRIPTION_META),
             "kind": metadata.get(_keys.KIND_META),
+            "schema": metadata.get(_keys.SCHEMA_META),
+            "on_invalid": metadata.get(_keys.ON_INVALID_META, "raise"),
         }
         key_base = _keys.key_base_of(metadata.get(_keys.KEY_META))
         with _in_run(_step_run(context)):

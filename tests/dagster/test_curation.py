@@ -113,3 +113,35 @@ def test_the_curation_sensor_validates_only_new_artifacts(registry: dict[str, An
         assert [r.run_key for r in later.run_requests] == [newest.uid]
         assert len(later.asset_events) == 1
     assert ln.Artifact.filter(key="batch.parquet").count() == 3  # invalid data is kept
+
+
+def test_curated_outputs_are_standardized_annotated_and_linked(registry: dict[str, Any]) -> None:
+    """``lamin/schema``: synonyms replaced, labels and schema linked; invalid data raises or is kept."""
+    ln.ULabel.get(name="T cell").add_synonym("T-cell")
+
+    @dg.asset(metadata={"lamin/schema": "cells"})
+    def curated() -> pd.DataFrame:
+        return DATA["curated"]
+
+    @dg.asset(metadata={"lamin/schema": "cells", "lamin/on_invalid": "save"})
+    def kept() -> pd.DataFrame:
+        return DATA["curated"]
+
+    DATA["curated"] = pd.DataFrame({"cell_type": ["T-cell", "B cell"], "donor": ["d1", "d2"]})
+    dg.materialize([curated], resources=registry)
+    artifact = ln.Artifact.get(key="curated.parquet")
+    assert artifact.load().cell_type.tolist() == ["T cell", "B cell"]
+    assert artifact.schema.name == "cells"
+    assert sorted(artifact.features.get_values()["cell_type"]) == ["B cell", "T cell"]
+    assert artifact.features.get_values()["validation"] == "passed"
+
+    DATA["curated"] = INVALID.copy()
+    with pytest.raises(ln.errors.ValidationError, match="NK cell"):
+        dg.materialize([curated], resources=registry)
+    assert ln.Artifact.filter(key="curated.parquet").count() == 1
+    dg.materialize([kept], resources=registry)
+    stored = ln.Artifact.get(key="kept.parquet")
+    assert stored.schema is None
+    assert stored.features.get_values()["validation"] == "failed"
+    report = stored.features.get_values()["validation_report"]
+    assert report["problems"][0]["values"] == ["NK cell", "Mast cell"]
