@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..core._context import active_run
 from ..errors import InvalidArgument, ValidationError
 from ..orm._records import is_query_set, record_instance
 from ._feature_read import FeatureInfo, read_values
@@ -240,6 +241,10 @@ class FeatureManager:
                 )
                 raise InvalidArgument(msg)
             validate(host, values, schema)
+        # The current run is named before the transaction: an orchestrator's run provider
+        # may create its run on first use, which must not wait on this transaction's
+        # SQLite write lock.
+        active_run()
         with inst.session() as session:
             plan = plan_values(inst, session, values, feature_field)
             if replace:

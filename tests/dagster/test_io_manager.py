@@ -323,3 +323,17 @@ def test_registry_location_from_env_vars(instance: Any, monkeypatch: pytest.Monk
     CONTENT["value"] = pd.DataFrame({"x": [9]})
     assert dg.materialize([table], resources={"io_manager": io}).success
     assert ln.Artifact.get(key="table.parquet").load().x.tolist() == [9]
+
+
+def test_feature_values_as_the_first_registry_write_of_a_step(io: LaminIOManager) -> None:
+    """The step run is made before the annotation's transaction (no SQLite self-lock)."""
+    ln.Feature(name="n_rows", dtype="int").save()
+    artifact = ln.Artifact(pd.DataFrame({"x": [1]}), key="annotate/me.parquet").save()
+
+    @dg.asset
+    def annotate() -> None:
+        artifact.features.add_values({"n_rows": 1})
+
+    result = dg.materialize([annotate], resources={"io_manager": io})
+    assert artifact.features.get_values() == {"n_rows": 1}
+    assert ln.Run.filter(reference=f"{result.run_id}/annotate").count() == 1
