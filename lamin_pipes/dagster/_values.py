@@ -68,7 +68,10 @@ def build_artifact(value: Any, *, key: str, fmt: str | None, **kwargs: Any) -> A
 
         handle, name = tempfile.mkstemp(suffix=TORCH_SUFFIX, prefix="lamin-pipes-")
         os.close(handle)
-        torch.save(value, name)
+        # Through a file object: torch names the archive's folder after a path's stem, so
+        # a temporary path would make identical weights hash differently.
+        with open(name, "wb") as stream:
+            torch.save(value, stream)
         kwargs.setdefault("kind", "model")
         return Artifact(Path(name), key=key, skip_hash_lookup=True, _consume=True, **kwargs)
     if isinstance(value, str | os.PathLike):
