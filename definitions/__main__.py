@@ -2,9 +2,12 @@
 
 1. Write the synthetic batches into the inbox (only those missing).
 2. Add them as partitions of ``batches`` in the Dagster instance.
-3. Run the ``ingest`` job for each batch and the ``summarize`` job, in this process.
-4. Print where the registry is, each artifact (uid, key, version, new or unchanged)
-   and the lineage of ``obs_summary``.
+3. Run the ``ingest`` job for each batch (raw → curated, checked → QC; the check blocks
+   an invalid batch, which is expected: ``batch_002`` of the default set holds invalid
+   terms), then ``summarize`` and ``train``, in this process.
+4. Print where the registry is, each artifact (uid, key, version, new or unchanged),
+   each batch's validation outcome, the classifier's accuracy and the lineage of
+   ``obs_summary``.
 
 The registry is the one :func:`lamin_pipes.connect` opens (``LAMIN_PIPES_DB`` /
 ``LAMIN_PIPES_STORAGE``, else ``./.lamin_pipes/``). The Dagster instance is the one of
@@ -24,8 +27,9 @@ from typing import Any
 
 #: Where the Dagster instance lives when ``DAGSTER_HOME`` is not set.
 DEFAULT_DAGSTER_DIR = Path(".lamin_pipes") / "dagster"
-#: Run config: Dagster's console log shows warnings and errors only (the UI has it all).
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+#: Run config: Dagster's console log stays quiet (the UI has it all); failures are printed
+#: below, and a check that blocks an invalid batch is an expected outcome, not an error.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -97,7 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ok = True
     records: list[list[Any]] = []
+    outcomes: list[list[Any]] = []
     summary_uid = None
+    model: dict[str, Any] = {}
     with _dagster_instance() as instance:
         home = os.environ.get("DAGSTER_HOME") or str(DEFAULT_DAGSTER_DIR.resolve())
         print(f"Dagster  : {home}")
@@ -107,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             instance.add_dynamic_partitions(BATCHES, added)
         print(f"Partitions of {BATCHES!r}: {', '.join(names)} ({len(added)} added)")
 
-        runs = [("ingest", name) for name in names] + [("summarize", None)]
+        runs = [("ingest", name) for name in names] + [("summarize", None), ("train", None)]
         print("\nRuns")
         for job_name, partition in runs:
             job = defs.resolve_job_def(job_name)
@@ -118,9 +124,28 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise_on_error=False,
             )
             label = job_name + (f" [{partition}]" if partition else "")
-            state = "success" if result.success else "FAILED"
+            checks = result.get_asset_check_evaluations()
+            blocked = not result.success and any(not check.passed for check in checks)
+            state = "success" if result.success else ("blocked" if blocked else "FAILED")
+            if blocked:
+                state += " (invalid data stopped at the check)"
             print(f"  {label:<22} {state}  (Dagster run {result.run_id})")
-            ok = ok and result.success
+            ok = ok and (result.success or blocked)
+            if not result.success and not blocked:
+                for failure in result.get_step_failure_events():
+                    error = failure.step_failure_data.error
+                    print(f"    {failure.step_key}: {error.message if error else failure.message}")
+            for check in checks:
+                meta = check.metadata
+                outcomes.append(
+                    [
+                        partition,
+                        "passed" if check.passed else "failed",
+                        _text(meta, "lamin/uid"),
+                        _text(meta, "n_problems"),
+                        (check.description or "").splitlines()[0].rstrip(":"),
+                    ]
+                )
             for event in result.get_asset_materialization_events():
                 metadata = event.materialization.metadata
                 asset = event.asset_key.to_user_string() if event.asset_key else ""
@@ -138,11 +163,30 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 if asset == "obs_summary":
                     summary_uid = uid
+                if asset == "cell_type_classifier":
+                    model = {
+                        "uid": uid,
+                        "accuracy": _text(metadata, "accuracy"),
+                        "loss": _text(metadata, "loss"),
+                        "n_train": _text(metadata, "n_train"),
+                        "artifacts": _text(metadata, "training_artifacts") or [],
+                    }
 
     print("\nArtifacts")
     _print_rows(["asset", "partition", "uid", "key", "version", "status"], records)
     n_new = sum(row[-1] == "new" for row in records)
     print(f"  {n_new} new, {len(records) - n_new} unchanged")
+
+    print("\nValidation of curated batches (schema check)")
+    _print_rows(["batch", "outcome", "artifact", "problems", "summary"], outcomes)
+
+    if model:
+        print("\nModel cell_type_classifier")
+        print(
+            f"  accuracy {model['accuracy']:.3f}, loss {model['loss']:.3f}, trained on "
+            f"{model['n_train']} cells of {len(model['artifacts'])} validated batches "
+            f"(artifact {model['uid']})"
+        )
 
     if summary_uid is not None:
         artifact = ln.Artifact.get(summary_uid)
@@ -154,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "`dagster dev -w workspace.yaml` (from the repository root)."
         )
     if not ok:
-        print("\nSome runs failed; see the Dagster logs above.", file=sys.stderr)
+        print("\nSome runs failed; see the errors above and the Dagster UI.", file=sys.stderr)
     return 0 if ok else 1
 
 

@@ -8,6 +8,11 @@ writing the inbox twice changes nothing and the registry deduplicates re-ingests
 Cell types share expression profiles across batches (seeded once), each batch draws
 its own tissue, donors, cell-type mix and library sizes (seeded by its name).
 
+The data is not clean, as real inboxes are not: in every batch about a quarter of the
+T cells are written ``"T-cell"`` (a synonym the curator standardizes), and the batches of
+:data:`INVALID_BATCHES` (``batch_002`` of the default set) also hold terms no registry
+knows (cell type ``"mast-like cell"``, donor ``"D99"``), so curation flags them.
+
 Examples:
     >>> adata = make_batch("batch_001", n_cells=50, n_genes=20)
     >>> adata.shape, sorted(adata.obs.columns)
@@ -38,6 +43,11 @@ SUFFIX = ".h5ad"
 CELL_TYPES = ("T cell", "B cell", "NK cell", "monocyte", "dendritic cell")
 TISSUES = ("blood", "lung", "spleen", "bone marrow")
 DONORS = tuple(f"D{i:02d}" for i in range(1, 9))
+#: Synonyms written instead of the canonical term (canonical → synonym).
+SYNONYMS = {"T cell": "T-cell"}
+#: Batches that hold invalid terms, and the terms (obs column → unknown term).
+INVALID_BATCHES = ("batch_002",)
+INVALID_TERMS = {"cell_type": "mast-like cell", "donor": "D99"}
 _PROFILE_SEED = 20_260_101
 
 
@@ -80,11 +90,21 @@ def make_batch(name: str, n_cells: int = N_CELLS, n_genes: int = N_GENES) -> ann
     types = rng.choice(len(CELL_TYPES), size=n_cells, p=mix)
     library = rng.lognormal(mean=7.0, sigma=0.5, size=n_cells)
     counts = rng.poisson(profiles[types] * library[:, None]).astype(np.int32)
+    cell_types = np.asarray(CELL_TYPES, dtype=object)[types]
+    donor_of = rng.choice(donors, size=n_cells).astype(object)
+    # Synonyms: a quarter of the cells of each synonymized type carry the synonym.
+    spelled = rng.random(n_cells) < 0.25
+    for canonical, synonym in SYNONYMS.items():
+        cell_types[(cell_types == canonical) & spelled] = synonym
+    if name in INVALID_BATCHES:  # a few cells with terms no registry knows
+        bad = rng.choice(n_cells, size=max(1, n_cells // 100), replace=False)
+        cell_types[bad] = INVALID_TERMS["cell_type"]
+        donor_of[bad[: max(1, len(bad) // 2)]] = INVALID_TERMS["donor"]
 
     obs = pd.DataFrame(
         {
-            "cell_type": pd.Categorical(np.asarray(CELL_TYPES)[types], categories=CELL_TYPES),
-            "donor": pd.Categorical(rng.choice(donors, size=n_cells), categories=sorted(donors)),
+            "cell_type": pd.Categorical(cell_types, categories=sorted(set(cell_types))),
+            "donor": pd.Categorical(donor_of, categories=sorted(set(donor_of))),
             "tissue": pd.Categorical([tissue] * n_cells, categories=TISSUES),
         },
         index=pd.Index([f"{name}-{i:05d}" for i in range(n_cells)], name="cell"),

@@ -12,13 +12,13 @@ import pytest
 
 from definitions import _synthetic, defs
 from definitions.assets import BATCHES, batches
-from definitions.automation import daily_summary, inbox_sensor, run_key
+from definitions.automation import daily_summary, inbox_sensor, run_key, weekly_clean
 from definitions.resources import Inbox, executor
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
-ASSETS = {"raw_batches", "batch_qc", "obs_summary"}
+ASSETS = {"raw_batches", "curated_batches", "batch_qc", "obs_summary", "cell_type_classifier"}
 
 
 def test_defs_load() -> None:
@@ -27,13 +27,22 @@ def test_defs_load() -> None:
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     assert keys == ASSETS
-    assert {job.name for job in defs.jobs or []} == {"ingest", "summarize"}
+    assert {job.name for job in defs.jobs or []} == {"ingest", "summarize", "train", "maintenance"}
     assert defs.resolve_job_def("ingest").partitions_def == batches
-    assert [s.name for s in defs.sensors or []] == ["inbox_sensor"]
-    assert [s.name for s in defs.schedules or []] == ["daily_summary"]
+    assert [s.name for s in defs.sensors or []] == ["inbox_sensor", "curation_sensor"]
+    assert [s.name for s in defs.schedules or []] == ["daily_summary", "weekly_clean"]
     assert {"io_manager", "lamin", "inbox"} <= set(defs.resources or {})
     qc_input = graph.get(dg.AssetKey("obs_summary")).parent_keys
     assert qc_input == {dg.AssetKey("batch_qc")}
+    assert graph.get(dg.AssetKey("batch_qc")).parent_keys == {dg.AssetKey("curated_batches")}
+    assert graph.get(dg.AssetKey("cell_type_classifier")).parent_keys == {
+        dg.AssetKey("curated_batches")
+    }
+    (check,) = graph.asset_check_keys
+    assert check == dg.AssetCheckKey(dg.AssetKey("curated_batches"), "single_cell_batch_schema")
+    assert graph.get_check_spec(check).blocking
+    ingest = defs.resolve_job_def("ingest")
+    assert check in ingest.asset_layer.asset_graph.asset_check_keys
 
 
 def test_resources_take_the_environment_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,6 +97,11 @@ def test_synthetic_batches_are_deterministic(tmp_path: Path) -> None:
     adata = _synthetic.make_batch("batch_x", n_cells=200, n_genes=30)
     assert adata.X.dtype.kind == "i"
     assert set(adata.obs.columns) == {"cell_type", "donor", "tissue"}
+    assert "T-cell" in set(adata.obs["cell_type"])  # a synonym, for curation to standardize
+    invalid = _synthetic.make_batch("batch_002", n_cells=200, n_genes=30)
+    assert "mast-like cell" in set(invalid.obs["cell_type"])
+    assert "D99" in set(invalid.obs["donor"])
+    assert "mast-like cell" not in set(adata.obs["cell_type"])
     assert adata.obs["tissue"].nunique() == 1
     other = _synthetic.make_batch("batch_y", n_cells=200, n_genes=30)
     assert (other.X != adata.X).nnz > 0
@@ -180,6 +194,22 @@ def test_daily_schedule_requests_a_summary_run() -> None:
     assert daily_summary.cron_schedule == "0 6 * * *"
     assert daily_summary.job_name == "summarize"
     assert len(result.run_requests or []) == 1
+
+
+def test_weekly_clean_runs_the_maintenance_job(tmp_path: Path, registry: None) -> None:
+    import lamin_pipes as ln
+
+    context = dg.build_schedule_context(scheduled_execution_time=None)
+    result = weekly_clean.evaluate_tick(context)
+    assert weekly_clean.job_name == "maintenance"
+    assert len(result.run_requests or []) == 1
+
+    ln.connect(f"sqlite:///{tmp_path / 'lamin.db'}", str(tmp_path / "storage"))
+    with dg.instance_for_test() as instance:
+        done = defs.resolve_job_def("maintenance").execute_in_process(instance=instance)
+    assert done.success
+    (event,) = [e for e in done.all_node_events if e.event_type_value == "STEP_OUTPUT"]
+    assert event.event_specific_data.metadata["removed"].value == 0
 
 
 def test_inbox_defaults_to_the_embedded_folder(monkeypatch: pytest.MonkeyPatch) -> None:

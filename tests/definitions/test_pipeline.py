@@ -22,7 +22,7 @@ from definitions import _synthetic
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SMALL = ("--cells", "300", "--genes", "60")
-ASSETS_PER_BATCH = ("raw_batches", "batch_qc")
+UNPARTITIONED = ("obs_summary", "cell_type_classifier")
 
 
 def _artifact_rows(out: str) -> dict[tuple[str, str], tuple[str, str, str]]:
@@ -33,7 +33,7 @@ def _artifact_rows(out: str) -> dict[tuple[str, str], tuple[str, str, str]]:
         cells = line.split()
         if len(cells) == 6:
             asset, partition, uid, _key, version, status = cells
-        elif len(cells) == 5 and cells[0] == "obs_summary":
+        elif len(cells) == 5 and cells[0] in UNPARTITIONED:
             asset, uid, _key, version, status = cells
             partition = ""
         else:
@@ -43,13 +43,25 @@ def _artifact_rows(out: str) -> dict[tuple[str, str], tuple[str, str, str]]:
 
 
 def _check_registry(db: str, storage: str, n_batches: int) -> None:
-    """One version per asset key; the summary's step run read exactly the batches' QC."""
+    """One version per asset key; no QC of the invalid batch; the summary's step run read
+    exactly the valid batches' QC and the model's exactly the curated batches that passed."""
     ln.connect(db, storage)
-    batch_names = [f"batch_{i:03d}" for i in range(1, n_batches + 1)]
-    for asset, suffix in (("raw_batches", ".h5ad"), ("batch_qc", ".parquet")):
-        for name in batch_names:
+    all_names = [f"batch_{i:03d}" for i in range(1, n_batches + 1)]
+    batch_names = [name for name in all_names if name not in _synthetic.INVALID_BATCHES]
+    for asset, suffix in (("raw_batches", ".h5ad"), ("curated_batches", ".h5ad")):
+        for name in all_names:
             key = f"{asset}/{name}{suffix}"
             assert ln.Artifact.filter(key=key).count() == 1, key
+    for name in all_names:
+        key = f"batch_qc/{name}.parquet"
+        assert ln.Artifact.filter(key=key).count() == int(name in batch_names), key
+        outcome = ln.Artifact.get(key=f"curated_batches/{name}.h5ad").features.get_values()
+        assert outcome["validation"] == ("passed" if name in batch_names else "failed")
+    model = ln.Artifact.get(key="cell_type_classifier.pt")
+    assert model.kind == "model" and model.versions.count() == 1
+    assert sorted(model.run.input_artifacts.to_list("key")) == [
+        f"curated_batches/{name}.h5ad" for name in batch_names
+    ]
     summary = ln.Artifact.get(key="obs_summary.parquet")
     assert summary.versions.count() == 1
     step = summary.run
@@ -66,6 +78,7 @@ def _check_registry(db: str, storage: str, n_batches: int) -> None:
         ln.Artifact.get(key=f"batch_qc/{name}.parquet").load().shape[0] for name in batch_names
     )
     assert ln.ULabel.get(name="CellType").is_type
+    assert ln.ULabel.get(name="T cell").synonyms == "T-cell"
     # Two executions of `ingest` per batch: one pipeline run each, all recorded.
     ingest_runs = ln.Run.filter(transform__key="ingest", transform__kind="pipeline")
     assert ingest_runs.count() == 2 * n_batches
@@ -106,17 +119,26 @@ def test_pipeline_runs_end_to_end_twice_on_the_embedded_default(
         f"{name}.h5ad" for name in _synthetic.DEFAULT_BATCHES
     ]
     rows_first, rows_second = _artifact_rows(first), _artifact_rows(second)
-    assert len(rows_first) == 7
+    # 3 raw, 3 curated, 2 QC (batch_002 is blocked), the summary and the model
+    assert len(rows_first) == 10
+    assert ("batch_qc", "batch_002") not in rows_first
     assert {status for _, _, status in rows_first.values()} == {"new"}
     assert {status for _, _, status in rows_second.values()} == {"unchanged"}
     # The same artifacts, same versions: nothing new the second time.
     assert {k: v[:2] for k, v in rows_first.items()} == {k: v[:2] for k, v in rows_second.items()}
-    assert "7 new, 0 unchanged" in first
-    assert "0 new, 7 unchanged" in second
+    assert "10 new, 0 unchanged" in first
+    assert "0 new, 10 unchanged" in second
     for out in (first, second):
+        assert "ingest [batch_002]     blocked" in out
+        outcomes = out.split("Validation of curated batches", 1)[1].split("\n\n", 1)[0]
+        assert re.search(r"batch_001\s+passed", outcomes)
+        assert re.search(r"batch_002\s+failed\s+\S+\s+2\s", outcomes)
+        assert re.search(r"batch_003\s+passed", outcomes)
+        assert re.search(r"accuracy 0\.\d{3}|accuracy 1\.000", out)
+        assert "of 2 validated batches" in out
         lineage = out.split("Lineage of obs_summary", 1)[1]
         assert "Transform 'obs_summary' (function" in lineage
-        assert lineage.count("input: Artifact 'batch_qc/") == 3
+        assert lineage.count("input: Artifact 'batch_qc/") == 2
         assert "Transform 'summarize' (pipeline" in lineage
         summary_uid = rows_first[("obs_summary", "")][0]
         assert f"lamin-pipes describe {summary_uid}" in out
@@ -136,8 +158,9 @@ def test_pipeline_on_postgres_then_multiprocess_runs_with_dagster_postgres(
     first = box.pipeline("--batches", "2", *SMALL)
     second = box.pipeline("--batches", "2", *SMALL)
 
-    assert "5 new, 0 unchanged" in first
-    assert "0 new, 5 unchanged" in second
+    # 2 raw, 2 curated, 1 QC (batch_002 is invalid), the summary and the model
+    assert "7 new, 0 unchanged" in first
+    assert "0 new, 7 unchanged" in second
     assert not (box.cwd / ".lamin_pipes").exists()  # everything went where the env said
     _check_registry(box.db, str(box.storage), 2)
 
@@ -164,8 +187,14 @@ def test_pipeline_on_postgres_then_multiprocess_runs_with_dagster_postgres(
     assert run_id is not None
     assert pipeline.reference == run_id.group(1)
     steps = ln.Run.filter(initiated_by_run=pipeline).to_list()
-    assert sorted(run.transform.key for run in steps) == ["batch_qc", "raw_batches"]
+    # In the multiprocess executor the schema check is a step (and a step run) of its own.
+    assert sorted(run.transform.key for run in steps) == [
+        "batch_qc",
+        "curated_batches",
+        "curated_batches_single_cell_batch_schema",
+        "raw_batches",
+    ]
     latest = ln.Artifact.get(key="obs_summary.parquet")
-    assert latest.versions.count() == 2  # two batches, then three
+    assert latest.versions.count() == 2  # one valid batch, then two
     inputs = sorted(latest.run.input_artifacts.to_list("key"))
-    assert inputs == [f"batch_qc/batch_00{i}.parquet" for i in (1, 2, 3)]
+    assert inputs == [f"batch_qc/batch_00{i}.parquet" for i in (1, 3)]
