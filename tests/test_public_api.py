@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -196,6 +197,30 @@ def test_readme_quickstart_runs(
         namespace: dict[str, object] = {}
         exec(compile(quickstart, "README.md", "exec"), namespace)
         assert ln.Project.get(name="my project").records.count() == 1
+    finally:
+        settings._instance, settings._user = previous
+        for key in [k for k in instance_module._ENGINES if k[1] == normalize_url(db_url)]:
+            instance_module._ENGINES.pop(key).dispose()
+
+
+def test_readme_curation_example_runs(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (example,) = _readme_block("python", "Features, schemas and curation")
+    monkeypatch.setenv("LAMIN_PIPES_DB", db_url)
+    monkeypatch.setenv("LAMIN_PIPES_STORAGE", str(tmp_path / "storage"))
+    previous = (settings._instance, settings._user)
+    try:
+        namespace: dict[str, object] = {}
+        exec(compile(example, "README.md", "exec"), namespace)
+        printed = capsys.readouterr().out
+        assert "natural killer cell" in printed and "NK cell" in printed
+        df: Any = namespace["df"]
+        assert df["cell_type"].tolist() == ["T cell", "NK cell", "MAIT cell"]
+        artifact: Any = namespace["artifact"]
+        assert artifact.schema == namespace["schema"]
+        assert artifact.features.get_values()["cell_type"] == {"MAIT cell", "NK cell", "T cell"}
+        assert ln.Artifact.filter(cell_type="NK cell").one() == artifact
     finally:
         settings._instance, settings._user = previous
         for key in [k for k in instance_module._ENGINES if k[1] == normalize_url(db_url)]:
