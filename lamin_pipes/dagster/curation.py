@@ -46,9 +46,18 @@ def producing_asset(artifact: Artifact) -> dg.AssetKey | None:
     return dg.AssetKey.from_user_string(run.transform.key)
 
 
-def _artifact_of_latest_materialization(
-    context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey
-) -> Artifact | None:
+def _artifact_to_check(context: Any, asset_key: dg.AssetKey) -> Artifact | None:
+    """The artifact the asset materialized for this run's partition, else its latest one.
+
+    In a partitioned run (tag ``dagster/partition``) the registry's latest version of
+    that partition's key is checked, so parallel runs of other partitions do not
+    interfere; otherwise the artifact named by the asset's latest materialization.
+    """
+    partition = context.run.tags.get("dagster/partition")
+    if partition is not None:
+        found = _keys.latest_in_family(_keys.asset_base(asset_key.path, partition=partition))
+        if found is not None:
+            return found  # type: ignore[no-any-return]
     event = context.instance.get_latest_materialization_event(asset_key)
     materialization = event.asset_materialization if event is not None else None
     if materialization is not None:
@@ -67,7 +76,10 @@ def build_schema_asset_check(
     blocking: bool = True,
     name: str | None = None,
 ) -> dg.AssetChecksDefinition:
-    """An asset check that validates the asset's latest artifact against ``schema``.
+    """An asset check that validates the asset's artifact against ``schema``.
+
+    In a partitioned run it checks the run's partition (the latest version stored for
+    it); otherwise the artifact of the asset's latest materialization.
 
     The check runs in the same run as the asset (it needs a ``lamin`` resource), records
     the outcome on the artifact (feature ``validation``), and fails with the report as
@@ -97,7 +109,7 @@ def build_schema_asset_check(
     )
     def _schema_check(context):  # type: ignore[no-untyped-def]  # dagster reads the bare annotation
         saved = resolve_schema(schema)
-        artifact = _artifact_of_latest_materialization(context, asset_key)
+        artifact = _artifact_to_check(context, asset_key)
         if artifact is None:
             return dg.AssetCheckResult(
                 passed=False,

@@ -145,3 +145,33 @@ def test_curated_outputs_are_standardized_annotated_and_linked(registry: dict[st
     assert stored.features.get_values()["validation"] == "failed"
     report = stored.features.get_values()["validation_report"]
     assert report["problems"][0]["values"] == ["NK cell", "Mast cell"]
+
+
+def test_the_check_of_a_partitioned_run_validates_that_partition(
+    registry: dict[str, Any],
+) -> None:
+    """Another partition materialized later does not change what a run's check sees."""
+    parts = dg.StaticPartitionsDefinition(["good", "bad"])
+
+    @dg.asset(partitions_def=parts)
+    def part(context: dg.AssetExecutionContext) -> pd.DataFrame:
+        return VALID if context.partition_key == "good" else INVALID
+
+    check = build_schema_asset_check(part, "cells")
+    with dg.instance_for_test() as dagster_instance:
+        dg.materialize([part], partition_key="bad", resources=registry, instance=dagster_instance)
+        result = dg.materialize(
+            [part, check], partition_key="good", resources=registry, instance=dagster_instance
+        )
+        assert _evaluation(result).passed
+        dg.materialize([part], partition_key="good", resources=registry, instance=dagster_instance)
+        result = dg.materialize(
+            [part, check],
+            partition_key="bad",
+            resources=registry,
+            instance=dagster_instance,
+            raise_on_error=False,
+        )
+        evaluation = _evaluation(result)
+        assert not evaluation.passed
+        assert evaluation.metadata["lamin/key"].value == "part/bad.parquet"
