@@ -81,7 +81,7 @@ _MISSING: Any = object()
 
 
 class _Stored(ColumnElement[Any]):
-    """A JSON value as the driver returns it cheapest, decoded by :func:`_decoder`.
+    """A JSON value as the driver returns it cheapest, decoded by :func:`_decode_all`.
 
     SQLite stores numbers natively (the column's affinity is numeric) and everything
     else as JSON text; reading the column as it is keeps floats exact (``json_extract``
@@ -202,9 +202,7 @@ def read_values(
         lambda: _label_statement(model, by_feature),
         params,
     )
-    wanted = set(feature_ids or ())
-    wanted.update(r[1] for r in rows)
-    wanted.update(r[1] for r in label_rows)
+    wanted = set(feature_ids or ()) | {r[1] for r in rows} | {r[1] for r in label_rows}
     if not wanted:
         return out
     features = run_prepared(
@@ -216,10 +214,23 @@ def read_values(
     for fid, uid, name, dtype in sorted(features):
         out.features[fid] = FeatureInfo(fid, uid, name, dtype or "str")
     columns: dict[int, dict[int, Any]] = {fid: {} for fid in out.features}
-    decoders = {fid: _decoder(info.parsed, inst.dialect) for fid, info in out.features.items()}
+    # values by feature, decoded feature by feature (in bulk where the text allows)
+    grouped: dict[int, tuple[list[int], list[Any]]] = {}
     for host, fid, value in rows:
-        decode = decoders[fid]
-        _put(columns[fid], host, value if decode is None else decode(value))
+        found = grouped.get(fid)
+        if found is None:
+            grouped[fid] = ([host], [value])
+        else:
+            found[0].append(host)
+            found[1].append(value)
+    for fid, (owners, stored) in grouped.items():
+        decoded = _decode_all(out.features[fid].parsed, inst.dialect, stored)
+        column = dict(zip(owners, decoded, strict=True))
+        if len(column) != len(owners):  # several values for some records
+            column = {}
+            for host, value in zip(owners, decoded, strict=True):
+                _put(column, host, value)
+        columns[fid] = column
     if label_rows:
         lists = {fid for fid, info in out.features.items() if info.parsed.is_list}
         if lists or with_labels:  # labels in the order they were linked
@@ -268,36 +279,35 @@ def _loads(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _number(text: Any) -> Any:
-    """A JSON number given as text (PostgreSQL), as the int or float it was."""
-    if not isinstance(text, str):
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)
+def _decode_all(parsed: Dtype, dialect: str, stored: list[Any]) -> list[Any]:
+    """The values of one feature as Python values (see :class:`_Stored`).
 
-
-def _decoder(parsed: Dtype, dialect: str) -> Any:
-    """How a value from :class:`_Stored` becomes a Python value (``None``: as it is).
-
-    SQLite gives numbers as numbers and the rest as JSON text; PostgreSQL gives every
-    scalar as text (strings unquoted) and lists and dicts as JSON text.
+    Text that is JSON (all of it on SQLite but numbers; on PostgreSQL numbers, booleans,
+    lists and dicts) is parsed in one call, as one JSON array.
     """
+    sqlite = dialect != "postgresql"
+    plain_text = not sqlite and not parsed.is_list and parsed.base not in _JSON_SCALARS
+    if plain_text:  # PostgreSQL strings (and dates) come unquoted
+        values = stored
+    elif all(type(v) is str for v in stored):
+        try:
+            values = json.loads("[" + ",".join(stored) + "]")
+        except ValueError:  # a value that is no JSON on its own: one by one
+            values = [_loads(v) for v in stored]
+    else:
+        values = [_loads(v) for v in stored]
     convert = {"date": _to_date, "datetime": _to_datetime}.get(parsed.base)
-    if parsed.is_list or parsed.base == "dict":
-        if convert is None:
-            return _loads
-        return lambda value: [convert(v) for v in _loads(value)]
-    if dialect != "postgresql":
-        if convert is None:
-            return _loads
-        return lambda value: convert(_loads(value))
-    if parsed.base in ("int", "float", "num"):
-        return _number
-    if parsed.base == "bool":
-        return lambda value: value == "true"
-    return convert  # strings as they are; dates converted
+    if convert is not None:
+        if parsed.is_list:
+            return [[convert(v) for v in item] for item in values]
+        return [convert(v) for v in values]
+    if parsed.base == "bool" and sqlite:
+        return [bool(v) for v in values]
+    return list(values)
+
+
+#: dtypes whose values PostgreSQL's ``#>> '{}'`` gives as JSON text (not strings).
+_JSON_SCALARS = ("int", "float", "num", "bool", "dict")
 
 
 def collapse(info: FeatureInfo, found: Any) -> Any:
