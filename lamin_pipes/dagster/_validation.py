@@ -56,8 +56,10 @@ def validate_artifact(artifact: Artifact, schema: Schema) -> ValidationReport:
 
 
 def _outcome_features() -> None:
+    names = [OUTCOME_FEATURE, REPORT_FEATURE]
+    existing = set(Feature.filter(name__in=names).to_list("name"))
     for name, dtype in ((OUTCOME_FEATURE, "str"), (REPORT_FEATURE, "dict")):
-        if Feature.filter(name=name).first() is None:
+        if name not in existing:
             Feature(name=name, dtype=dtype).save()
 
 
@@ -66,19 +68,31 @@ def record_outcome(artifact: Artifact, report: ValidationReport) -> None:
 
     Its other feature values (the labels a curator annotated, say) stay as they are.
     """
+    record_outcomes([(artifact, report)])
+
+
+def record_outcomes(outcomes: list[tuple[Artifact, ValidationReport]]) -> None:
+    """:func:`record_outcome` for several artifacts, in one transaction.
+
+    A sensor tick records its artifacts together: all outcomes land, or none do (and
+    the tick, failing, leaves its cursor where it was).
+    """
+    if not outcomes:
+        return
     # Name the run first: inside a Dagster step that makes the step's run, which must not
     # happen while the annotation's own transaction holds SQLite's write lock.
     active_run()
     _outcome_features()
-    features = artifact.features  # type: ignore[attr-defined]
     with settings.instance.atomic():
-        features.remove_values([OUTCOME_FEATURE, REPORT_FEATURE])
-        features.add_values(
-            {
-                OUTCOME_FEATURE: "passed" if report.ok else "failed",
-                REPORT_FEATURE: _compact(report),
-            }
-        )
+        for artifact, report in outcomes:
+            features = artifact.features  # type: ignore[attr-defined]
+            features.remove_values([OUTCOME_FEATURE, REPORT_FEATURE])
+            features.add_values(
+                {
+                    OUTCOME_FEATURE: "passed" if report.ok else "failed",
+                    REPORT_FEATURE: _compact(report),
+                }
+            )
 
 
 def _compact(report: ValidationReport) -> dict[str, Any]:
@@ -130,6 +144,7 @@ __all__ = [
     "check_metadata",
     "markdown_table",
     "record_outcome",
+    "record_outcomes",
     "resolve_schema",
     "validate_artifact",
 ]

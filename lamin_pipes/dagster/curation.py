@@ -22,10 +22,16 @@ from typing import Any
 import dagster as dg
 
 from ..errors import LaminPipesError
-from ..models import Artifact, Schema
+from ..models import Artifact, Run, Schema, Transform
 from . import _keys
 from ._runs import STEP_REFERENCE
-from ._validation import check_metadata, record_outcome, resolve_schema, validate_artifact
+from ._validation import (
+    check_metadata,
+    record_outcome,
+    record_outcomes,
+    resolve_schema,
+    validate_artifact,
+)
 from .resources import open_registry
 
 logger = logging.getLogger("lamin_pipes")
@@ -44,6 +50,18 @@ def producing_asset(artifact: Artifact) -> dg.AssetKey | None:
     if run is None or run.reference_type != STEP_REFERENCE:
         return None
     return dg.AssetKey.from_user_string(run.transform.key)
+
+
+def _producing_assets(artifacts: list[Artifact]) -> dict[int, dg.AssetKey]:
+    """:func:`producing_asset` of several artifacts in two queries, by artifact id."""
+    run_ids = {a.run_id for a in artifacts if a.run_id is not None}
+    if not run_ids:
+        return {}
+    runs = Run.filter(id__in=sorted(run_ids), reference_type=STEP_REFERENCE).to_list()
+    transform_ids = sorted({r.transform_id for r in runs})
+    keys = dict(Transform.filter(id__in=transform_ids).values_list("id", "key"))
+    by_run = {r.id: dg.AssetKey.from_user_string(keys[r.transform_id]) for r in runs}
+    return {a.id: by_run[a.run_id] for a in artifacts if a.run_id in by_run}
 
 
 def _artifact_to_check(context: Any, asset_key: dg.AssetKey) -> Artifact | None:
@@ -183,6 +201,7 @@ def build_curation_sensor(
         new = query.order_by("id")[:max_per_tick].to_list()
         evaluations: list[dg.AssetCheckEvaluation] = []
         requests: list[dg.RunRequest] = []
+        outcomes = []
         for artifact in new:
             last = max(last, artifact.id)
             try:
@@ -190,8 +209,11 @@ def build_curation_sensor(
             except LaminPipesError as error:  # unreadable or not a dataset: say so, go on
                 context.log.warning(f"Cannot validate artifact {artifact.uid}: {error}")
                 continue
-            record_outcome(artifact, report)
-            asset_key = producing_asset(artifact)
+            outcomes.append((artifact, report))
+        record_outcomes(outcomes)
+        producers = _producing_assets([artifact for artifact, _ in outcomes])
+        for artifact, report in outcomes:
+            asset_key = producers.get(artifact.id)
             if asset_key is not None:
                 evaluations.append(
                     dg.AssetCheckEvaluation(

@@ -280,7 +280,15 @@ class FeatureManager:
                 rows = [found[k] for k in keys]
                 feature_ids = [r.id for r in rows]
             if value is None:
-                remove_feature_values(session, host, feature_ids)
+                # Only the link tables these features can have values in (fewer deletes).
+                kinds = {None if r.dtype is None else r.parsed.is_cat for r in rows}
+                remove_feature_values(
+                    session,
+                    host,
+                    feature_ids,
+                    json=not rows or kinds != {True},
+                    labels=not rows or kinds != {False},
+                )
                 return
             if not rows:
                 msg = "remove_values(value=...) needs the feature the value belongs to."

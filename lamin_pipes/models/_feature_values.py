@@ -543,14 +543,19 @@ def remove_feature_values(
     *,
     json_value_ids_: list[int] | None = None,
     label_ids: dict[str, list[int]] | None = None,
+    json: bool = True,
+    labels: bool = True,
 ) -> None:
     """Unlink the values of ``feature_ids`` (all features: ``None``) from ``host``.
 
-    With ``json_value_ids_`` / ``label_ids`` only those values are unlinked.
+    With ``json_value_ids_`` / ``label_ids`` only those values are unlinked;
+    ``json=False`` / ``labels=False`` skip the JSON-value or the label link tables (the
+    caller knows the features have none there: values of a categorical feature are
+    label links, the others JSON values).
     """
     from ._annotation_links import label_links, value_link
 
-    link = value_link(host)
+    link = value_link(host) if json else None
     if link is not None and (label_ids is None or json_value_ids_ is not None):
         values = FeatureValue.__table__  # type: ignore[attr-defined]
         selected = select(values.c.id)
@@ -564,7 +569,7 @@ def remove_feature_values(
                 link.table.c[link.value_column].in_(selected),
             )
         )
-    if json_value_ids_ is not None and label_ids is None:
+    if not labels or (json_value_ids_ is not None and label_ids is None):
         return
     for label in label_links(host):
         table = label.table

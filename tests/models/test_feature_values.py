@@ -213,6 +213,11 @@ def test_set_values_replaces_and_remove_values_unlinks() -> None:
     assert artifact.features.get_values()["tissue"] == "lung"
     artifact.features.remove_values(["n", ln.Feature.get(name="note")])
     assert artifact.features.get_values() == {"tissue": "lung"}
+    artifact.features.add_values({"n": 5})
+    artifact.features.remove_values("tissue")  # a categorical feature alone: its labels only
+    assert artifact.features.get_values() == {"n": 5}
+    assert artifact.ulabels.to_list("name") == ["plain"]
+    artifact.features.add_values({"tissue": "lung"})
     artifact.features.remove_values()
     assert artifact.features.get_values() == {}
     assert artifact.ulabels.to_list("name") == ["plain"]
