@@ -156,6 +156,38 @@ def test_fast_readers_are_used_and_compressed_files_still_read(tmp_path):
             np.testing.assert_array_equal(sample["X"], data.dense_row(adatas[i // 12], i % 12))
 
 
+def test_csr_rows_across_small_chunks_blocks_and_repeats(tmp_path):
+    """CSR values stored in chunks of 7: a row's range crosses chunk boundaries,
+    consecutive rows are read as one range, repeated and empty rows come back too."""
+    import h5py
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(3)
+    matrix = sp.random(40, 30, density=0.3, format="csr", dtype=np.float32, rng=rng)
+    matrix = sp.csr_matrix(matrix.toarray() * (np.arange(40) % 5 != 0)[:, None])  # empty rows
+    path = tmp_path / "chunked.h5ad"
+    ad.AnnData(matrix).write_h5ad(path)
+    with h5py.File(path, "r+") as f:
+        for name in ("data", "indices"):
+            values = f[f"X/{name}"][()]
+            del f[f"X/{name}"]
+            f.create_dataset(f"X/{name}", data=values, chunks=(7,))
+    expected = matrix.toarray()
+    batches = [
+        rng.permutation(40),  # random order
+        np.r_[np.arange(8, 24), np.arange(30, 40)],  # two blocks of consecutive rows
+        np.array([3, 3, 0, 5, 4, 4, 39, 0]),  # repeats and empty rows
+        rng.permutation(np.arange(10, 20)),  # a block, shuffled within the batch
+    ]
+    with MappedCollection([path]) as ds:
+        reader = ds._stores[0].matrix("X")
+        assert isinstance(reader, CsrMatrix) and isinstance(reader.data, MemmapRows)
+        assert reader.data.layout.chunk_starts is not None
+        for idx in batches:
+            got = default_collate(ds.__getitems__(idx))["X"].numpy()
+            np.testing.assert_array_equal(got, expected[idx])
+
+
 def test_join_none_and_equal_vars(tmp_path):
     for i in range(2):
         data.make_adata(i, 5, data.GENES).write_h5ad(tmp_path / f"{i}.h5ad")

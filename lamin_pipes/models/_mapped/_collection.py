@@ -49,7 +49,7 @@ import torch
 from torch.utils.data import Dataset, Sampler, default_collate, get_worker_info
 
 from ...errors import InvalidArgument
-from ._elements import DenseMatrix
+from ._elements import DenseMatrix, MemmapRows, as_tensor, take_rows_into
 from ._labels import (
     ObsColumn,
     filter_mask,
@@ -662,6 +662,7 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_local", None)
+        state.pop("_sources", None)
         return state
 
     def _scratch(self, dtype: np.dtype[Any], n_rows: int, width: int) -> np.ndarray:
@@ -688,11 +689,14 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
                 raise IndexError(msg)
         idx = idx.astype(np.int64, copy=False).reshape(-1)
         n = self.n_obs
-        if idx.size and (idx.min() < -n or idx.max() >= n):
+        if idx.size == 0:
+            return idx
+        low, high = idx.min(), idx.max()
+        if low < -n or high >= n:
             bad = idx[(idx < -n) | (idx >= n)][0]
             msg = f"index {int(bad)} is out of range for a MappedCollection of {n} observations"
             raise IndexError(msg)
-        return np.where(idx < 0, idx + n, idx)
+        return np.where(idx < 0, idx + n, idx) if low < 0 else idx
 
     def _groups(self, stores: np.ndarray) -> list[tuple[int, slice | np.ndarray]]:
         if stores.size == 0:
@@ -702,7 +706,7 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
             return [(first, slice(0, stores.size))]
         order = np.argsort(stores, kind="stable")
         ordered = stores[order]
-        cuts = np.flatnonzero(np.diff(ordered)) + 1
+        cuts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
         bounds = [0, *cuts.tolist(), stores.size]
         return [(int(ordered[a]), order[a:b]) for a, b in itertools.pairwise(bounds)]
 
@@ -750,48 +754,73 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
             else:
                 out[np.ix_(_positions(pos), col_map[1])] = reader.take(rows)
             return
-        data, columns, lengths = reader.take(rows)
-        row_pos = np.repeat(_positions(pos), lengths)
+        order, data, columns, lengths = reader.take_sorted(rows)
+        row_pos = np.repeat(_positions(pos)[order], lengths)
         if col_map is not None:
             columns = col_map[1][columns]
             if self.join_vars == "inner":
                 keep = columns >= 0
                 row_pos, columns, data = row_pos[keep], columns[keep], data[keep]
-        out[row_pos, columns] = data
+        if out.flags.c_contiguous:  # one flat scatter (cheaper than a 2-D one)
+            out.reshape(-1)[row_pos * out.shape[1] + columns] = data
+        else:
+            out[row_pos, columns] = data
 
-    def _gather_mapped(
+    def _memmap_sources(self, name: str) -> list[MemmapRows] | None:
+        """Every store's memory map of ``name`` when all are plain maps of one dtype and width.
+
+        Such an element takes the fast path of :meth:`_read_batch`; it is worked out
+        once per process (the maps belong to the process that opened them).
+        """
+        cache: tuple[int, dict[str, list[MemmapRows] | None]] | None
+        cache = self.__dict__.get("_sources")
+        if cache is None or cache[0] != os.getpid():
+            cache = (os.getpid(), {})
+            self.__dict__["_sources"] = cache
+        if name in cache[1]:
+            return cache[1][name]
+        found: list[MemmapRows] | None = []
+        paths = self._matrix_paths[name]
+        if self._joined[name] or len(set(self._widths[name])) > 1:
+            found = None
+        for i, path in enumerate(paths):
+            if found is None or path is None:
+                found = None
+                break
+            reader = self._stores[i].matrix(path)
+            rows = getattr(reader, "rows", None)
+            if not isinstance(rows, MemmapRows) or rows.dtype != self._dtypes[name]:
+                found = None
+                break
+            found.append(rows)
+        cache[1][name] = found
+        return found
+
+    def _gather_memmaps(
         self,
         out: np.ndarray,
+        sources: list[MemmapRows],
         groups: list[tuple[int, slice | np.ndarray]],
-        name: str,
         rows: np.ndarray,
-    ) -> bool:
-        """Fill ``out`` from several memory-mapped stores in two gathers; False if it can't.
-
-        Each store's rows go to a reused buffer in store order (one gather each), then
-        one gather puts them in the order asked for: cheaper than a scatter per store.
-        """
-        if len(groups) < 2 or self._joined[name]:
-            return False
-        takes = []
-        for s, _ in groups:
-            path = self._matrix_paths[name][s]
-            reader = self._stores[s].matrix(path) if path is not None else None
-            take_into = getattr(getattr(reader, "rows", None), "take_into", None)
-            if take_into is None or reader is None or reader.dtype != out.dtype:
-                return False
-            takes.append(take_into)
+    ) -> None:
+        """Fill ``out`` from memory maps: one gather per store, then one into batch order."""
+        if len(groups) == 1:
+            source = sources[groups[0][0]]
+            take_rows_into(source.array, source.tensor, source.layout.file_rows(rows), out)
+            return
         buffer = self._scratch(out.dtype, out.shape[0], out.shape[1])
-        order = np.concatenate([_positions(pos) for _, pos in groups])
+        positions = [_positions(pos) for _, pos in groups]
         start = 0
-        for take_into, (_, pos) in zip(takes, groups, strict=True):
-            stop = start + _positions(pos).size
-            take_into(rows[pos], buffer[start:stop])
+        for (s, _), pos in zip(groups, positions, strict=True):
+            stop = start + pos.size
+            source = sources[s]
+            file_rows = source.layout.file_rows(rows[pos])
+            take_rows_into(source.array, source.tensor, file_rows, buffer[start:stop])
             start = stop
+        order = np.concatenate(positions)
         inverse = np.empty_like(order)
         inverse[order] = np.arange(order.size)
-        np.take(buffer, inverse, axis=0, out=out, mode="clip")
-        return True
+        take_rows_into(buffer, as_tensor(buffer), inverse, out)
 
     def _read_batch(self, idx: np.ndarray, shared: bool) -> _Batch:
         """Read the observations ``idx`` (normalized); ``shared``: tensors in shared memory."""
@@ -805,6 +834,13 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
         batch = _Batch(n)
         batch.add("_store_idx", stores, label=True)
         for name in self._outputs:
+            sources = self._memmap_sources(name)
+            if sources is not None:  # the fast path: plain memory maps, no join
+                width = self._widths[name][0]
+                out, tensor = self._alloc((n, width), self._dtypes[name], zero=False, shared=shared)
+                self._gather_memmaps(out, sources, groups, rows)
+                batch.add(name, out, tensor=tensor, label=False)
+                continue
             paths = self._matrix_paths[name]
             widths = self._widths[name]
             present = [(s, pos) for s, pos in groups if paths[s] is not None]
@@ -815,9 +851,8 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
             if len(present) == len(groups) and len(batch_widths) <= 1:
                 width = batch_widths.pop() if batch_widths else 0
                 out, tensor = self._alloc((n, width), dtype, zero, shared)
-                if not self._gather_mapped(out, groups, name, rows):
-                    for s, pos in present:
-                        self._write_rows(out, pos, s, name, rows[pos])
+                for s, pos in present:
+                    self._write_rows(out, pos, s, name, rows[pos])
                 batch.add(name, out, tensor=tensor, label=False)
                 continue
             values: list[Any] = [_MISSING] * n
@@ -953,6 +988,7 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
         """Release the file handles and memory maps of this process; reads then fail."""
         for store in self._stores:
             store.close()
+        self.__dict__.pop("_sources", None)
         self._closed = True
 
     def __enter__(self) -> MappedCollection:

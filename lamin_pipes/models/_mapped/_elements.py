@@ -85,10 +85,57 @@ def range_positions(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return np.repeat(starts - offsets, lengths) + np.arange(total, dtype=np.int64)
 
 
+#: dtypes torch gathers (``index_select`` runs on all of torch's intra-op threads, where
+#: numpy's ``take`` runs on one: 2-3x faster for a batch of rows on 2 cores).
+_TORCH_GATHER = {
+    np.dtype(np.float16): "float16",
+    np.dtype(np.float32): "float32",
+    np.dtype(np.float64): "float64",
+    np.dtype(np.int8): "int8",
+    np.dtype(np.int16): "int16",
+    np.dtype(np.int32): "int32",
+    np.dtype(np.int64): "int64",
+    np.dtype(np.uint8): "uint8",
+}
+
+
+def as_tensor(array: np.ndarray) -> Any:
+    """A torch view of ``array`` (read-only arrays too), or ``None`` when torch can't."""
+    if array.dtype not in _TORCH_GATHER or not array.flags.c_contiguous or array.ndim != 2:
+        return None
+    import warnings
+
+    import torch
+
+    if array.flags.writeable:
+        return torch.from_numpy(array)
+    with warnings.catch_warnings():  # a read-only memory map: we never write through it
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(array)
+
+
+def take_rows_into(source: np.ndarray, tensor: Any, rows: np.ndarray, out: np.ndarray) -> None:
+    """``out[:] = source[rows]`` in one gather, without a temporary.
+
+    ``tensor`` is ``as_tensor(source)``: with one, torch gathers; else numpy.
+    """
+    if tensor is not None and out.flags.c_contiguous and out.dtype == source.dtype:
+        import torch
+
+        index = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.int64))
+        torch.index_select(tensor, 0, index, out=torch.from_numpy(out))
+        return
+    np.take(source, rows, axis=0, out=out, mode="clip")
+
+
 def gather_ranges(array: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """``concat(array[s:e] ...)`` for an in-memory (or memory-mapped) 1-D array."""
     if starts.size == 1:
         return np.array(array[int(starts[0]) : int(ends[0])])
+    if 1 < starts.size <= 16:  # a few long ranges: slices copy faster than an index
+        return np.concatenate(
+            [array[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+        )
     return np.asarray(array[range_positions(starts, ends)])
 
 
@@ -151,6 +198,31 @@ class Layout:
             return rows
         c = self.chunk_rows
         return self.chunk_starts[rows // c] + rows % c  # type: ignore[no-any-return]
+
+    def file_ranges(self, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The file-region ranges holding dataset ranges ``[starts, ends)``, in order.
+
+        A range that crosses chunk boundaries becomes one range per chunk; work is per
+        range, not per element (a CSR row's values are one range).
+        """
+        if self.chunk_starts is None:
+            return starts, ends
+        c = self.chunk_rows
+        keep = ends > starts
+        if not keep.all():
+            starts, ends = starts[keep], ends[keep]
+        first, last = starts // c, (ends - 1) // c
+        pieces = last - first + 1
+        if starts.size == 0 or int(pieces.max()) == 1:
+            file_starts = self.chunk_starts[first] + starts % c
+            return file_starts, file_starts + (ends - starts)
+        which = np.repeat(np.arange(starts.size), pieces)
+        offsets = np.cumsum(pieces) - pieces
+        chunk = first[which] + np.arange(which.size) - offsets[which]
+        piece_starts = np.maximum(starts[which], chunk * c)
+        piece_ends = np.minimum(ends[which], (chunk + 1) * c)
+        file_starts = self.chunk_starts[chunk] + piece_starts - chunk * c
+        return file_starts, file_starts + (piece_ends - piece_starts)
 
 
 def h5_layout(dataset: Any) -> Layout | None:
@@ -227,6 +299,7 @@ class MemmapRows:
         region = (layout.span_rows, *shape[1:])
         mapped = np.memmap(path, dtype=self.dtype, mode="r", offset=layout.base, shape=region)
         self.array: np.ndarray = mapped.view(np.ndarray)
+        self.tensor = as_tensor(self.array)
 
     @property
     def size(self) -> int:
@@ -237,13 +310,10 @@ class MemmapRows:
 
     def take_into(self, rows: np.ndarray, out: np.ndarray) -> None:
         """Write the rows into ``out`` (C-contiguous, same dtype) without a temporary."""
-        np.take(self.array, self.layout.file_rows(rows), axis=0, out=out, mode="clip")
+        take_rows_into(self.array, self.tensor, self.layout.file_rows(rows), out)
 
     def take_ranges(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        if self.layout.chunk_starts is None:
-            return gather_ranges(self.array, starts, ends)
-        positions = self.layout.file_rows(range_positions(starts, ends))
-        return np.take(self.array, positions, axis=0, mode="clip")
+        return gather_ranges(self.array, *self.layout.file_ranges(starts, ends))
 
 
 class RemoteRows:
@@ -431,3 +501,26 @@ class CsrMatrix:
         data = self.data.take_ranges(starts, ends)
         indices = self.indices.take_ranges(starts, ends)
         return data, indices.astype(np.int64, copy=False), ends - starts
+
+    def take_sorted(
+        self, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`take` of the rows in ascending order, and that order.
+
+        Returns ``(order, values, columns, lengths)``, the values being those of
+        ``rows[order]``. Rows next to each other in the file are one range to read: a
+        block of consecutive rows costs one read of ``data`` and one of ``indices``.
+        """
+        order = np.argsort(rows, kind="stable")
+        ordered = rows[order]
+        starts = self.indptr[ordered]
+        ends = self.indptr[ordered + 1]
+        if starts.size > 1:
+            breaks = np.flatnonzero(starts[1:] != ends[:-1]) + 1
+            read_starts = starts[np.concatenate(([0], breaks))]
+            read_ends = ends[np.concatenate((breaks - 1, [ends.size - 1]))]
+        else:
+            read_starts, read_ends = starts, ends
+        data = self.data.take_ranges(read_starts, read_ends)
+        indices = self.indices.take_ranges(read_starts, read_ends)
+        return order, data, indices.astype(np.int64, copy=False), ends - starts
