@@ -39,6 +39,17 @@ from .storage import Storage
 from .ulabel import ULabel
 from .user import User
 
+
+def __getattr__(name: str) -> object:
+    """``MappedCollection``, imported on first use (it needs torch, which stays unloaded)."""
+    if name == "MappedCollection":
+        from ._mapped import _dataset_class
+
+        return _dataset_class()
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
 __all__ = [
     "Artifact",
     "ArtifactSet",

@@ -427,3 +427,17 @@ def test_import_lamin_pipes_does_not_import_torch():
     code = "import sys, lamin_pipes; assert 'torch' not in sys.modules, 'torch imported'"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_mapped_collection_is_public_and_loads_torch_on_first_use():
+    """lamindb offers ``ln.core.MappedCollection``; here it is ``lamin_pipes.models``'."""
+    code = (
+        "import sys, lamin_pipes.models as m; assert 'torch' not in sys.modules; "
+        "from lamin_pipes.models import MappedCollection; assert 'torch' in sys.modules; "
+        "print(MappedCollection.__module__)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == MappedCollection.__module__
+    with pytest.raises(AttributeError, match="has no attribute 'NoSuchThing'"):
+        ln.models.NoSuchThing  # noqa: B018
