@@ -76,8 +76,11 @@ def curated_batches(
     return raw_batches
 
 
-#: Blocking: a batch that fails validation never reaches batch_qc.
-curated_check = build_schema_asset_check(curated_batches, vocabulary.SCHEMA, blocking=True)
+#: Blocking: a batch that fails validation never reaches batch_qc. Partitioned like
+#: curated_batches, so the UI shows each batch's outcome (Dagster warns: preview feature).
+curated_check = build_schema_asset_check(
+    curated_batches, vocabulary.SCHEMA, blocking=True, partitioned=True
+)
 
 
 @dg.asset(

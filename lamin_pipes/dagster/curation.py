@@ -20,8 +20,11 @@ import re
 from typing import Any
 
 import dagster as dg
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (  # not exported
+    AssetCheckEvaluationTargetMaterializationData,
+)
 
-from ..errors import LaminPipesError
+from ..errors import InvalidArgument, LaminPipesError
 from ..models import Artifact, Run, Schema, Transform
 from . import _keys
 from ._runs import STEP_REFERENCE
@@ -52,16 +55,94 @@ def producing_asset(artifact: Artifact) -> dg.AssetKey | None:
     return dg.AssetKey.from_user_string(run.transform.key)
 
 
-def _producing_assets(artifacts: list[Artifact]) -> dict[int, dg.AssetKey]:
-    """:func:`producing_asset` of several artifacts in two queries, by artifact id."""
+def _producing_assets(artifacts: list[Artifact]) -> dict[int, tuple[dg.AssetKey, str]]:
+    """The asset and the Dagster run id that saved each artifact (two queries), by id."""
     run_ids = {a.run_id for a in artifacts if a.run_id is not None}
     if not run_ids:
         return {}
     runs = Run.filter(id__in=sorted(run_ids), reference_type=STEP_REFERENCE).to_list()
     transform_ids = sorted({r.transform_id for r in runs})
     keys = dict(Transform.filter(id__in=transform_ids).values_list("id", "key"))
-    by_run = {r.id: dg.AssetKey.from_user_string(keys[r.transform_id]) for r in runs}
+    by_run = {
+        r.id: (dg.AssetKey.from_user_string(keys[r.transform_id]), r.reference.split("/", 1)[0])
+        for r in runs
+    }
     return {a.id: by_run[a.run_id] for a in artifacts if a.run_id in by_run}
+
+
+def _instance(context: Any) -> Any:
+    """The sensor's Dagster instance, or ``None`` for a context built without one."""
+    try:
+        return context.instance
+    except dg.DagsterInvariantViolationError:
+        return None
+
+
+def _materializations(
+    instance: Any, run_ids: set[str]
+) -> dict[str, tuple[str | None, dg.EventLogRecord | None]]:
+    """Partition and materialization record of each artifact these runs saved, by uid.
+
+    They give a check evaluation its partition and the materialization it is about, so
+    the UI shows the result on that materialization (and partition). The record comes
+    from the asset's index (``fetch_materializations``): a SQLite instance numbers the
+    events of each run's own file differently. Runs the instance does not know (another
+    instance's) give nothing; one older than the last ``_RECENT`` of its asset (partition)
+    gives its partition only.
+    """
+    found: dict[str, tuple[str | None, dg.EventLogRecord | None]] = {}
+    if instance is None:
+        return found
+    for run_id in sorted(run_ids):
+        connection = instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        )
+        for in_run in connection.records:
+            uid = _lamin_uid(in_run)
+            if uid is None or in_run.asset_key is None:
+                continue
+            partitions = [in_run.partition_key] if in_run.partition_key is not None else None
+            indexed = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=in_run.asset_key, asset_partitions=partitions),
+                limit=_RECENT,
+            ).records
+            record = next((r for r in indexed if _lamin_uid(r) == uid), None)
+            found[uid] = (in_run.partition_key, record)
+    return found
+
+
+#: Materializations of an asset (partition) searched for the one that saved an artifact.
+_RECENT = 20
+
+
+def _lamin_uid(record: Any) -> str | None:
+    materialization = record.asset_materialization
+    uid = materialization.metadata.get("lamin/uid") if materialization is not None else None
+    return None if uid is None else str(getattr(uid, "value", uid))
+
+
+def _evaluation(
+    artifact: Artifact,
+    report: Any,
+    asset_key: dg.AssetKey,
+    check: str,
+    materialized: tuple[str | None, Any],
+) -> dg.AssetCheckEvaluation:
+    partition, record = materialized
+    target = None
+    if record is not None:
+        target = AssetCheckEvaluationTargetMaterializationData(
+            storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
+        )
+    return dg.AssetCheckEvaluation(
+        asset_key=asset_key,
+        check_name=check,
+        passed=report.ok,
+        metadata=check_metadata(artifact, report),
+        description=report.to_text().splitlines()[0],
+        target_materialization_data=target,
+        partition=partition,
+    )
 
 
 def _artifact_to_check(context: Any, asset_key: dg.AssetKey) -> Artifact | None:
@@ -93,11 +174,15 @@ def build_schema_asset_check(
     *,
     blocking: bool = True,
     name: str | None = None,
+    partitioned: bool = False,
 ) -> dg.AssetChecksDefinition:
     """An asset check that validates the asset's artifact against ``schema``.
 
     In a partitioned run it checks the run's partition (the latest version stored for
-    it); otherwise the artifact of the asset's latest materialization.
+    it); otherwise the artifact of the asset's latest materialization. With
+    ``partitioned=True`` the check is partitioned like its asset, so each result names
+    its partition and the UI shows the outcome per partition (Dagster's partitioned
+    checks are a preview feature in 1.13: it warns once when the check is defined).
 
     The check runs in the same run as the asset (it needs a ``lamin`` resource), records
     the outcome on the artifact (feature ``validation``), and fails with the report as
@@ -108,6 +193,7 @@ def build_schema_asset_check(
         schema: The schema (saved) or its name or uid, looked up when the check runs.
         blocking: Whether a failure keeps downstream assets from running.
         name: The check's name (default ``<schema name>_schema``).
+        partitioned: Partition the check like ``asset`` (an ``AssetsDefinition``).
 
     Returns:
         The asset check, for ``dg.Definitions(asset_checks=[...])``.
@@ -117,11 +203,21 @@ def build_schema_asset_check(
         asset.key if isinstance(asset, dg.AssetsDefinition) else dg.AssetKey.from_coercible(asset)
     )
     label = schema if isinstance(schema, str) else schema.name
+    partitions = None
+    if partitioned:
+        if not isinstance(asset, dg.AssetsDefinition):
+            msg = (
+                f"partitioned=True needs the asset definition, got {asset!r}: pass the "
+                "@asset function itself"
+            )
+            raise InvalidArgument(msg)
+        partitions = asset.partitions_def
 
     @dg.asset_check(
         asset=asset_key,
         name=check_name,
         blocking=blocking,
+        partitions_def=partitions,
         required_resource_keys={"lamin"},
         description=f"Validates the latest artifact against the lamin_pipes schema {label!r}.",
     )
@@ -212,17 +308,13 @@ def build_curation_sensor(
             outcomes.append((artifact, report))
         record_outcomes(outcomes)
         producers = _producing_assets([artifact for artifact, _ in outcomes])
+        records = _materializations(_instance(context), {run for _, run in producers.values()})
         for artifact, report in outcomes:
-            asset_key = producers.get(artifact.id)
-            if asset_key is not None:
+            producer = producers.get(artifact.id)
+            if producer is not None:
+                materialized = records.get(artifact.uid, (None, None))
                 evaluations.append(
-                    dg.AssetCheckEvaluation(
-                        asset_key=asset_key,
-                        check_name=checked,
-                        passed=report.ok,
-                        metadata=check_metadata(artifact, report),
-                        description=report.to_text().splitlines()[0],
-                    )
+                    _evaluation(artifact, report, producer[0], checked, materialized)
                 )
             if report.ok and job is not None:
                 requests.append(

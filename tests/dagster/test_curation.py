@@ -157,13 +157,16 @@ def test_the_check_of_a_partitioned_run_validates_that_partition(
     def part(context: dg.AssetExecutionContext) -> pd.DataFrame:
         return VALID if context.partition_key == "good" else INVALID
 
-    check = build_schema_asset_check(part, "cells")
+    with pytest.warns(dg.PreviewWarning, match="partitions_def on an AssetCheckSpec"):
+        check = build_schema_asset_check(part, "cells", partitioned=True)
+    with pytest.raises(ln.errors.InvalidArgument, match="needs the asset definition"):
+        build_schema_asset_check("part", "cells", partitioned=True)
     with dg.instance_for_test() as dagster_instance:
         dg.materialize([part], partition_key="bad", resources=registry, instance=dagster_instance)
         result = dg.materialize(
             [part, check], partition_key="good", resources=registry, instance=dagster_instance
         )
-        assert _evaluation(result).passed
+        assert _evaluation(result).passed and _evaluation(result).partition == "good"
         dg.materialize([part], partition_key="good", resources=registry, instance=dagster_instance)
         result = dg.materialize(
             [part, check],
@@ -173,5 +176,61 @@ def test_the_check_of_a_partitioned_run_validates_that_partition(
             raise_on_error=False,
         )
         evaluation = _evaluation(result)
-        assert not evaluation.passed
+        assert not evaluation.passed and evaluation.partition == "bad"
         assert evaluation.metadata["lamin/key"].value == "part/bad.parquet"
+
+
+def test_sensor_evaluations_name_the_partition_and_materialization(
+    registry: dict[str, Any],
+) -> None:
+    """An artifact of a partitioned run: the evaluation carries the run's partition and
+    points at that materialization, and the instance records it for that partition."""
+    days = dg.StaticPartitionsDefinition(["mon", "tue"])
+
+    @dg.asset(partitions_def=days)
+    def daily(context) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+        return VALID if context.partition_key == "mon" else INVALID
+
+    @dg.asset_check(asset=daily, name="cells_schema")
+    def declared() -> dg.AssetCheckResult:  # so the instance knows the check
+        return dg.AssetCheckResult(passed=True)
+
+    sensor = build_curation_sensor(schema="cells", key_prefix="daily/")
+    defs = dg.Definitions(
+        assets=[daily], asset_checks=[declared], sensors=[sensor], resources=registry
+    )
+    with dg.instance_for_test() as dagster_instance:
+        for day in ("mon", "tue"):
+            dg.materialize(
+                [daily], partition_key=day, resources=registry, instance=dagster_instance
+            )
+        context = dg.build_sensor_context(instance=dagster_instance, definitions=defs)
+        result = sensor(context)
+        by_partition = {e.partition: e for e in result.asset_events}
+        assert set(by_partition) == {"mon", "tue"}
+        assert by_partition["mon"].passed and not by_partition["tue"].passed
+        for day, evaluation in by_partition.items():
+            record = dagster_instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey("daily"), asset_partitions=[day]),
+                limit=1,
+            ).records[0]
+            target = evaluation.target_materialization_data
+            assert target is not None and target.storage_id == record.storage_id
+            assert target.run_id == record.run_id
+            uid = evaluation.metadata["lamin/uid"].value
+            assert record.asset_materialization.metadata["lamin/uid"].value == uid
+        for evaluation in result.asset_events:  # what the sensor daemon does with them
+            dagster_instance.report_runless_asset_event(evaluation)
+        check_key = dg.AssetCheckKey(dg.AssetKey("daily"), "cells_schema")
+        history = dagster_instance.event_log_storage.get_asset_check_execution_history(
+            check_key, limit=5
+        )
+        assert len(history) == 2
+        assert {h.partition for h in history} == {"mon", "tue"}
+
+    # a context built without an instance: the same evaluations, without partition or target
+    result = sensor(dg.build_sensor_context(definitions=defs))
+    assert len(result.asset_events) == 2
+    assert {(e.partition, e.target_materialization_data) for e in result.asset_events} == {
+        (None, None)
+    }

@@ -64,6 +64,7 @@ def test_the_blocking_check_stops_invalid_batches_and_the_model_reads_only_valid
     assert not blocked.success
     (evaluation,) = blocked.get_asset_check_evaluations()
     assert evaluation.asset_check_key == CHECK and not evaluation.passed
+    assert evaluation.partition == "batch_002"  # the UI shows it on that batch
     problems = evaluation.metadata["problems"].value
     assert {(p["column"], tuple(p["values"])) for p in problems} == {
         ("cell_type", ("mast-like cell",)),
@@ -123,6 +124,8 @@ def test_the_curation_sensor_processes_only_new_artifacts(
         curated["curated_batches/batch_002.h5ad"]: False,
     }
     assert all(e.asset_key == dg.AssetKey("curated_batches") for e in first.asset_events)
+    assert {e.partition for e in first.asset_events} == {"batch_001", "batch_002"}
+    assert all(e.target_materialization_data is not None for e in first.asset_events)
     assert [r.run_key for r in first.run_requests or []] == [
         curated["curated_batches/batch_001.h5ad"]
     ]
