@@ -156,6 +156,32 @@ def test_fast_readers_are_used_and_compressed_files_still_read(tmp_path):
             np.testing.assert_array_equal(sample["X"], data.dense_row(adatas[i // 12], i % 12))
 
 
+def test_dense_batches_across_stores_in_any_order(tmp_path):
+    """Memory-mapped stores: batches whose stores fill stretches of the batch (read
+    straight into place) and batches that interleave stores (gathered, then ordered)."""
+    rng = np.random.default_rng(5)
+    parts = [rng.random((10, 6), dtype=np.float32) for _ in range(3)]
+    for i, part in enumerate(parts):
+        ad.AnnData(part).write_h5ad(tmp_path / f"d{i}.h5ad")
+    everything = np.concatenate(parts)
+    batches = [
+        np.arange(5, 25),  # sequential, across two store boundaries
+        np.r_[np.arange(20, 30), np.arange(0, 10)],  # whole blocks, stores out of order
+        np.r_[np.arange(14, 10, -1), np.arange(0, 3)],  # a stretch read backwards
+        np.array([0, 10, 1, 11, 2, 29]),  # stores interleaved
+        np.array([3, 3, 4]),  # a repeated row
+    ]
+    with MappedCollection([tmp_path / f"d{i}.h5ad" for i in range(3)]) as ds:
+        assert all(isinstance(s.matrix("X").rows, MemmapRows) for s in ds._stores)
+        for idx in batches:
+            got = default_collate(ds.__getitems__(idx))["X"].numpy()
+            np.testing.assert_array_equal(got, everything[idx])
+        loader = DataLoader(ds, batch_size=8, sampler=ds.block_sampler(4, seed=2))
+        seen = torch.cat([b["X"] for b in loader]).numpy()
+        order = list(ds.block_sampler(4, seed=2))
+        np.testing.assert_array_equal(seen, everything[order])
+
+
 def test_csr_rows_across_small_chunks_blocks_and_repeats(tmp_path):
     """CSR values stored in chunks of 7: a row's range crosses chunk boundaries,
     consecutive rows are read as one range, repeated and empty rows come back too."""

@@ -84,6 +84,15 @@ def _positions(pos: slice | np.ndarray) -> np.ndarray:
     return pos
 
 
+def _is_run(positions: np.ndarray) -> bool:
+    """Whether ``positions`` are consecutive ascending numbers."""
+    n = positions.size
+    if n == 0:
+        return False
+    first, last = int(positions[0]), int(positions[-1])
+    return last - first + 1 == n and (n < 3 or bool((positions[1:] > positions[:-1]).all()))
+
+
 class _Sample(dict):  # type: ignore[type-arg]
     """One sample of a batch; the first of a batch knows its batch (for fast collation)."""
 
@@ -808,8 +817,18 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
             source = sources[groups[0][0]]
             take_rows_into(source.array, source.tensor, source.layout.file_rows(rows), out)
             return
-        buffer = self._scratch(out.dtype, out.shape[0], out.shape[1])
         positions = [_positions(pos) for _, pos in groups]
+        if all(_is_run(pos) for pos in positions):
+            # Each store's rows fill one stretch of the batch (blocks kept in order, or
+            # sequential reading): gather each straight into its place, one copy.
+            for (s, _), pos in zip(groups, positions, strict=True):
+                source = sources[s]
+                file_rows = source.layout.file_rows(rows[pos])
+                first = int(pos[0])
+                stretch = out[first : first + pos.size]
+                take_rows_into(source.array, source.tensor, file_rows, stretch)
+            return
+        buffer = self._scratch(out.dtype, out.shape[0], out.shape[1])
         start = 0
         for (s, _), pos in zip(groups, positions, strict=True):
             stop = start + pos.size
