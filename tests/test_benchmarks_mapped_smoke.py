@@ -33,7 +33,7 @@ def test_bench_mapped_quick_runs(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["quick"] is True
     ours = [k for k in report["results"] if k.startswith("ours/")]
-    assert len(ours) == 10 and all(report["results"][k]["samples_per_s"] > 0 for k in ours)
+    assert len(ours) == 12 and all(report["results"][k]["samples_per_s"] > 0 for k in ours)
 
 
 def test_train_gpu_quick_runs_on_cpu(tmp_path: Path) -> None:
