@@ -27,7 +27,8 @@ included), with ``obs_keys=["cell_type"]`` encoded as integers:
   python (``--lamindb-python``) in a process of its own;
 - the in-memory reference: all dense files in one numpy array, random batches of a
   permutation (``array[idx]``: the physical limit of random access), and the same array
-  through a per-sample ``Dataset`` and ``DataLoader(batch_size=256, shuffle=True)``; for the
+  through a per-sample ``Dataset`` and ``DataLoader(batch_size=256, shuffle=True)`` with 0
+  and 2 workers (the latter: the cost of moving batches between processes); for the
   CSR files, a scipy CSR matrix in memory, ``csr[idx].toarray()`` per batch.
 
 Goals (issue 12): ours at least 5x lamindb with random shuffle; ours with block shuffle
@@ -240,6 +241,10 @@ def worker_reference(config: dict) -> dict:
     loader = DataLoader(InMemory(array, labels), batch_size=batch_size, shuffle=True)
     runs = [_epoch(loader, max_batches) for _ in range(config["repeats"])]
     results["reference/dense/dataloader/0"] = _rate(runs)
+    # The same through 2 workers: what moving batches between processes costs here.
+    loader = DataLoader(InMemory(array, labels), batch_size=batch_size, shuffle=True, num_workers=2)
+    runs = [_epoch(loader, max_batches) for _ in range(config["repeats"])]
+    results["reference/dense/dataloader/2"] = _rate(runs)
     del array, loader
     parts = [ad.read_h5ad(p).X for p in config["paths"]["csr"]]
     csr = sp.vstack(parts, format="csr")
@@ -308,7 +313,7 @@ def table(results: dict, quick: bool = False) -> tuple[str, list[str]]:
                 name,
                 LABELS.get(case, case),
                 fmt,
-                workers if engine != "reference" else "-",
+                workers if engine != "reference" or case == "dataloader" else "-",
                 f"{value:,.0f}" if value else "ERR",
                 vs_lamindb,
                 _ratio(value, ref[fmt]),
