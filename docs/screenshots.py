@@ -71,6 +71,16 @@ PAGES: dict[str, tuple[str, str | None, tuple[str, ...], str | None]] = {
 }
 
 
+#: Chromium's options for every page: headless, as root, a fixed window.
+_HEADLESS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--hide-scrollbars",
+    "--window-size=1280,800",
+)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -120,11 +130,7 @@ def _devtools(chromium: str, url: str, png: Path, click: str, expected: tuple[st
         browser = subprocess.Popen(
             [
                 chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--hide-scrollbars",
-                "--window-size=1280,800",
+                *_HEADLESS,
                 f"--remote-debugging-port={port}",
                 f"--user-data-dir={profile}",
                 "about:blank",
@@ -211,15 +217,7 @@ def _nux_seen(port: int) -> None:
 
 
 def _browser(chromium: str, *args: str) -> subprocess.CompletedProcess[str]:
-    common = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--hide-scrollbars",
-        "--window-size=1280,800",
-        "--virtual-time-budget=20000",
-    ]
+    common = [chromium, *_HEADLESS, "--virtual-time-budget=20000"]
     return subprocess.run(
         [*common, *args], capture_output=True, text=True, timeout=180, check=False
     )
