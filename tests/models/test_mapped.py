@@ -156,9 +156,23 @@ def test_fast_readers_are_used_and_compressed_files_still_read(tmp_path):
             np.testing.assert_array_equal(sample["X"], data.dense_row(adatas[i // 12], i % 12))
 
 
-def test_dense_batches_across_stores_in_any_order(tmp_path):
+@pytest.mark.parametrize("threads", [False, True])
+def test_dense_batches_across_stores_in_any_order(tmp_path, monkeypatch, threads):
     """Memory-mapped stores: batches whose stores fill stretches of the batch (read
-    straight into place) and batches that interleave stores (gathered, then ordered)."""
+    straight into place) and batches that interleave stores (gathered, then ordered);
+    copied by one thread, or by two that fill a half each."""
+    from lamin_pipes.models._mapped import _collection
+
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(2 if threads else 1)
+    monkeypatch.setattr(_collection, "_PARALLEL_BYTES", 0)  # even these small batches
+    calls = []
+    gather_part = _collection.MappedCollection._gather_part
+    monkeypatch.setattr(
+        _collection.MappedCollection,
+        "_gather_part",
+        lambda self, *args: calls.append(args[-2:]) or gather_part(self, *args),
+    )
     rng = np.random.default_rng(5)
     parts = [rng.random((10, 6), dtype=np.float32) for _ in range(3)]
     for i, part in enumerate(parts):
@@ -169,6 +183,7 @@ def test_dense_batches_across_stores_in_any_order(tmp_path):
         np.r_[np.arange(20, 30), np.arange(0, 10)],  # whole blocks, stores out of order
         np.r_[np.arange(14, 10, -1), np.arange(0, 3)],  # a stretch read backwards
         np.array([0, 10, 1, 11, 2, 29]),  # stores interleaved
+        np.array([0, 10, 1, 11, 2, 12, 3, 13]),  # interleaved in both halves
         np.array([3, 3, 4]),  # a repeated row
     ]
     with MappedCollection([tmp_path / f"d{i}.h5ad" for i in range(3)]) as ds:
@@ -180,6 +195,10 @@ def test_dense_batches_across_stores_in_any_order(tmp_path):
         seen = torch.cat([b["X"] for b in loader]).numpy()
         order = list(ds.block_sampler(4, seed=2))
         np.testing.assert_array_equal(seen, everything[order])
+    torch.set_num_threads(threads_before)
+    # the first batch (20 rows): in halves by two threads, or whole by one
+    assert ((0, 10) in calls and (10, 20) in calls) == threads
+    assert ((0, 20) in calls) != threads
 
 
 def test_csr_rows_across_small_chunks_blocks_and_repeats(tmp_path):

@@ -85,49 +85,6 @@ def range_positions(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return np.repeat(starts - offsets, lengths) + np.arange(total, dtype=np.int64)
 
 
-#: dtypes torch gathers (``index_select`` runs on all of torch's intra-op threads, where
-#: numpy's ``take`` runs on one: 2-3x faster for a batch of rows on 2 cores).
-_TORCH_GATHER = {
-    np.dtype(np.float16): "float16",
-    np.dtype(np.float32): "float32",
-    np.dtype(np.float64): "float64",
-    np.dtype(np.int8): "int8",
-    np.dtype(np.int16): "int16",
-    np.dtype(np.int32): "int32",
-    np.dtype(np.int64): "int64",
-    np.dtype(np.uint8): "uint8",
-}
-
-
-def as_tensor(array: np.ndarray) -> Any:
-    """A torch view of ``array`` (read-only arrays too), or ``None`` when torch can't."""
-    if array.dtype not in _TORCH_GATHER or not array.flags.c_contiguous or array.ndim != 2:
-        return None
-    import warnings
-
-    import torch
-
-    if array.flags.writeable:
-        return torch.from_numpy(array)
-    with warnings.catch_warnings():  # a read-only memory map: we never write through it
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.from_numpy(array)
-
-
-def take_rows_into(source: np.ndarray, tensor: Any, rows: np.ndarray, out: np.ndarray) -> None:
-    """``out[:] = source[rows]`` in one gather, without a temporary.
-
-    ``tensor`` is ``as_tensor(source)``: with one, torch gathers; else numpy.
-    """
-    if tensor is not None and out.flags.c_contiguous and out.dtype == source.dtype:
-        import torch
-
-        index = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.int64))
-        torch.index_select(tensor, 0, index, out=torch.from_numpy(out))
-        return
-    np.take(source, rows, axis=0, out=out, mode="clip")
-
-
 def gather_ranges(array: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """``concat(array[s:e] ...)`` for an in-memory (or memory-mapped) 1-D array."""
     if starts.size == 1:
@@ -299,7 +256,6 @@ class MemmapRows:
         region = (layout.span_rows, *shape[1:])
         mapped = np.memmap(path, dtype=self.dtype, mode="r", offset=layout.base, shape=region)
         self.array: np.ndarray = mapped.view(np.ndarray)
-        self.tensor = as_tensor(self.array)
 
     @property
     def size(self) -> int:
@@ -310,7 +266,7 @@ class MemmapRows:
 
     def take_into(self, rows: np.ndarray, out: np.ndarray) -> None:
         """Write the rows into ``out`` (C-contiguous, same dtype) without a temporary."""
-        take_rows_into(self.array, self.tensor, self.layout.file_rows(rows), out)
+        np.take(self.array, self.layout.file_rows(rows), axis=0, out=out, mode="clip")
 
     def take_ranges(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         return gather_ranges(self.array, *self.layout.file_ranges(starts, ends))
