@@ -29,8 +29,8 @@ source file is read from the page cache (it is read once before any timing).
 
 Every workload runs in a fresh worker process per engine and backend (this file, started
 with ``--worker``; for lamindb, by the lamindb python, on its own SQLite instance created
-with ``lamin init``). The helpers of ``bench_registry.py`` (timing, engines, table cells,
-PostgreSQL) are imported from it. The table goes to stdout, progress to stderr, and all
+with ``lamin init``). The harness (timing, engines, table cells, PostgreSQL) is
+``_common.py``. The table goes to stdout, progress to stderr, and all
 figures to ``benchmarks/results/artifacts.json``.
 """
 
@@ -44,39 +44,35 @@ import secrets
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-from bench_registry import (  # noqa: E402  (standard library only: runs under either python)
+from _common import (  # standard library only: runs under either python
     Goal,
-    Target,
     base_parser,
     engine_meta,
     figure,
     fmt,
     format_table,
+    lamin_pipes_target,
+    lamindb_target,
     log,
-    machine,
     measurement,
+    on_postgres,
     open_engine,
-    pg_admin_engine,
-    postgres_url,
-    report,
+    ratio_cell,
+    run_and_report,
+    run_phase,
     run_step,
+    start_targets,
     timed,
-)
-from bench_registry import (  # noqa: E402  (standard library only: runs under either python)
-    run_worker as run_registry_worker,
+    write_figures,
 )
 
+HERE = Path(__file__).resolve().parent
 DEFAULT_JSON = HERE / "results" / "artifacts.json"
 PHASES = ("main", "file")
 MB = 1e6
@@ -345,9 +341,7 @@ def worker(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {}
     phase = {"main": phase_main, "file": phase_file}[args.phase]
     phase(ln, args.worker, sizes, Path(args.file), results)
-    payload = {"meta": engine_meta(args.worker, ln), "results": results}
-    Path(args.out).write_text(json.dumps(payload, indent=2, default=str))
-    return 0
+    return write_figures(args.out, engine_meta(args.worker, ln), results)
 
 
 # --------------------------------------------------------------------------------------
@@ -407,98 +401,14 @@ def reference_timings(path: Path, work: Path, sizes: Sizes) -> dict[str, Any]:
     return results
 
 
-def lamindb_target(python: str, tmp: Path) -> Target:
-    """One lamindb instance (``lamin init``) with a private home, settings and cache."""
-    root = tmp / "lamindb"
-    target = Target("lamindb", "sqlite", python, root)
-    home = root / "home"
-    for sub in ("home", "settings", "cache"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    target.env.update(
-        HOME=str(home),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        LAMIN_SETTINGS_DIR=str(root / "settings"),
-        LAMIN_CACHE_DIR=str(root / "cache"),
-        NO_RICH="1",
-    )
-    name = "lpbench-artifacts"
-    command = [python, "-m", "lamin_cli", "init", "--storage", "./storage", "--name", name]
-    done = subprocess.run(
-        command,
-        cwd=target.cwd("instance"),
-        env=target.env,
-        text=True,
-        capture_output=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"lamin init failed:\n{done.stdout}\n{done.stderr}")
-    for phase in PHASES:
-        target.db[phase] = name
-        target.storage[phase] = str(target.cwd("instance") / "storage")
-    return target
-
-
-def lamin_pipes_target(backend: str, tmp: Path, pg_url: str | None) -> Target:
-    """One lamin_pipes instance: an SQLite file or the given database, and a storage dir."""
-    root = tmp / f"lamin_pipes-{backend}"
-    target = Target("lamin_pipes", backend, sys.executable, root)
-    for var in ("LAMIN_PIPES_DB", "LAMIN_PIPES_STORAGE"):
-        target.env.pop(var, None)
-    for phase in PHASES:
-        target.db[phase] = pg_url or f"sqlite:///{root / 'lamin.db'}"
-        target.storage[phase] = str(root / "storage")
-    return target
-
-
-def run_worker(target: Target, phase: str, sizes: Sizes, file: Path) -> dict[str, Any]:
-    """Run one phase in a worker process, relaying its progress; returns its figures."""
-    return run_registry_worker(
-        target, phase, sizes, script=Path(__file__), extra=["--file", str(file)]
-    )
-
-
-def run_phase(target: Target, phase: str, sizes: Sizes, file: Path, run: dict[str, Any]) -> None:
-    """Run one phase of ``target`` and add its figures (or its failure) to ``run``."""
-    payload = run_worker(target, phase, sizes, file)
-    if "error" in payload:
-        log(f"[{target.name}] {phase} failed: {payload['error']}")
-        run["results"][f"{phase}_phase"] = payload
-        return
-    run["meta"].update(payload["meta"])
-    run["results"].update(payload["results"])
-
-
-@contextlib.contextmanager
-def pg_database(url: str) -> Iterator[str]:
-    """A throw-away database ``lp_bench_<random>`` on the server of ``url``; dropped after."""
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from lamin_pipes.core._instance import normalize_url
-
-    name = f"lp_bench_{secrets.token_hex(4)}"
-    engine = pg_admin_engine(url)
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(normalize_url(url)).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
-
-
 # --- the table -------------------------------------------------------------------------
 
 
 def ratio(row: Row, lp: float | None, lamindb: float | None) -> str:
     """lamindb time / lamin_pipes time (> 1: lamin_pipes is faster)."""
-    if row.reference or not (lp and lamindb):
+    if row.reference:
         return "-"
-    value = lp / lamindb if row.higher_is_better else lamindb / lp
-    return f"{fmt(value)}x"
+    return ratio_cell(lp, lamindb) if row.higher_is_better else ratio_cell(lamindb, lp)
 
 
 def cell(run: dict[str, Any] | None, key: str) -> str:
@@ -637,30 +547,37 @@ def run_targets(
     """Set up every engine and backend asked for, and run the workloads on each in turn."""
     runs: dict[str, dict[str, Any]] = {}
     skipped: list[str] = []
-    targets = [lamin_pipes_target("sqlite", tmp, None)]
-    pg_url, pg_version = postgres_url(args, skipped)
+    extra = ["--file", str(file)]
     with contextlib.ExitStack() as stack:
-        if pg_url:
-            url = stack.enter_context(pg_database(pg_url))
-            targets.append(lamin_pipes_target("postgresql", tmp, url))
-        if args.lamindb_python:
-            log("[lamindb/sqlite] creating the instance")
-            try:
-                targets.append(lamindb_target(args.lamindb_python, tmp))
-            except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
-                runs["lamindb/sqlite"] = {"meta": {}, "results": {"setup": {"error": str(error)}}}
+        # One instance serves both phases: one scratch database, one SQLite file.
+        targets, pg_version = start_targets(
+            args,
+            stack,
+            runs,
+            skipped,
+            databases={"db": f"lp_bench_{secrets.token_hex(4)}"},
+            lamin_pipes=lambda backend, urls: lamin_pipes_target(
+                backend,
+                tmp / f"lamin_pipes-{backend}",
+                PHASES,
+                urls["db"] if urls else None,
+                shared=True,
+            ),
+            lamindb=lambda python: lamindb_target(
+                python, tmp, PHASES, "lpbench-artifacts", shared="instance"
+            ),
+        )
         # Phase by phase, engines one after the other: a drift of the machine's load
         # between the engines' turns stays short.
         for target in targets:
             runs[target.name] = {"meta": {}, "results": {}}
-            run_phase(target, "main", sizes, file, runs[target.name])
+            run_phase(target, "main", sizes, runs[target.name], script=Path(__file__), extra=extra)
             if target.backend == "postgresql":
-                runs[target.name]["meta"].pop("sqlite", None)
-                runs[target.name]["meta"]["postgresql"] = pg_version
+                on_postgres(runs[target.name], pg_version)
         for target in targets:
             if target.backend != "sqlite":
                 continue  # rows 4-5 do not depend on the database
-            run_phase(target, "file", sizes, file, runs[target.name])
+            run_phase(target, "file", sizes, runs[target.name], script=Path(__file__), extra=extra)
             if target.engine == "lamin_pipes":
                 try:
                     results = reference_timings(file, tmp / "reference", sizes)
@@ -673,41 +590,36 @@ def run_targets(
 
 def orchestrate(args: argparse.Namespace) -> int:
     sizes = QUICK if args.quick else FULL
-    info = machine()
-    with tempfile.TemporaryDirectory(prefix="lpbench-artifacts-") as tmp_name:
-        tmp = Path(tmp_name)
+
+    def run(tmp: Path, info: dict[str, Any]) -> dict[str, dict[str, Any]]:
         file = tmp / "data" / "big.bin"
         log(f"writing a {sizes.file_mib} MiB file ...")
         info["file_write_s"] = write_file(file, sizes.file_mib)
-        runs = run_targets(args, sizes, tmp, file)
-    skipped = runs.pop("_skipped")["notes"]
-    info["load_average_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    table = render_table(runs, sizes)
-    footer = notes(runs, sizes, skipped)
-    header = (
-        f"Artifact benchmarks{' (--quick)' if args.quick else ''} on {info['platform']}, "
-        f"{info['cpus']} CPUs, load average {info['load_average']} at start, "
-        f"{info['load_average_end']} at the end. "
-        "lp = lamin_pipes; lamindb/lp = lamindb's time over lamin_pipes' on SQLite "
-        "(> 1: lamin_pipes is faster)."
+        return run_targets(args, sizes, tmp, file)
+
+    return run_and_report(
+        args,
+        sizes,
+        title="Artifact benchmarks",
+        about="lp = lamin_pipes; lamindb/lp = lamindb's time over lamin_pipes' on SQLite "
+        "(> 1: lamin_pipes is faster).",
+        tmp_prefix="lpbench-artifacts-",
+        run_targets=run,
+        table=lambda runs: render_table(runs, sizes),
+        notes=lambda runs, skipped: notes(runs, sizes, skipped),
     )
-    return report(header, runs, table, footer, info, asdict(sizes), args)
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def main(argv: list[str] | None = None) -> int:
     parser = base_parser(
         __doc__.splitlines()[0],
         quick_help="one round, a 64 MiB file",
         postgres_help="PostgreSQL server to create a throw-away database on",
         json_default=DEFAULT_JSON,
+        phases=PHASES,
     )
-    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = parser.parse_args(argv)
     return worker(args) if args.worker else orchestrate(args)
 
 

@@ -21,8 +21,8 @@ Workloads (the same functions for both engines):
 
 Each validation constructs a new curator (its queries included) and must pass. Each
 engine runs in a worker process (this file, started with ``--worker``; for lamindb, by
-the lamindb python) on a throw-away instance; the helpers of ``bench_registry.py``
-(timing, engines, table, PostgreSQL) are imported from it. The table goes to stdout,
+the lamindb python) on a throw-away instance; the harness (timing, engines, table,
+PostgreSQL) is ``_common.py``. The table goes to stdout,
 progress to stderr, all figures to ``benchmarks/results/curators.json``. Read the figures
 as ratios measured on one machine in one run.
 """
@@ -33,39 +33,31 @@ import argparse
 import contextlib
 import json
 import os
-import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-from bench_registry import (  # noqa: E402  (standard library only: runs under either python)
-    Target,
+from _common import (  # standard library only: runs under either python
+    LimitRow,
     base_parser,
     engine_meta,
-    figure,
     fmt,
-    format_table,
-    log,
-    machine,
+    lamin_pipes_target,
+    lamindb_target,
     measurement,
+    on_postgres,
     open_engine,
-    pg_admin_engine,
-    postgres_url,
-    report,
+    render_limit_table,
+    run_and_report,
+    run_phase,
     run_step,
+    start_targets,
     timed,
-)
-from bench_registry import (  # noqa: E402  (standard library only: runs under either python)
-    run_worker as run_registry_worker,
+    write_figures,
 )
 
+HERE = Path(__file__).resolve().parent
 DEFAULT_JSON = HERE / "results" / "curators.json"
 PHASES = ("main",)
 #: Distinct labels of the three categorical columns.
@@ -84,22 +76,12 @@ FULL = Sizes()
 QUICK = Sizes(rows=100_000, repeats=3)
 
 
-@dataclass(frozen=True)
-class Row:
-    """One line of the table."""
-
-    key: str
-    label: str
-    unit: str
-    goal: float | None = None  # lamin_pipes on SQLite below this (at full sizes)
-
-
-ROWS: tuple[Row, ...] = (
-    Row(
+ROWS: tuple[LimitRow, ...] = (
+    LimitRow(
         "validate_category", "1 validate(), {rows:,} rows, 3 category columns + 1 float", "s", 0.11
     ),
-    Row("validate_str", "2 validate(), {rows:,} rows, 3 str columns + 1 float", "s", 0.11),
-    Row("validate_str_coerce", "3 ditto, schema with coerce=True", "s"),
+    LimitRow("validate_str", "2 validate(), {rows:,} rows, 3 str columns + 1 float", "s", 0.11),
+    LimitRow("validate_str_coerce", "3 ditto, schema with coerce=True", "s"),
 )
 
 
@@ -193,9 +175,7 @@ def worker(args: argparse.Namespace) -> int:
     ln = open_engine(args.worker, args.db, args.storage)
     results: dict[str, Any] = {}
     phase_main(ln, args.worker, sizes, results)
-    payload = {"meta": engine_meta(args.worker, ln), "results": results}
-    Path(args.out).write_text(json.dumps(payload, indent=2))
-    return 0
+    return write_figures(args.out, engine_meta(args.worker, ln), results)
 
 
 # --------------------------------------------------------------------------------------
@@ -203,144 +183,31 @@ def worker(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------
 
 
-def lamindb_target(python: str, tmp: Path) -> Target:
-    """A lamindb instance (``lamin init``) with a private home and settings."""
-    root = tmp / "lamindb"
-    target = Target("lamindb", "sqlite", python, root)
-    home = root / "home"
-    for sub in ("home", "settings", "cache"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    target.env.update(
-        HOME=str(home),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        LAMIN_SETTINGS_DIR=str(root / "settings"),
-        LAMIN_CACHE_DIR=str(root / "cache"),
-        NO_RICH="1",
-    )
-    name = "lpbench-curators"
-    command = [python, "-m", "lamin_cli", "init", "--storage", "./storage", "--name", name]
-    done = subprocess.run(
-        command,
-        cwd=target.cwd("main"),
-        env=target.env,
-        text=True,
-        capture_output=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"lamin init failed:\n{done.stdout}\n{done.stderr}")
-    target.db["main"] = name
-    target.storage["main"] = str(target.cwd("main") / "storage")
-    return target
-
-
-def lamin_pipes_target(backend: str, tmp: Path, pg_url: str | None) -> Target:
-    root = tmp / f"lamin_pipes-{backend}"
-    target = Target("lamin_pipes", backend, sys.executable, root)
-    for var in ("LAMIN_PIPES_DB", "LAMIN_PIPES_STORAGE"):
-        target.env.pop(var, None)
-    cwd = target.cwd("main")
-    target.db["main"] = pg_url or f"sqlite:///{cwd / 'lamin.db'}"
-    target.storage["main"] = str(cwd / "storage")
-    return target
-
-
-@contextlib.contextmanager
-def pg_database(url: str) -> Iterator[str]:
-    """A throw-away database on the server of ``url``, dropped afterwards."""
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from lamin_pipes.core._instance import normalize_url
-
-    name = f"lpbench_curators_{os.getpid()}"
-    engine = pg_admin_engine(url)
-    base = make_url(normalize_url(url))
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
-
-
 def run_targets(args: argparse.Namespace, sizes: Sizes, tmp: Path) -> dict[str, dict[str, Any]]:
     runs: dict[str, dict[str, Any]] = {}
     skipped: list[str] = []
-    targets = [lamin_pipes_target("sqlite", tmp, None)]
-    pg_url, pg_version = postgres_url(args, skipped)
     with contextlib.ExitStack() as stack:
-        if pg_url:
-            targets.append(
-                lamin_pipes_target("postgresql", tmp, stack.enter_context(pg_database(pg_url)))
-            )
-        if args.lamindb_python:
-            log("[lamindb/sqlite] creating the instance")
-            try:
-                targets.append(lamindb_target(args.lamindb_python, tmp))
-            except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
-                runs["lamindb/sqlite"] = {"meta": {}, "results": {"setup": {"error": str(error)}}}
+        targets, pg_version = start_targets(
+            args,
+            stack,
+            runs,
+            skipped,
+            databases={"main": f"lpbench_curators_{os.getpid()}"},
+            lamin_pipes=lambda backend, urls: lamin_pipes_target(
+                backend, tmp / f"lamin_pipes-{backend}", PHASES, urls
+            ),
+            lamindb=lambda python: lamindb_target(
+                python, tmp, PHASES, "lpbench-curators", shared="main"
+            ),
+        )
         for target in targets:
             run = runs.setdefault(target.name, {"meta": {}, "results": {}})
-            payload = run_registry_worker(target, "main", sizes, script=Path(__file__))
-            if "error" in payload:
-                log(f"[{target.name}] failed: {payload['error']}")
-                run["results"]["main_phase"] = payload
+            if not run_phase(target, "main", sizes, run, script=Path(__file__)):
                 continue
-            run["meta"].update(payload["meta"])
-            run["results"].update(payload["results"])
             if target.backend == "postgresql":
-                run["meta"].pop("sqlite", None)
-                run["meta"]["postgresql"] = pg_version
+                on_postgres(run, pg_version)
     runs["_skipped"] = {"notes": skipped}
     return runs
-
-
-def render_table(runs: dict[str, dict[str, Any]], sizes: Sizes, *, quick: bool) -> str:
-    lp = runs.get("lamin_pipes/sqlite")
-    pg = runs.get("lamin_pipes/postgresql")
-    lamindb = runs.get("lamindb/sqlite")
-
-    def cell(run: dict[str, Any] | None, key: str) -> str:
-        if run is None:
-            return "-"
-        item = run["results"].get(key)
-        if item is None:
-            return "-"
-        if item.get("refused"):
-            return "refused"
-        return fmt(figure(run, key), missing="ERR")
-
-    def status(value: float | None, goal: float) -> str:
-        if value is None:
-            return "ERR"
-        if quick:
-            return "n/a"
-        return "PASS" if value <= goal else "MISS"
-
-    rows = []
-    for row in ROWS:
-        lp_value = figure(lp, row.key)
-        ldb_value = figure(lamindb, row.key)
-        ratio = None if not (lp_value and ldb_value) else ldb_value / lp_value
-        rows.append(
-            [
-                row.label.format(**asdict(sizes)),
-                row.unit,
-                cell(lp, row.key),
-                cell(pg, row.key),
-                cell(lamindb, row.key),
-                "-" if ratio is None else f"{fmt(ratio)}x",
-                f"<= {row.goal:g} {row.unit}" if row.goal else "",
-                status(lp_value, row.goal) if row.goal and lp else "",
-                status(figure(pg, row.key), row.goal) if row.goal and pg else "",
-            ]
-        )
-    return format_table(rows, with_postgres=pg is not None, with_lamindb=lamindb is not None)
 
 
 def notes(runs: dict[str, dict[str, Any]], skipped: list[str]) -> list[str]:
@@ -365,33 +232,27 @@ def notes(runs: dict[str, dict[str, Any]], skipped: list[str]) -> list[str]:
 
 def orchestrate(args: argparse.Namespace) -> int:
     sizes = QUICK if args.quick else FULL
-    info = machine()
-    with tempfile.TemporaryDirectory(prefix="lpbench-curators-") as tmp_name:
-        runs = run_targets(args, sizes, Path(tmp_name))
-    skipped = runs.pop("_skipped")["notes"]
-    info["load_average_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    table = render_table(runs, sizes, quick=args.quick)
-    header = (
-        f"Curator benchmarks{' (--quick)' if args.quick else ''} on {info['platform']}, "
-        f"{info['cpus']} CPUs, load average {info['load_average']} at start, "
-        f"{info['load_average_end']} at the end. lp = lamin_pipes."
+    return run_and_report(
+        args,
+        sizes,
+        title="Curator benchmarks",
+        about="lp = lamin_pipes.",
+        tmp_prefix="lpbench-curators-",
+        run_targets=lambda tmp, _: run_targets(args, sizes, tmp),
+        table=lambda runs: render_limit_table(runs, ROWS, sizes, quick=args.quick),
+        notes=notes,
     )
-    return report(header, runs, table, notes(runs, skipped), info, asdict(sizes), args)
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def main(argv: list[str] | None = None) -> int:
     parser = base_parser(
         __doc__.splitlines()[0],
         quick_help="100,000 rows and fewer repeats, for a smoke run",
         postgres_help="PostgreSQL server to create a throw-away database on",
         json_default=DEFAULT_JSON,
+        phases=PHASES,
     )
-    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = parser.parse_args(argv)
     return worker(args) if args.worker else orchestrate(args)
 
 

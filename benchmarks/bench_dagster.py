@@ -33,36 +33,33 @@ import argparse
 import contextlib
 import json
 import os
+import secrets
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-from bench_artifacts import pg_database  # noqa: E402
-from bench_registry import (  # noqa: E402
+from _common import (
     Goal,
-    Target,
     base_parser,
     engine_meta,
     figure,
     fmt,
-    log,
-    machine,
+    lamin_pipes_target,
+    layout,
     measurement,
+    pg_database,
     postgres_url,
-    report,
+    run_and_report,
+    run_phase,
     run_step,
+    write_figures,
 )
-from bench_registry import run_worker as run_registry_worker  # noqa: E402
 
+HERE = Path(__file__).resolve().parent
 DEFAULT_JSON = HERE / "results" / "dagster.json"
 PHASES = ("materialize", "multiprocess")
 N_ASSETS = 8
@@ -321,38 +318,12 @@ def worker(args: argparse.Namespace) -> int:
         import importlib.metadata
 
         meta["dagster"] = importlib.metadata.version("dagster")
-    Path(args.out).write_text(json.dumps({"meta": meta, "results": results}, indent=2))
-    return 0
+    return write_figures(args.out, meta, results)
 
 
 # --------------------------------------------------------------------------------------
 # Orchestrator
 # --------------------------------------------------------------------------------------
-
-
-def lamin_pipes_target(backend: str, tmp: Path, pg_url: str | None) -> Target:
-    """A registry (an SQLite file or the given database) and a storage dir, per phase."""
-    root = tmp / backend
-    target = Target("lamin_pipes", backend, sys.executable, root)
-    for var in ("LAMIN_PIPES_DB", "LAMIN_PIPES_STORAGE", "DAGSTER_HOME"):
-        target.env.pop(var, None)
-    for phase in PHASES:
-        target.db[phase] = pg_url or f"sqlite:///{target.cwd(phase) / 'lamin.db'}"
-        target.storage[phase] = str(target.cwd(phase) / "storage")
-    return target
-
-
-def run_phase(
-    target: Target, phase: str, sizes: Sizes, dagster_pg: str | None, run: dict[str, Any]
-) -> None:
-    extra = ["--dagster-pg", dagster_pg] if dagster_pg else []
-    payload = run_registry_worker(target, phase, sizes, script=Path(__file__), extra=extra)
-    if "error" in payload:
-        log(f"[{target.name}] {phase} failed: {payload['error']}")
-        run["results"][f"{phase}_phase"] = payload
-        return
-    run["meta"].update(payload["meta"])
-    run["results"].update(payload["results"])
 
 
 def run_targets(args: argparse.Namespace, sizes: Sizes, tmp: Path) -> dict[str, dict[str, Any]]:
@@ -361,27 +332,37 @@ def run_targets(args: argparse.Namespace, sizes: Sizes, tmp: Path) -> dict[str, 
     pg_url, pg_version = postgres_url(args, skipped)
     if pg_url is None:
         skipped.append("Workload 2 (multiprocess) needs PostgreSQL: not run.")
+    script = Path(__file__)
     with contextlib.ExitStack() as stack:
-        sqlite = lamin_pipes_target("sqlite", tmp, None)
+        # Each leg's registry: an SQLite file (or a database) and a storage dir, per phase.
+        sqlite = lamin_pipes_target("sqlite", tmp / "sqlite", PHASES, unset=["DAGSTER_HOME"])
         runs[sqlite.name] = {"meta": {}, "results": {}}
-        run_phase(sqlite, "materialize", sizes, None, runs[sqlite.name])
+        run_phase(sqlite, "materialize", sizes, runs[sqlite.name], script=script)
         if pg_url:
             from sqlalchemy.engine import make_url
 
-            registry = stack.enter_context(pg_database(pg_url))
-            dagster_db = stack.enter_context(pg_database(pg_url))
+            registry = stack.enter_context(pg_database(pg_url, scratch_name()))
+            dagster_db = stack.enter_context(pg_database(pg_url, scratch_name()))
             dagster_pg = (
                 make_url(dagster_db)
                 .set(drivername="postgresql+psycopg2")
                 .render_as_string(hide_password=False)
             )
-            pg = lamin_pipes_target("postgresql", tmp, registry)
+            pg = lamin_pipes_target(
+                "postgresql", tmp / "postgresql", PHASES, registry, unset=["DAGSTER_HOME"]
+            )
             runs[pg.name] = {"meta": {"postgresql": pg_version}, "results": {}}
-            run_phase(pg, "materialize", sizes, dagster_pg, runs[pg.name])
-            run_phase(pg, "multiprocess", sizes, dagster_pg, runs[pg.name])
+            extra = ["--dagster-pg", dagster_pg]
+            for phase in PHASES:
+                run_phase(pg, phase, sizes, runs[pg.name], script=script, extra=extra)
             runs[pg.name]["meta"].pop("sqlite", None)
     runs["_skipped"] = {"notes": skipped}
     return runs
+
+
+def scratch_name() -> str:
+    """A fresh name for a scratch PostgreSQL database."""
+    return f"lp_bench_{secrets.token_hex(4)}"
 
 
 def signed(value: float | None) -> str:
@@ -389,14 +370,6 @@ def signed(value: float | None) -> str:
     if value is None:
         return "ERR"
     return f"-{fmt(-value)}" if value < 0 else fmt(value)
-
-
-def status(goal: Goal | None, value: float | None) -> str:
-    if goal is None:
-        return ""
-    if value is None:
-        return "ERR"
-    return "PASS" if value < goal.limit else "MISS"
 
 
 def render_table(runs: dict[str, dict[str, Any]], sizes: Sizes) -> str:
@@ -420,23 +393,14 @@ def render_table(runs: dict[str, dict[str, Any]], sizes: Sizes) -> str:
                 cell(sqlite),
                 cell(pg),
                 goal.text(row.unit) if goal else "",
-                status(goal, figure(sqlite, row.key)) if goal and sqlite else "",
-                status(goal, figure(pg, row.key)) if goal and pg else "",
+                goal.status(figure(sqlite, row.key), sizes) if goal and sqlite else "",
+                goal.status(figure(pg, row.key), sizes) if goal and pg else "",
             ]
         )
     if pg is None:
         table = [[c for i, c in enumerate(line) if i not in (3, 6)] for line in table]
-    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
-    lines = []
-    for n, line in enumerate(table):
-        cells = [
-            c.ljust(w) if i in (0, 1, len(line) - 3) else c.rjust(w)
-            for i, (c, w) in enumerate(zip(line, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    width = len(table[0])
+    return layout(table, [i in (0, 1, width - 3) for i in range(width)])
 
 
 def notes(runs: dict[str, dict[str, Any]], sizes: Sizes, skipped: list[str]) -> list[str]:
@@ -468,36 +432,28 @@ def notes(runs: dict[str, dict[str, Any]], sizes: Sizes, skipped: list[str]) -> 
 
 def orchestrate(args: argparse.Namespace) -> int:
     sizes = QUICK if args.quick else FULL
-    info = machine()
-    with tempfile.TemporaryDirectory(prefix="lpbench-dagster-") as tmp_name:
-        runs = run_targets(args, sizes, Path(tmp_name))
-    skipped = runs.pop("_skipped")["notes"]
-    info["load_average_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    table = render_table(runs, sizes)
-    footer = notes(runs, sizes, skipped)
-    header = (
-        f"Dagster benchmarks{' (--quick)' if args.quick else ''} on {info['platform']}, "
-        f"{info['cpus']} CPUs, load average {info['load_average']} at start, "
-        f"{info['load_average_end']} at the end. Columns: the backend of the registry and of "
-        "the Dagster instance."
+    return run_and_report(
+        args,
+        sizes,
+        title="Dagster benchmarks",
+        about="Columns: the backend of the registry and of the Dagster instance.",
+        tmp_prefix="lpbench-dagster-",
+        run_targets=lambda tmp, _: run_targets(args, sizes, tmp),
+        table=lambda runs: render_table(runs, sizes),
+        notes=lambda runs, skipped: notes(runs, sizes, skipped),
     )
-    return report(header, runs, table, footer, info, asdict(sizes), args)
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def main(argv: list[str] | None = None) -> int:
     parser = base_parser(
         __doc__.splitlines()[0],
         quick_help=f"{QUICK.materializations} materializations, {QUICK.runs} run per IO manager",
         postgres_help="PostgreSQL server to create throw-away databases on",
         json_default=DEFAULT_JSON,
+        phases=PHASES,
     )
-    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--dagster-pg", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = parser.parse_args(argv)
     return worker(args) if args.worker else orchestrate(args)
 
 

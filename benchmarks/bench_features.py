@@ -18,9 +18,8 @@ Workloads (the same functions for both engines, on the API they share):
    over the 1,000.
 
 Each engine and backend runs in worker processes (this file, started with ``--worker``;
-for lamindb, by the lamindb python) on throw-away instances; the helpers of
-``bench_registry.py`` (timing, engines, table, PostgreSQL) are imported from it. The table
-goes to stdout, progress to stderr, all figures to ``benchmarks/results/features.json``.
+for lamindb, by the lamindb python) on throw-away instances; the harness (timing, engines,
+table, PostgreSQL) is ``_common.py``. The table goes to stdout, progress to stderr, all figures to ``benchmarks/results/features.json``.
 Read the figures as ratios measured on one machine in one run.
 """
 
@@ -31,39 +30,31 @@ import contextlib
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-from bench_registry import (  # noqa: E402  (standard library only: runs under either python)
-    Target,
+from _common import (  # standard library only: runs under either python
+    LimitRow,
     base_parser,
     engine_meta,
-    figure,
     fmt,
-    format_table,
-    log,
-    machine,
+    lamin_pipes_target,
+    lamindb_target,
     measurement,
+    on_postgres,
     open_engine,
-    pg_admin_engine,
-    postgres_url,
-    report,
+    render_limit_table,
+    run_and_report,
+    run_phase,
     run_step,
+    start_targets,
     timed,
-)
-from bench_registry import (  # noqa: E402  (standard library only: runs under either python)
-    run_worker as run_registry_worker,
+    write_figures,
 )
 
+HERE = Path(__file__).resolve().parent
 DEFAULT_JSON = HERE / "results" / "features.json"
 PHASES = ("main", "large")
 N_LABELS = 100
@@ -86,27 +77,17 @@ FULL = Sizes()
 QUICK = Sizes(artifacts=200, large=500, add_calls=50, df_repeats=3, filter_calls=10)
 
 
-@dataclass(frozen=True)
-class Row:
-    """One line of the table."""
-
-    key: str
-    label: str
-    unit: str
-    goal: float | None = None  # lamin_pipes on SQLite below this (at full sizes)
-
-
-ROWS: tuple[Row, ...] = (
-    Row("add_values", "1 features.add_values(str, int, cat), per artifact", "ms", 1.8),
-    Row(
+ROWS: tuple[LimitRow, ...] = (
+    LimitRow("add_values", "1 features.add_values(str, int, cat), per artifact", "ms", 1.8),
+    LimitRow(
         "to_dataframe",
         "2 to_dataframe(include='features'), {artifacts:,} artifacts x 5 features",
         "ms",
         12,
     ),
-    Row("to_dataframe_large", "2 ditto, {large:,} artifacts", "ms"),
-    Row("filter_int", "3 filter(f_int__gt=500).count(), {artifacts:,} artifacts", "ms", 6),
-    Row("filter_cat", "3 filter(f_cat='label 7').count(), {artifacts:,} artifacts", "ms", 2.5),
+    LimitRow("to_dataframe_large", "2 ditto, {large:,} artifacts", "ms"),
+    LimitRow("filter_int", "3 filter(f_int__gt=500).count(), {artifacts:,} artifacts", "ms", 6),
+    LimitRow("filter_cat", "3 filter(f_cat='label 7').count(), {artifacts:,} artifacts", "ms", 2.5),
 )
 
 
@@ -243,9 +224,7 @@ def worker(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {}
     work = Path.cwd() / f"files-{args.phase}"
     {"main": phase_main, "large": phase_large}[args.phase](ln, args.worker, sizes, work, results)
-    payload = {"meta": engine_meta(args.worker, ln), "results": results}
-    Path(args.out).write_text(json.dumps(payload, indent=2))
-    return 0
+    return write_figures(args.out, engine_meta(args.worker, ln), results)
 
 
 # --------------------------------------------------------------------------------------
@@ -253,154 +232,30 @@ def worker(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------
 
 
-def lamindb_target(python: str, tmp: Path) -> Target:
-    """One lamindb instance per phase (``lamin init``) with a private home and settings."""
-    root = tmp / "lamindb"
-    target = Target("lamindb", "sqlite", python, root)
-    home = root / "home"
-    for sub in ("home", "settings", "cache"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    target.env.update(
-        HOME=str(home),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        LAMIN_SETTINGS_DIR=str(root / "settings"),
-        LAMIN_CACHE_DIR=str(root / "cache"),
-        NO_RICH="1",
-    )
-    for phase in PHASES:
-        name = f"lpbench-features-{phase}"
-        command = [python, "-m", "lamin_cli", "init", "--storage", "./storage", "--name", name]
-        done = subprocess.run(
-            command,
-            cwd=target.cwd(phase),
-            env=target.env,
-            text=True,
-            capture_output=True,
-            timeout=300,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"lamin init failed:\n{done.stdout}\n{done.stderr}")
-        target.db[phase] = name
-        target.storage[phase] = str(target.cwd(phase) / "storage")
-    return target
-
-
-def lamin_pipes_target(backend: str, tmp: Path, pg_urls: dict[str, str] | None) -> Target:
-    root = tmp / f"lamin_pipes-{backend}"
-    target = Target("lamin_pipes", backend, sys.executable, root)
-    for var in ("LAMIN_PIPES_DB", "LAMIN_PIPES_STORAGE"):
-        target.env.pop(var, None)
-    for phase in PHASES:
-        cwd = target.cwd(phase)
-        target.db[phase] = pg_urls[phase] if pg_urls else f"sqlite:///{cwd / 'lamin.db'}"
-        target.storage[phase] = str(cwd / "storage")
-    return target
-
-
-@contextlib.contextmanager
-def pg_databases(url: str) -> Iterator[dict[str, str]]:
-    """Throw-away databases (one per phase) on the server of ``url``; dropped afterwards."""
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from lamin_pipes.core._instance import normalize_url
-
-    names = {phase: f"lpbench_features_{os.getpid()}_{phase}" for phase in PHASES}
-    engine = pg_admin_engine(url)
-    base = make_url(normalize_url(url))
-    try:
-        with engine.connect() as connection:
-            for name in names.values():
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield {
-            phase: base.set(database=name).render_as_string(hide_password=False)
-            for phase, name in names.items()
-        }
-    finally:
-        with engine.connect() as connection:
-            for name in names.values():
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
-
-
-def run_phase(target: Target, phase: str, sizes: Sizes, run: dict[str, Any]) -> None:
-    payload = run_registry_worker(target, phase, sizes, script=Path(__file__))
-    if "error" in payload:
-        log(f"[{target.name}] {phase} failed: {payload['error']}")
-        run["results"][f"{phase}_phase"] = payload
-        return
-    run["meta"].update(payload["meta"])
-    run["results"].update(payload["results"])
-
-
 def run_targets(args: argparse.Namespace, sizes: Sizes, tmp: Path) -> dict[str, dict[str, Any]]:
     runs: dict[str, dict[str, Any]] = {}
     skipped: list[str] = []
-    targets = [lamin_pipes_target("sqlite", tmp, None)]
-    pg_url, pg_version = postgres_url(args, skipped)
     with contextlib.ExitStack() as stack:
-        if pg_url:
-            urls = stack.enter_context(pg_databases(pg_url))
-            targets.append(lamin_pipes_target("postgresql", tmp, urls))
-        if args.lamindb_python:
-            log("[lamindb/sqlite] creating the instances")
-            try:
-                targets.append(lamindb_target(args.lamindb_python, tmp))
-            except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
-                runs["lamindb/sqlite"] = {"meta": {}, "results": {"setup": {"error": str(error)}}}
+        targets, pg_version = start_targets(
+            args,
+            stack,
+            runs,
+            skipped,
+            databases={phase: f"lpbench_features_{os.getpid()}_{phase}" for phase in PHASES},
+            lamin_pipes=lambda backend, urls: lamin_pipes_target(
+                backend, tmp / f"lamin_pipes-{backend}", PHASES, urls
+            ),
+            lamindb=lambda python: lamindb_target(python, tmp, PHASES, "lpbench-features"),
+        )
         # phase by phase, engines one after the other
         for phase in PHASES:
             for target in targets:
                 run = runs.setdefault(target.name, {"meta": {}, "results": {}})
-                run_phase(target, phase, sizes, run)
+                run_phase(target, phase, sizes, run, script=Path(__file__))
                 if target.backend == "postgresql":
-                    run["meta"].pop("sqlite", None)
-                    run["meta"]["postgresql"] = pg_version
+                    on_postgres(run, pg_version)
     runs["_skipped"] = {"notes": skipped}
     return runs
-
-
-def render_table(runs: dict[str, dict[str, Any]], sizes: Sizes, *, quick: bool) -> str:
-    lp = runs.get("lamin_pipes/sqlite")
-    pg = runs.get("lamin_pipes/postgresql")
-    lamindb = runs.get("lamindb/sqlite")
-
-    def cell(run: dict[str, Any] | None, key: str) -> str:
-        if run is None:
-            return "-"
-        item = run["results"].get(key)
-        if item is None:
-            return "-"
-        return fmt(figure(run, key), missing="ERR")
-
-    def status(value: float | None, goal: float) -> str:
-        if value is None:
-            return "ERR"
-        if quick:
-            return "n/a"
-        return "PASS" if value <= goal else "MISS"
-
-    rows = []
-    for row in ROWS:
-        lp_value = figure(lp, row.key)
-        ldb_value = figure(lamindb, row.key)
-        ratio = None if not (lp_value and ldb_value) else ldb_value / lp_value
-        rows.append(
-            [
-                row.label.format(**asdict(sizes)),
-                row.unit,
-                cell(lp, row.key),
-                cell(pg, row.key),
-                cell(lamindb, row.key),
-                "-" if ratio is None else f"{fmt(ratio)}x",
-                f"<= {row.goal:g} {row.unit}" if row.goal else "",
-                status(lp_value, row.goal) if row.goal and lp else "",
-                status(figure(pg, row.key), row.goal) if row.goal and pg else "",
-            ]
-        )
-    return format_table(rows, with_postgres=pg is not None, with_lamindb=lamindb is not None)
 
 
 def notes(runs: dict[str, dict[str, Any]], skipped: list[str]) -> list[str]:
@@ -431,38 +286,32 @@ def orchestrate(args: argparse.Namespace) -> int:
     sizes = QUICK if args.quick else FULL
     if args.lamindb_large:
         sizes = Sizes(**{**asdict(sizes), "lamindb_large": True})
-    info = machine()
-    with tempfile.TemporaryDirectory(prefix="lpbench-features-") as tmp_name:
-        runs = run_targets(args, sizes, Path(tmp_name))
-    skipped = runs.pop("_skipped")["notes"]
-    info["load_average_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    table = render_table(runs, sizes, quick=args.quick)
-    header = (
-        f"Feature benchmarks{' (--quick)' if args.quick else ''} on {info['platform']}, "
-        f"{info['cpus']} CPUs, load average {info['load_average']} at start, "
-        f"{info['load_average_end']} at the end. lp = lamin_pipes."
+    return run_and_report(
+        args,
+        sizes,
+        title="Feature benchmarks",
+        about="lp = lamin_pipes.",
+        tmp_prefix="lpbench-features-",
+        run_targets=lambda tmp, _: run_targets(args, sizes, tmp),
+        table=lambda runs: render_limit_table(runs, ROWS, sizes, quick=args.quick),
+        notes=notes,
     )
-    return report(header, runs, table, notes(runs, skipped), info, asdict(sizes), args)
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def main(argv: list[str] | None = None) -> int:
     parser = base_parser(
         __doc__.splitlines()[0],
         quick_help="small sizes, for a smoke run",
         postgres_help="PostgreSQL server to create throw-away databases on",
         json_default=DEFAULT_JSON,
+        phases=PHASES,
     )
     parser.add_argument(
         "--lamindb-large",
         action="store_true",
         help="also run lamindb over the 10,000 artifacts (slow to set up)",
     )
-    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = parser.parse_args(argv)
     return worker(args) if args.worker else orchestrate(args)
 
 

@@ -50,14 +50,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _common import log  # standard library only: runs under either python
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_JSON = HERE / "results" / "mapped.json"
 DEFAULT_LAMINDB = Path("/work/lamindb-ref/venv/bin/python")
 CATEGORIES = [f"type_{i}" for i in range(10)]
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- data ----------------------------------------------------------------------------

@@ -22,33 +22,48 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.metadata
 import json
 import math
 import os
-import platform
 import random
 import re
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-import traceback
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from _common import (  # standard library only: runs under either python
+    Goal,
+    Target,
+    base_parser,
+    engine_meta,
+    figure,
+    fmt,
+    format_table,
+    lamin_pipes_target,
+    lamindb_target,
+    log,
+    measurement,
+    on_postgres,
+    open_engine,
+    ratio_cell,
+    run_and_report,
+    run_phase,
+    run_step,
+    start_targets,
+    timed,
+    write_figures,
+)
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_JSON = HERE / "results" / "latest.json"
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 PHASES = ("main", "search")
-WORKER_TIMEOUT_S = 3600
 IMPORT_TIMEOUT_S = 120
 MARK = "LPBENCH"
-PROGRESS = "LPBENCH-STEP "
 
 
 # --------------------------------------------------------------------------------------
@@ -83,26 +98,6 @@ QUICK = Sizes(
     lookup_repeats=3,
     import_repeats=3,
 )
-
-
-@dataclass(frozen=True)
-class Goal:
-    """A target from the issue: ``value < limit`` (at ``size`` records, when given)."""
-
-    limit: float
-    size_attr: str | None = None
-    size: int | None = None
-
-    def text(self, unit: str) -> str:
-        at = f" @{self.size // 1000}k" if self.size else ""
-        return f"< {self.limit:g} {unit}{at}"
-
-    def status(self, value: float | None, sizes: Sizes) -> str:
-        if value is None:
-            return "ERR"
-        if self.size_attr and getattr(sizes, self.size_attr) != self.size:
-            return "n/a"  # measured at other sizes (--quick)
-        return "PASS" if value < self.limit else "MISS"
 
 
 @dataclass(frozen=True)
@@ -168,21 +163,8 @@ ROWS: tuple[Row, ...] = (
 
 
 # --------------------------------------------------------------------------------------
-# Measurements (shared by both engines: standard library only, runs under either python)
+# Workloads (shared by both engines: standard library only, runs under either python)
 # --------------------------------------------------------------------------------------
-
-
-def measurement(samples: list[float], unit: str, **extra: Any) -> dict[str, Any]:
-    """A figure: the median of ``samples`` (seconds), expressed in ``unit``."""
-    scale = 1000.0 if unit == "ms" else 1.0
-    values = [s * scale for s in samples]
-    return {"value": statistics.median(values), "unit": unit, "samples": values, **extra}
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
 
 
 @contextlib.contextmanager
@@ -389,51 +371,6 @@ def bench_search(ln: Any, queries: list[dict[str, str]], rounds: int) -> dict[st
 # --------------------------------------------------------------------------------------
 
 
-def open_engine(engine: str, db: str, storage: str) -> Any:
-    if engine == "lamindb":
-        import lamindb as ln  # type: ignore[import-not-found]
-
-        if ln.setup.settings.instance.name != db:
-            ln.connect(db)
-        ln.setup.settings.instance._is_on_hub = False  # stay offline
-        ln.settings.verbosity = "error"  # no per-record log lines
-        return ln
-    import lamin_pipes as ln
-
-    ln.connect(db, storage)
-    return ln
-
-
-def engine_meta(engine: str, ln: Any) -> dict[str, Any]:
-    import sqlite3
-
-    meta = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
-    for package in ("lamindb", "django") if engine == "lamindb" else ("lamin-pipes", "sqlalchemy"):
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            meta[package] = importlib.metadata.version(package)
-    if engine == "lamindb":
-        meta["instance"] = ln.setup.settings.instance.slug
-    else:
-        from sqlalchemy.engine import make_url
-
-        meta["db"] = make_url(ln.settings.instance.db).render_as_string(hide_password=True)
-    return meta
-
-
-def run_step(
-    results: dict[str, Any], key: str, fn: Callable[[], dict[str, Any]], *, many: bool = False
-) -> None:
-    """Run one workload; a failure is recorded (and printed) and the next one runs."""
-    print(f"{PROGRESS}{key}", file=sys.stderr, flush=True)
-    try:
-        figures = fn()
-    except Exception as error:
-        traceback.print_exc()
-        results[key] = {"error": f"{type(error).__name__}: {error}"}
-        return
-    results.update(figures if many else {key: figures})
-
-
 def phase_main(ln: Any, engine: str, sizes: Sizes, results: dict[str, Any]) -> None:
     run_step(
         results,
@@ -509,143 +446,12 @@ def worker(args: argparse.Namespace) -> int:
     ln = open_engine(args.worker, args.db, args.storage)
     results: dict[str, Any] = {}
     {"main": phase_main, "search": phase_search}[args.phase](ln, args.worker, sizes, results)
-    payload = {"meta": engine_meta(args.worker, ln), "results": results}
-    Path(args.out).write_text(json.dumps(payload, indent=2))
-    return 0
+    return write_figures(args.out, engine_meta(args.worker, ln), results)
 
 
 # --------------------------------------------------------------------------------------
 # Orchestrator: instances, workers, fresh-process timings, the table
 # --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Target:
-    """An engine on a backend, with one instance per phase."""
-
-    engine: str  # "lamin_pipes" or "lamindb"
-    backend: str  # "sqlite" or "postgresql"
-    python: str
-    root: Path
-    db: dict[str, str] = field(default_factory=dict)  # per phase: URL, or lamindb instance name
-    storage: dict[str, str] = field(default_factory=dict)
-    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
-
-    @property
-    def name(self) -> str:
-        return f"{self.engine}/{self.backend}"
-
-    def cwd(self, phase: str) -> Path:
-        path = self.root / phase
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def lamindb_target(python: str, tmp: Path) -> Target:
-    root = tmp / "lamindb"
-    target = Target("lamindb", "sqlite", python, root)
-    home = root / "home"
-    for sub in ("home", "settings", "cache"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    target.env.update(
-        HOME=str(home),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        LAMIN_SETTINGS_DIR=str(root / "settings"),
-        LAMIN_CACHE_DIR=str(root / "cache"),
-        NO_RICH="1",
-    )
-    for phase in PHASES:
-        name = f"lpbench-{phase}"
-        command = [python, "-m", "lamin_cli", "init", "--storage", "./storage", "--name", name]
-        done = subprocess.run(
-            command,
-            cwd=target.cwd(phase),
-            env=target.env,
-            text=True,
-            capture_output=True,
-            timeout=300,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"lamin init failed:\n{done.stdout}\n{done.stderr}")
-        target.db[phase] = name
-        target.storage[phase] = str(target.cwd(phase) / "storage")
-    return target
-
-
-def lamin_pipes_target(backend: str, tmp: Path, pg_urls: dict[str, str] | None) -> Target:
-    root = tmp / f"lamin_pipes-{backend}"
-    target = Target("lamin_pipes", backend, sys.executable, root)
-    for var in ("LAMIN_PIPES_DB", "LAMIN_PIPES_STORAGE"):
-        target.env.pop(var, None)
-    for phase in PHASES:
-        cwd = target.cwd(phase)
-        target.db[phase] = pg_urls[phase] if pg_urls else f"sqlite:///{cwd / 'lamin.db'}"
-        target.storage[phase] = str(cwd / "storage")
-    return target
-
-
-def run_worker(
-    target: Target,
-    phase: str,
-    sizes: Any,
-    *,
-    script: Path | None = None,
-    extra: Sequence[str] = (),
-) -> dict[str, Any]:
-    """Run one phase of ``script`` (default: this one) in a worker process.
-
-    The worker's progress lines are relayed to stderr; returns the figures it wrote.
-    """
-    out = target.root / f"{phase}.json"
-    command = [
-        target.python,
-        str((script or Path(__file__)).resolve()),
-        "--worker",
-        target.engine,
-        "--phase",
-        phase,
-        "--db",
-        target.db[phase],
-        "--storage",
-        target.storage[phase],
-        "--sizes",
-        json.dumps(asdict(sizes)),
-        *extra,
-        "--out",
-        str(out),
-    ]
-    log(f"[{target.name}] {phase} phase")
-    output: list[str] = []
-    with subprocess.Popen(
-        command,
-        cwd=target.cwd(phase),
-        env=target.env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    ) as process:
-        timer = threading.Timer(WORKER_TIMEOUT_S, process.kill)
-        timer.start()
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith(PROGRESS):
-                log(f"[{target.name}]   {line[len(PROGRESS) :].strip()}")
-            else:
-                output.append(line.rstrip())
-        returncode = process.wait()
-        timer.cancel()
-    tail = "\n".join(output[-30:])
-    if returncode != 0 or not out.exists():
-        return {"error": f"worker exited with {returncode}:\n{tail}"}
-    payload: dict[str, Any] = json.loads(out.read_text())
-    if any("error" in item for item in payload["results"].values()):
-        log(f"[{target.name}] worker output:\n{tail}")
-    return payload
 
 
 def fresh_process_seconds(target: Target, code: str, repeats: int) -> dict[str, Any]:
@@ -697,136 +503,19 @@ def import_timings(target: Target, sizes: Sizes) -> dict[str, Any]:
 def benchmark_target(target: Target, sizes: Sizes) -> dict[str, Any]:
     run: dict[str, Any] = {"meta": {}, "results": {}}
     for phase in PHASES:
-        payload = run_worker(target, phase, sizes)
-        if "error" in payload:
-            log(f"[{target.name}] {phase} failed: {payload['error']}")
-            run["results"][f"{phase}_phase"] = payload
-            continue
-        run["meta"].update(payload["meta"])
-        run["results"].update(payload["results"])
-        if phase == "main":
+        ran = run_phase(target, phase, sizes, run, script=Path(__file__))
+        if ran and phase == "main":
             run["results"].update(import_timings(target, sizes))
     return run
 
 
-# --- PostgreSQL ------------------------------------------------------------------------
-
-
-def pg_admin_engine(url: str) -> Any:
-    from sqlalchemy import create_engine
-
-    from lamin_pipes.core._instance import normalize_url
-
-    return create_engine(
-        normalize_url(url), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
-    )
-
-
-def pg_server(url: str) -> tuple[str | None, str]:
-    """The server version, or ``None`` and why it cannot be reached."""
-    from sqlalchemy import text
-
-    try:
-        engine = pg_admin_engine(url)
-        with engine.connect() as connection:
-            version = connection.execute(text("SHOW server_version")).scalar_one()
-        engine.dispose()
-    except Exception as error:
-        return None, f"{type(error).__name__}: {str(error).splitlines()[0]}"
-    return str(version), ""
-
-
-@contextlib.contextmanager
-def pg_databases(url: str) -> Iterator[dict[str, str]]:
-    """Throw-away databases (one per phase) on the server of ``url``; dropped afterwards."""
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from lamin_pipes.core._instance import normalize_url
-
-    names = {phase: f"lpbench_{os.getpid()}_{phase}" for phase in PHASES}
-    engine = pg_admin_engine(url)
-    base = make_url(normalize_url(url))
-    try:
-        with engine.connect() as connection:
-            for name in names.values():
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield {
-            phase: base.set(database=name).render_as_string(hide_password=False)
-            for phase, name in names.items()
-        }
-    finally:
-        with engine.connect() as connection:
-            for name in names.values():
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
-
-
 # --- the table -------------------------------------------------------------------------
-
-
-def figure(run: dict[str, Any] | None, key: str | None) -> float | None:
-    if run is None or key is None:
-        return None
-    value = run["results"].get(key, {}).get("value")
-    return None if value is None else float(value)
-
-
-def fmt(value: float | None, missing: str = "-") -> str:
-    if value is None:
-        return missing
-    if value >= 100:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    if value >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3f}"
 
 
 def cell(run: dict[str, Any] | None, key: str | None) -> str:
     if run is None:
         return "-"
     return fmt(figure(run, key), missing="ERR")
-
-
-#: Columns of the table: (header, left-aligned).
-COLUMNS = (
-    ("workload", True),
-    ("unit", True),
-    ("lp SQLite", False),
-    ("lp Postgres", False),
-    ("lamindb SQLite", False),
-    ("lamindb/lp", False),
-    ("goal", True),
-    ("SQLite", False),
-    ("Postgres", False),
-)
-
-
-def format_table(rows: list[list[str]], *, with_postgres: bool, with_lamindb: bool) -> str:
-    """Align ``rows`` (cells in :data:`COLUMNS` order) under a header, dropping the
-    columns of engines that did not run."""
-    hidden = set()
-    if not with_postgres:
-        hidden |= {"lp Postgres", "Postgres"}
-    if not with_lamindb:
-        hidden |= {"lamindb SQLite", "lamindb/lp"}
-    keep = [i for i, (header, _) in enumerate(COLUMNS) if header not in hidden]
-    table = [[COLUMNS[i][0] for i in keep], *([r[i] for i in keep] for r in rows)]
-    left = [COLUMNS[i][1] for i in keep]
-    widths = [max(len(r[i]) for r in table) for i in range(len(keep))]
-    lines = []
-    for n, cells in enumerate(table):
-        padded = [
-            c.ljust(w) if is_left else c.rjust(w)
-            for c, w, is_left in zip(cells, widths, left, strict=True)
-        ]
-        lines.append("  ".join(padded).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def render_table(runs: dict[str, dict[str, Any]], sizes: Sizes) -> str:
@@ -839,8 +528,6 @@ def render_table(runs: dict[str, dict[str, Any]], sizes: Sizes) -> str:
         if row.lamindb_key and lamindb is None:
             continue  # a lamindb-only variant
         lp_value = figure(lp_sqlite, row.key)
-        lamindb_value = figure(lamindb, row.lamindb_key or row.key)
-        ratio = None if not (lp_value and lamindb_value) else lamindb_value / lp_value
         goal = row.goal
         rows.append(
             [
@@ -849,7 +536,7 @@ def render_table(runs: dict[str, dict[str, Any]], sizes: Sizes) -> str:
                 cell(lp_sqlite, row.key),
                 cell(lp_pg, row.key),
                 cell(lamindb, row.lamindb_key or row.key),
-                "-" if ratio is None else f"{fmt(ratio)}x",
+                ratio_cell(figure(lamindb, row.lamindb_key or row.key), lp_value),
                 goal.text(row.unit) if goal else "",
                 goal.status(lp_value, sizes) if goal and lp_sqlite else "",
                 goal.status(figure(lp_pg, row.key), sizes) if goal and lp_pg else "",
@@ -892,167 +579,53 @@ def notes(runs: dict[str, dict[str, Any]], sizes: Sizes, skipped: list[str]) -> 
     return lines
 
 
-def machine() -> dict[str, Any]:
-    import sqlite3
-
-    return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-
-
-def postgres_url(args: argparse.Namespace, skipped: list[str]) -> tuple[str | None, str | None]:
-    """The PostgreSQL server to benchmark on and its version, or ``(None, None)``.
-
-    Why it is skipped goes to ``skipped``.
-
-    Raises:
-        SystemExit: ``--postgres`` names a server that cannot be reached.
-    """
-    if args.no_postgres:
-        return None, None
-    url: str = args.postgres or DEFAULT_PG
-    version, reason = pg_server(url)
-    if version is not None:
-        return url, version
-    if args.postgres:
-        raise SystemExit(f"PostgreSQL at {args.postgres} is unreachable: {reason}")
-    skipped.append(f"PostgreSQL skipped: {DEFAULT_PG} is unreachable ({reason})")
-    return None, None
-
-
 def run_targets(args: argparse.Namespace, sizes: Sizes, tmp: Path) -> dict[str, dict[str, Any]]:
     """Set up every engine and backend asked for, and run the workloads on each in turn."""
     runs: dict[str, dict[str, Any]] = {}
     skipped: list[str] = []
-    targets = [lamin_pipes_target("sqlite", tmp, None)]
-    pg_url, pg_version = postgres_url(args, skipped)
     with contextlib.ExitStack() as stack:
-        if pg_url:
-            urls = stack.enter_context(pg_databases(pg_url))
-            targets.append(lamin_pipes_target("postgresql", tmp, urls))
-        if args.lamindb_python:
-            log("[lamindb/sqlite] creating instances")
-            try:
-                targets.append(lamindb_target(args.lamindb_python, tmp))
-            except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
-                runs["lamindb/sqlite"] = {"meta": {}, "results": {"setup": {"error": str(error)}}}
+        targets, pg_version = start_targets(
+            args,
+            stack,
+            runs,
+            skipped,
+            databases={phase: f"lpbench_{os.getpid()}_{phase}" for phase in PHASES},
+            lamin_pipes=lambda backend, urls: lamin_pipes_target(
+                backend, tmp / f"lamin_pipes-{backend}", PHASES, urls
+            ),
+            lamindb=lambda python: lamindb_target(python, tmp, PHASES, "lpbench"),
+        )
         for target in targets:
             runs[target.name] = benchmark_target(target, sizes)
             if target.backend == "postgresql":
-                runs[target.name]["meta"].pop("sqlite", None)
-                runs[target.name]["meta"]["postgresql"] = pg_version
+                on_postgres(runs[target.name], pg_version)
     runs["_skipped"] = {"notes": skipped}
     return runs
 
 
-def versions_line(name: str, meta: dict[str, Any]) -> str:
-    shown = ", ".join(f"{k} {v}" for k, v in meta.items() if v and k not in ("db", "instance"))
-    return f"{name}: {shown}"
-
-
 def orchestrate(args: argparse.Namespace) -> int:
     sizes = QUICK if args.quick else FULL
-    info = machine()
-    with tempfile.TemporaryDirectory(prefix="lpbench-") as tmp_name:
-        runs = run_targets(args, sizes, Path(tmp_name))
-    skipped = runs.pop("_skipped")["notes"]
-    info["load_average_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    table = render_table(runs, sizes)
-    footer = notes(runs, sizes, skipped)
-    header = (
-        f"Registry benchmarks{' (--quick)' if args.quick else ''} on {info['platform']}, "
-        f"{info['cpus']} CPUs, load average {info['load_average']} at start, "
-        f"{info['load_average_end']} at the end. "
-        "lp = lamin_pipes; lamindb/lp = ratio on SQLite (> 1: lamin_pipes is faster)."
+    return run_and_report(
+        args,
+        sizes,
+        title="Registry benchmarks",
+        about="lp = lamin_pipes; lamindb/lp = ratio on SQLite (> 1: lamin_pipes is faster).",
+        tmp_prefix="lpbench-",
+        run_targets=lambda tmp, _: run_targets(args, sizes, tmp),
+        table=lambda runs: render_table(runs, sizes),
+        notes=lambda runs, skipped: notes(runs, sizes, skipped),
     )
-    return report(header, runs, table, footer, info, asdict(sizes), args)
 
 
-def report(
-    header: str,
-    runs: dict[str, Any],
-    table: str,
-    footer: list[str],
-    info: dict[str, Any],
-    sizes: dict[str, Any],
-    args: argparse.Namespace,
-) -> int:
-    """Print the header, versions, table and notes; write the JSON; 1 if a workload failed."""
-    print(header)
-    print("\n".join(versions_line(name, run["meta"]) for name, run in runs.items() if run["meta"]))
-    print()
-    print(table)
-    print()
-    print("\n".join(f"- {line}" for line in footer))
-    document = {
-        "machine": info,
-        "sizes": sizes,
-        "quick": args.quick,
-        "runs": runs,
-        "table": table.splitlines(),
-        "notes": footer,
-    }
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(document, indent=2, default=str))
-    print(f"\nJSON: {out}")
-    failed = [
-        f"{name}: {key}"
-        for name, run in runs.items()
-        for key, item in run["results"].items()
-        if "error" in item
-    ]
-    if failed:
-        log("failed: " + ", ".join(failed))
-    return 1 if failed else 0
-
-
-def base_parser(
-    description: str, *, quick_help: str, postgres_help: str, json_default: Path
-) -> argparse.ArgumentParser:
-    """The options every benchmark script shares (worker options included)."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument(
-        "--lamindb-python",
-        metavar="PATH",
-        help="python of a virtualenv with lamindb; runs its workloads too",
-    )
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        help=f"{postgres_help} (default: {DEFAULT_PG} when reachable)",
-    )
-    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
-    parser.add_argument("--quick", action="store_true", help=quick_help)
-    parser.add_argument("--json", default=str(json_default), help="where to write the JSON")
-    worker_args = parser.add_argument_group("worker (internal)")
-    worker_args.add_argument("--worker", choices=("lamin_pipes", "lamindb"), help=argparse.SUPPRESS)
-    worker_args.add_argument("--db", help=argparse.SUPPRESS)
-    worker_args.add_argument("--storage", help=argparse.SUPPRESS)
-    worker_args.add_argument("--sizes", help=argparse.SUPPRESS)
-    worker_args.add_argument("--out", help=argparse.SUPPRESS)
-    return parser
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def main(argv: list[str] | None = None) -> int:
     parser = base_parser(
         __doc__.splitlines()[0],
         quick_help="small sizes, for a smoke run",
         postgres_help="PostgreSQL server to create throw-away databases on",
         json_default=DEFAULT_JSON,
+        phases=PHASES,
     )
-    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = parser.parse_args(argv)
     return worker(args) if args.worker else orchestrate(args)
 
 
