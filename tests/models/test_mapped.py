@@ -156,23 +156,14 @@ def test_fast_readers_are_used_and_compressed_files_still_read(tmp_path):
             np.testing.assert_array_equal(sample["X"], data.dense_row(adatas[i // 12], i % 12))
 
 
-@pytest.mark.parametrize("threads", [False, True])
-def test_dense_batches_across_stores_in_any_order(tmp_path, monkeypatch, threads):
+@pytest.mark.parametrize("way", ["torch", "numpy"])
+def test_dense_batches_across_stores_in_any_order(tmp_path, monkeypatch, way):
     """Memory-mapped stores: batches whose stores fill stretches of the batch (read
-    straight into place) and batches that interleave stores (gathered, then ordered);
-    copied by one thread, or by two that fill a half each."""
-    from lamin_pipes.models._mapped import _collection
+    straight into place) and batches that interleave stores (gathered, then ordered),
+    copied by torch or by numpy."""
+    from lamin_pipes.models._mapped._copier import RowCopier
 
-    threads_before = torch.get_num_threads()
-    torch.set_num_threads(2 if threads else 1)
-    monkeypatch.setattr(_collection, "_PARALLEL_BYTES", 0)  # even these small batches
-    calls = []
-    gather_part = _collection.MappedCollection._gather_part
-    monkeypatch.setattr(
-        _collection.MappedCollection,
-        "_gather_part",
-        lambda self, *args: calls.append(args[-2:]) or gather_part(self, *args),
-    )
+    monkeypatch.setattr(RowCopier, "way", lambda self: way)
     rng = np.random.default_rng(5)
     parts = [rng.random((10, 6), dtype=np.float32) for _ in range(3)]
     for i, part in enumerate(parts):
@@ -195,10 +186,10 @@ def test_dense_batches_across_stores_in_any_order(tmp_path, monkeypatch, threads
         seen = torch.cat([b["X"] for b in loader]).numpy()
         order = list(ds.block_sampler(4, seed=2))
         np.testing.assert_array_equal(seen, everything[order])
-    torch.set_num_threads(threads_before)
-    # the first batch (20 rows): in halves by two threads, or whole by one
-    assert ((0, 10) in calls and (10, 20) in calls) == threads
-    assert ((0, 20) in calls) != threads
+        copier = ds._copier()
+        assert copier.batches > 5 and copier.cost[way] is not None
+        other = "numpy" if way == "torch" else "torch"
+        assert copier.cost[other] is None  # every batch went the forced way
 
 
 def test_csr_rows_across_small_chunks_blocks_and_repeats(tmp_path):
@@ -486,3 +477,32 @@ def test_mapped_collection_is_public_and_loads_torch_on_first_use():
     assert done.stdout.strip() == MappedCollection.__module__
     with pytest.raises(AttributeError, match="has no attribute 'NoSuchThing'"):
         ln.models.NoSuchThing  # noqa: B018
+
+
+def test_row_copier_follows_the_faster_way():
+    """Timed batches decide; the other way is tried again later, less often as it loses."""
+    from lamin_pipes.models._mapped import _copier
+
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        copier = _copier.RowCopier()
+        assert copier.way() == "torch"  # untimed: torch first, then numpy once
+        copier._record("torch", 1.0, probe=False)
+        assert copier.way() == "numpy"
+        copier._record("numpy", 3.0, probe=True)
+        ways = []
+        for _ in range(200):  # torch stays cheap: numpy, having lost, waits 64, then 128
+            way = copier.way()
+            ways.append(way)
+            copier._record(way, 1.0 if way == "torch" else 3.0, probe=way != copier.best())
+        tries = [i for i, w in enumerate(ways) if w == "numpy"]
+        assert tries == [64, 64 + 1 + 128]
+        for _ in range(20):  # the cores get busy: torch's batches cost 15x more
+            way = copier.way()
+            copier._record(way, 15.0 if way == "torch" else 3.0, probe=way != copier.best())
+        assert copier.best() == "numpy" and copier.way() == "numpy"
+        torch.set_num_threads(1)
+        assert copier.way() == "numpy"  # one torch thread: numpy, without asking
+    finally:
+        torch.set_num_threads(threads_before)

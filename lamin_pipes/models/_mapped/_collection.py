@@ -40,7 +40,6 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
 from typing import Any, Literal
 
@@ -50,6 +49,7 @@ import torch
 from torch.utils.data import Dataset, Sampler, default_collate, get_worker_info
 
 from ...errors import InvalidArgument
+from ._copier import RowCopier, Way, take_rows_into
 from ._elements import DenseMatrix, MemmapRows
 from ._labels import (
     ObsColumn,
@@ -83,19 +83,6 @@ def _positions(pos: slice | np.ndarray) -> np.ndarray:
     if isinstance(pos, slice):
         return np.arange(pos.start, pos.stop)
     return pos
-
-
-#: Batches from this many bytes are copied by two threads (smaller ones: one).
-_PARALLEL_BYTES = 1 << 20
-_pool: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def _thread_pool() -> ThreadPoolExecutor:
-    """Two copying threads of this process (a forked worker makes its own)."""
-    global _pool
-    if _pool is None or _pool[0] != os.getpid():
-        _pool = (os.getpid(), ThreadPoolExecutor(2, thread_name_prefix="lamin-pipes-mapped"))
-    return _pool[1]
 
 
 def _is_run(positions: np.ndarray) -> bool:
@@ -686,6 +673,7 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
         state = self.__dict__.copy()
         state.pop("_local", None)
         state.pop("_sources", None)
+        state.pop("_copiers", None)
         return state
 
     def _scratch(self, dtype: np.dtype[Any], n_rows: int, width: int) -> np.ndarray:
@@ -819,69 +807,49 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
         cache[1][name] = found
         return found
 
+    def _copier(self) -> RowCopier:
+        """This process's :class:`~._copier.RowCopier` (it learns this machine's load)."""
+        found = self.__dict__.get("_copiers")
+        if found is None or found[0] != os.getpid():
+            found = (os.getpid(), RowCopier())
+            self.__dict__["_copiers"] = found
+        return found[1]  # type: ignore[no-any-return]
+
     def _gather_memmaps(
         self,
         out: np.ndarray,
         sources: list[MemmapRows],
         groups: list[tuple[int, slice | np.ndarray]],
         rows: np.ndarray,
-        *,
-        threads: bool,
     ) -> None:
-        """Fill ``out`` from memory maps; with ``threads``, two threads fill a half each.
-
-        numpy's copies release the GIL, so the halves are copied at the same time; the
-        threads wait on a queue, never spin, and cost nothing when the cores are busy.
-        """
+        """Fill ``out`` from memory maps: one copy where each store fills a stretch of the
+        batch (blocks kept in order, sequential reading), else a gather per store into a
+        buffer and one into the order asked for. The copier picks torch or numpy."""
         positions = [_positions(pos) for _, pos in groups]
-        n = out.shape[0]
-        if threads and n > 1 and out.nbytes >= _PARALLEL_BYTES:
-            halves = ((0, n // 2), (n // 2, n))
-            pool = _thread_pool()
-            done = [
-                pool.submit(self._gather_part, out, sources, groups, positions, rows, a, b)
-                for a, b in halves
-            ]
-            for future in done:
-                future.result()
-            return
-        self._gather_part(out, sources, groups, positions, rows, 0, n)
 
-    def _gather_part(
-        self,
-        out: np.ndarray,
-        sources: list[MemmapRows],
-        groups: list[tuple[int, slice | np.ndarray]],
-        positions: list[np.ndarray],
-        rows: np.ndarray,
-        first: int,
-        last: int,
-    ) -> None:
-        """Batch rows ``first..last-1``: one copy where each store fills a stretch of them
-        (blocks kept in order, sequential reading), else a gather per store into a
-        buffer and one into the order asked for."""
-        parts = []
-        for (s, _), pos in zip(groups, positions, strict=True):
-            a, b = np.searchsorted(pos, (first, last))  # positions ascend within a store
-            if a < b:
-                parts.append((sources[s], pos[a:b]))
-        if all(_is_run(pos) for _, pos in parts):
-            for source, pos in parts:
-                start = int(pos[0])
-                stretch = out[start : start + pos.size]
-                np.take(source.array, source.layout.file_rows(rows[pos]), 0, stretch, "clip")
-            return
-        buffer = self._scratch(out.dtype, last - first, out.shape[1])
-        start = 0
-        for source, pos in parts:
-            stop = start + pos.size
-            file_rows = source.layout.file_rows(rows[pos])
-            np.take(source.array, file_rows, 0, buffer[start:stop], "clip")
-            start = stop
-        order = np.concatenate([pos for _, pos in parts]) - first
-        inverse = np.empty_like(order)
-        inverse[order] = np.arange(order.size)
-        np.take(buffer, inverse, 0, out[first:last], "clip")
+        def fill(way: Way) -> None:
+            if len(groups) == 1 or all(_is_run(pos) for pos in positions):
+                for (s, _), pos in zip(groups, positions, strict=True):
+                    source = sources[s]
+                    start = int(pos[0])
+                    stretch = out[start : start + pos.size]
+                    file_rows = source.layout.file_rows(rows[pos])
+                    take_rows_into(source.array, way, file_rows, stretch, source.tensor)
+                return
+            buffer = self._scratch(out.dtype, out.shape[0], out.shape[1])
+            start = 0
+            for (s, _), pos in zip(groups, positions, strict=True):
+                stop = start + pos.size
+                source = sources[s]
+                file_rows = source.layout.file_rows(rows[pos])
+                take_rows_into(source.array, way, file_rows, buffer[start:stop], source.tensor)
+                start = stop
+            order = np.concatenate(positions)
+            inverse = np.empty_like(order)
+            inverse[order] = np.arange(order.size)
+            take_rows_into(buffer, way, inverse, out)
+
+        self._copier().copy(fill, out.nbytes)
 
     def _read_batch(self, idx: np.ndarray, shared: bool) -> _Batch:
         """Read the observations ``idx`` (normalized); ``shared``: tensors in shared memory."""
@@ -894,15 +862,12 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
         groups = self._groups(stores)
         batch = _Batch(n)
         batch.add("_store_idx", stores, label=True)
-        # Copy with threads in the main process when torch may (DataLoader workers run
-        # one torch thread each: they are the parallelism there).
-        threads = not shared and torch.get_num_threads() > 1
         for name in self._outputs:
             sources = self._memmap_sources(name)
             if sources is not None:  # the fast path: plain memory maps, no join
                 width = self._widths[name][0]
                 out, tensor = self._alloc((n, width), self._dtypes[name], zero=False, shared=shared)
-                self._gather_memmaps(out, sources, groups, rows, threads=threads)
+                self._gather_memmaps(out, sources, groups, rows)
                 batch.add(name, out, tensor=tensor, label=False)
                 continue
             paths = self._matrix_paths[name]

@@ -256,6 +256,9 @@ class MemmapRows:
         region = (layout.span_rows, *shape[1:])
         mapped = np.memmap(path, dtype=self.dtype, mode="r", offset=layout.base, shape=region)
         self.array: np.ndarray = mapped.view(np.ndarray)
+        from ._copier import as_tensor  # torch: imported with the dataset, not before
+
+        self.tensor = as_tensor(self.array)  # for torch's gathers (see _copier)
 
     @property
     def size(self) -> int:
