@@ -161,9 +161,10 @@ def test_dense_batches_across_stores_in_any_order(tmp_path, monkeypatch, way):
     """Memory-mapped stores: batches whose stores fill stretches of the batch (read
     straight into place) and batches that interleave stores (gathered, then ordered),
     copied by torch or by numpy."""
-    from lamin_pipes.models._mapped._copier import RowCopier
+    from lamin_pipes.models._mapped import _copier
 
-    monkeypatch.setattr(RowCopier, "way", lambda self: way)
+    monkeypatch.setattr(_copier, "_process_copier", None)  # a copier of this test's own
+    monkeypatch.setattr(_copier.RowCopier, "way", lambda self: way)
     rng = np.random.default_rng(5)
     parts = [rng.random((10, 6), dtype=np.float32) for _ in range(3)]
     for i, part in enumerate(parts):

@@ -49,7 +49,7 @@ import torch
 from torch.utils.data import Dataset, Sampler, default_collate, get_worker_info
 
 from ...errors import InvalidArgument
-from ._copier import RowCopier, Way, take_rows_into
+from ._copier import RowCopier, Way, process_copier, take_rows_into
 from ._elements import DenseMatrix, MemmapRows
 from ._labels import (
     ObsColumn,
@@ -673,7 +673,6 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
         state = self.__dict__.copy()
         state.pop("_local", None)
         state.pop("_sources", None)
-        state.pop("_copiers", None)
         return state
 
     def _scratch(self, dtype: np.dtype[Any], n_rows: int, width: int) -> np.ndarray:
@@ -808,12 +807,8 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
         return found
 
     def _copier(self) -> RowCopier:
-        """This process's :class:`~._copier.RowCopier` (it learns this machine's load)."""
-        found = self.__dict__.get("_copiers")
-        if found is None or found[0] != os.getpid():
-            found = (os.getpid(), RowCopier())
-            self.__dict__["_copiers"] = found
-        return found[1]  # type: ignore[no-any-return]
+        """The :class:`~._copier.RowCopier` of this process (shared by its datasets)."""
+        return process_copier()
 
     def _gather_memmaps(
         self,

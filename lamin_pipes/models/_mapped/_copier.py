@@ -18,6 +18,7 @@ Examples:
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -105,7 +106,8 @@ class RowCopier:
 
     def _record(self, way: Way, cost: float, *, probe: bool) -> None:
         old = self.cost[way]
-        self.cost[way] = cost if old is None else old + _ALPHA * (cost - old)
+        # A try of the other way stands for itself: its last average may be long stale.
+        self.cost[way] = cost if old is None or probe else old + _ALPHA * (cost - old)
         self.batches += 1
         if probe and self.cost["torch"] is not None and self.cost["numpy"] is not None:
             won = self.best() == way
@@ -113,4 +115,15 @@ class RowCopier:
             self._next_probe = self.batches + self._interval
 
 
-__all__ = ["RowCopier", "Way", "as_tensor", "take_rows_into"]
+_process_copier: tuple[int, RowCopier] | None = None
+
+
+def process_copier() -> RowCopier:
+    """The copier of this process: every dataset's batches teach it the machine's load."""
+    global _process_copier
+    if _process_copier is None or _process_copier[0] != os.getpid():
+        _process_copier = (os.getpid(), RowCopier())
+    return _process_copier[1]
+
+
+__all__ = ["RowCopier", "Way", "as_tensor", "process_copier", "take_rows_into"]
