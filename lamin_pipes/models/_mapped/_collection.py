@@ -822,7 +822,7 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
         buffer and one into the order asked for. The copier picks torch or numpy."""
         positions = [_positions(pos) for _, pos in groups]
 
-        def fill(way: Way) -> None:
+        def fill(way: Way) -> int:
             if len(groups) == 1 or all(_is_run(pos) for pos in positions):
                 for (s, _), pos in zip(groups, positions, strict=True):
                     source = sources[s]
@@ -830,7 +830,7 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
                     stretch = out[start : start + pos.size]
                     file_rows = source.layout.file_rows(rows[pos])
                     take_rows_into(source.array, way, file_rows, stretch, source.tensor)
-                return
+                return out.nbytes
             buffer = self._scratch(out.dtype, out.shape[0], out.shape[1])
             start = 0
             for (s, _), pos in zip(groups, positions, strict=True):
@@ -843,8 +843,9 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
             inverse = np.empty_like(order)
             inverse[order] = np.arange(order.size)
             take_rows_into(buffer, way, inverse, out)
+            return 2 * out.nbytes
 
-        self._copier().copy(fill, out.nbytes)
+        self._copier().copy(fill)
 
     def _read_batch(self, idx: np.ndarray, shared: bool) -> _Batch:
         """Read the observations ``idx`` (normalized); ``shared``: tensors in shared memory."""

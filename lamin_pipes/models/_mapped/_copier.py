@@ -11,7 +11,10 @@ Examples:
     >>> import numpy as np
     >>> copier = RowCopier()
     >>> source, out = np.arange(12.0).reshape(4, 3), np.empty((2, 3))
-    >>> copier.copy(lambda way: take_rows_into(source, way, np.array([3, 0]), out), out.nbytes)
+    >>> def fill(way):
+    ...     take_rows_into(source, way, np.array([3, 0]), out)
+    ...     return out.nbytes
+    >>> copier.copy(fill)
     >>> out[:, 0].tolist()
     [9.0, 0.0]
 """
@@ -96,13 +99,13 @@ class RowCopier:
             return "numpy" if best == "torch" else "torch"
         return best
 
-    def copy(self, fill: Callable[[Way], None], nbytes: int) -> None:
-        """Run ``fill(way)`` for one batch of ``nbytes``, timed."""
+    def copy(self, fill: Callable[[Way], int]) -> None:
+        """Run ``fill(way)`` for one batch, timed; it returns the bytes it copied."""
         way = self.way()
         before = self.best()
         started = time.perf_counter()
-        fill(way)
-        self._record(way, (time.perf_counter() - started) / max(nbytes, 1), probe=way != before)
+        copied = fill(way)
+        self._record(way, (time.perf_counter() - started) / max(copied, 1), probe=way != before)
 
     def _record(self, way: Way, cost: float, *, probe: bool) -> None:
         old = self.cost[way]
