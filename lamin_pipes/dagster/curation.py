@@ -79,9 +79,9 @@ def _instance(context: Any) -> Any:
 
 
 def _materializations(
-    instance: Any, run_ids: set[str]
+    instance: Any, run_ids: set[str], uids: set[str]
 ) -> dict[str, tuple[str | None, dg.EventLogRecord | None]]:
-    """Partition and materialization record of each artifact these runs saved, by uid.
+    """Partition and materialization record of the artifacts ``uids`` these runs saved.
 
     They give a check evaluation its partition and the materialization it is about, so
     the UI shows the result on that materialization (and partition). The record comes
@@ -99,7 +99,7 @@ def _materializations(
         )
         for in_run in connection.records:
             uid = _lamin_uid(in_run)
-            if uid is None or in_run.asset_key is None:
+            if uid not in uids or in_run.asset_key is None:
                 continue
             partitions = [in_run.partition_key] if in_run.partition_key is not None else None
             indexed = instance.fetch_materializations(
@@ -308,7 +308,11 @@ def build_curation_sensor(
             outcomes.append((artifact, report))
         record_outcomes(outcomes)
         producers = _producing_assets([artifact for artifact, _ in outcomes])
-        records = _materializations(_instance(context), {run for _, run in producers.values()})
+        records = _materializations(
+            _instance(context),
+            {run for _, run in producers.values()},
+            {artifact.uid for artifact, _ in outcomes if artifact.id in producers},
+        )
         for artifact, report in outcomes:
             producer = producers.get(artifact.id)
             if producer is not None:
