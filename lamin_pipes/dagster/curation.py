@@ -49,10 +49,8 @@ def _check_name(schema: Schema | str, name: str | None) -> str:
 
 def producing_asset(artifact: Artifact) -> dg.AssetKey | None:
     """The asset whose Dagster step saved ``artifact`` (``None`` if none did)."""
-    run = artifact.run
-    if run is None or run.reference_type != STEP_REFERENCE:
-        return None
-    return dg.AssetKey.from_user_string(run.transform.key)
+    found = _producing_assets([artifact]).get(artifact.id)
+    return None if found is None else found[0]
 
 
 def _producing_assets(artifacts: list[Artifact]) -> dict[int, tuple[dg.AssetKey, str]]:

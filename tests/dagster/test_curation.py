@@ -13,6 +13,7 @@ from lamin_pipes.dagster import (
     build_curation_sensor,
     build_schema_asset_check,
 )
+from lamin_pipes.dagster.curation import producing_asset
 
 DATA: dict[str, pd.DataFrame] = {}
 
@@ -94,6 +95,8 @@ def test_the_curation_sensor_validates_only_new_artifacts(registry: dict[str, An
         passed = ln.Artifact.filter(validation="passed").one()
         assert [r.run_key for r in result.run_requests] == [passed.uid]
         assert evaluations[False].metadata["lamin/uid"].value == failed.uid
+        assert producing_asset(failed) == dg.AssetKey("batch")
+        assert producing_asset(ln.Artifact.get(key="elsewhere.parquet")) is None  # no step
         cursor = result.cursor
         assert cursor == str(failed.id)
 

@@ -187,7 +187,7 @@ def test_dense_batches_across_stores_in_any_order(tmp_path, monkeypatch, way):
         seen = torch.cat([b["X"] for b in loader]).numpy()
         order = list(ds.block_sampler(4, seed=2))
         np.testing.assert_array_equal(seen, everything[order])
-        copier = ds._copier()
+        copier = _copier.process_copier()
         assert copier.batches > 5 and copier.cost[way] is not None
         other = "numpy" if way == "torch" else "torch"
         assert copier.cost[other] is None  # every batch went the forced way

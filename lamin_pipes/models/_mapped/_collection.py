@@ -49,7 +49,7 @@ import torch
 from torch.utils.data import Dataset, Sampler, default_collate, get_worker_info
 
 from ...errors import InvalidArgument
-from ._copier import RowCopier, Way, process_copier, take_rows_into
+from ._copier import Way, process_copier, take_rows_into
 from ._elements import DenseMatrix, MemmapRows
 from ._labels import (
     ObsColumn,
@@ -789,26 +789,19 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
             self.__dict__["_sources"] = cache
         if name in cache[1]:
             return cache[1][name]
-        found: list[MemmapRows] | None = []
+        found: list[MemmapRows] | None = None
         paths = self._matrix_paths[name]
-        if self._joined[name] or len(set(self._widths[name])) > 1:
-            found = None
-        for i, path in enumerate(paths):
-            if found is None or path is None:
-                found = None
-                break
-            reader = self._stores[i].matrix(path)
-            rows = getattr(reader, "rows", None)
-            if not isinstance(rows, MemmapRows) or rows.dtype != self._dtypes[name]:
-                found = None
-                break
-            found.append(rows)
+        same_width = len(set(self._widths[name])) <= 1
+        if not self._joined[name] and same_width and all(path is not None for path in paths):
+            readers = [
+                store.matrix(path)  # type: ignore[arg-type]  # (checked above: no None)
+                for store, path in zip(self._stores, paths, strict=True)
+            ]
+            maps = [getattr(reader, "rows", None) for reader in readers]
+            if all(isinstance(m, MemmapRows) and m.dtype == self._dtypes[name] for m in maps):
+                found = maps  # type: ignore[assignment]
         cache[1][name] = found
         return found
-
-    def _copier(self) -> RowCopier:
-        """The :class:`~._copier.RowCopier` of this process (shared by its datasets)."""
-        return process_copier()
 
     def _gather_memmaps(
         self,
@@ -845,7 +838,7 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
             take_rows_into(buffer, way, inverse, out)
             return 2 * out.nbytes
 
-        self._copier().copy(fill)
+        process_copier().copy(fill)
 
     def _read_batch(self, idx: np.ndarray, shared: bool) -> _Batch:
         """Read the observations ``idx`` (normalized); ``shared``: tensors in shared memory."""

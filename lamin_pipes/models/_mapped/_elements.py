@@ -453,21 +453,13 @@ class CsrMatrix:
         self.shape = shape
         self.dtype: np.dtype[Any] = data.dtype
 
-    def take(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Values, column numbers and lengths of the rows, concatenated in the order asked."""
-        starts = self.indptr[rows]
-        ends = self.indptr[rows + 1]
-        data = self.data.take_ranges(starts, ends)
-        indices = self.indices.take_ranges(starts, ends)
-        return data, indices.astype(np.int64, copy=False), ends - starts
-
     def take_sorted(
         self, rows: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`take` of the rows in ascending order, and that order.
+        """Values, column numbers and lengths of ``rows``, read in ascending order.
 
         Returns ``(order, values, columns, lengths)``, the values being those of
-        ``rows[order]``. Rows next to each other in the file are one range to read: a
+        ``rows[order]`` concatenated. Rows next to each other in the file are one range to read: a
         block of consecutive rows costs one read of ``data`` and one of ``indices``.
         """
         order = np.argsort(rows, kind="stable")
