@@ -35,7 +35,6 @@ Examples:
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import threading
@@ -49,8 +48,9 @@ import torch
 from torch.utils.data import Dataset, Sampler, default_collate, get_worker_info
 
 from ...errors import InvalidArgument
-from ._copier import Way, process_copier, take_rows_into
+from ._copier import process_copier
 from ._elements import DenseMatrix, MemmapRows
+from ._gather import BatchOrder, gather_memmaps
 from ._labels import (
     ObsColumn,
     filter_mask,
@@ -83,15 +83,6 @@ def _positions(pos: slice | np.ndarray) -> np.ndarray:
     if isinstance(pos, slice):
         return np.arange(pos.start, pos.stop)
     return pos
-
-
-def _is_run(positions: np.ndarray) -> bool:
-    """Whether ``positions`` are consecutive ascending numbers."""
-    n = positions.size
-    if n == 0:
-        return False
-    first, last = int(positions[0]), int(positions[-1])
-    return last - first + 1 == n and (n < 3 or bool((positions[1:] > positions[:-1]).all()))
 
 
 class _Sample(dict):  # type: ignore[type-arg]
@@ -708,18 +699,6 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
             raise IndexError(msg)
         return np.where(idx < 0, idx + n, idx) if low < 0 else idx
 
-    def _groups(self, stores: np.ndarray) -> list[tuple[int, slice | np.ndarray]]:
-        if stores.size == 0:
-            return []
-        first = int(stores[0])
-        if (stores == first).all():
-            return [(first, slice(0, stores.size))]
-        order = np.argsort(stores, kind="stable")
-        ordered = stores[order]
-        cuts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
-        bounds = [0, *cuts.tolist(), stores.size]
-        return [(int(ordered[a]), order[a:b]) for a, b in itertools.pairwise(bounds)]
-
     @staticmethod
     def _alloc(shape: tuple[int, int], dtype: np.dtype[Any], zero: bool, shared: bool) -> Any:
         """A new array, and its tensor when it lives in shared memory (a worker's batch)."""
@@ -803,43 +782,6 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
         cache[1][name] = found
         return found
 
-    def _gather_memmaps(
-        self,
-        out: np.ndarray,
-        sources: list[MemmapRows],
-        groups: list[tuple[int, slice | np.ndarray]],
-        rows: np.ndarray,
-    ) -> None:
-        """Fill ``out`` from memory maps: one copy where each store fills a stretch of the
-        batch (blocks kept in order, sequential reading), else a gather per store into a
-        buffer and one into the order asked for. The copier picks torch or numpy."""
-        positions = [_positions(pos) for _, pos in groups]
-
-        def fill(way: Way) -> int:
-            if len(groups) == 1 or all(_is_run(pos) for pos in positions):
-                for (s, _), pos in zip(groups, positions, strict=True):
-                    source = sources[s]
-                    start = int(pos[0])
-                    stretch = out[start : start + pos.size]
-                    file_rows = source.layout.file_rows(rows[pos])
-                    take_rows_into(source.array, way, file_rows, stretch, source.tensor)
-                return out.nbytes
-            buffer = self._scratch(out.dtype, out.shape[0], out.shape[1])
-            start = 0
-            for (s, _), pos in zip(groups, positions, strict=True):
-                stop = start + pos.size
-                source = sources[s]
-                file_rows = source.layout.file_rows(rows[pos])
-                take_rows_into(source.array, way, file_rows, buffer[start:stop], source.tensor)
-                start = stop
-            order = np.concatenate(positions)
-            inverse = np.empty_like(order)
-            inverse[order] = np.arange(order.size)
-            take_rows_into(buffer, way, inverse, out)
-            return 2 * out.nbytes
-
-        process_copier().copy(fill)
-
     def _read_batch(self, idx: np.ndarray, shared: bool) -> _Batch:
         """Read the observations ``idx`` (normalized); ``shared``: tensors in shared memory."""
         if self._closed:
@@ -848,7 +790,8 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
         n = idx.size
         stores = self.storage_idx[idx].astype(np.int64)
         rows = self.indices[idx].astype(np.int64)
-        groups = self._groups(stores)
+        order = BatchOrder(stores, rows)
+        groups = order.groups()
         batch = _Batch(n)
         batch.add("_store_idx", stores, label=True)
         for name in self._outputs:
@@ -856,7 +799,13 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
             if sources is not None:  # the fast path: plain memory maps, no join
                 width = self._widths[name][0]
                 out, tensor = self._alloc((n, width), self._dtypes[name], zero=False, shared=shared)
-                self._gather_memmaps(out, sources, groups, rows)
+                gather_memmaps(
+                    out,
+                    sources,
+                    order,
+                    process_copier(),
+                    self._scratch(out.dtype, n, width),
+                )
                 batch.add(name, out, tensor=tensor, label=False)
                 continue
             paths = self._matrix_paths[name]

@@ -1,0 +1,176 @@
+"""Reading a batch: its observations sorted by store and row, and copied from memory maps.
+
+A batch asks for observations in any order. :class:`BatchOrder` sorts them once by
+(store, row): that gives the rows of each store (for labels and readers) and the runs of
+consecutive rows that block shuffling and sequential reading produce.
+:func:`gather_memmaps` then copies a batch out of memory-mapped stores with as few
+copies as the batch allows:
+
+- rows in runs (a run averages at least :data:`RUN_BYTES`): one copy per run, straight to
+  the run's places in the batch;
+- each store's rows filling one stretch of the batch: one gather per store;
+- scattered rows: a gather per store into a buffer, in (store, row) order, then one
+  gather into the order asked for. :class:`~._copier.RowCopier` picks torch or numpy.
+
+Examples:
+    >>> order = BatchOrder(np.array([1, 0, 1, 1]), np.array([7, 3, 5, 6]))
+    >>> [(store, positions.tolist()) for store, positions in order.groups()]
+    [(0, [1]), (1, [2, 3, 0])]
+    >>> [(store, first, n) for store, first, n, _ in order.runs(order.sorted_rows, 4)]
+    [(0, 3, 1), (1, 5, 3)]
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from ._copier import RowCopier, Way, take_rows_into
+
+#: Bytes a run of rows should hold on average for the batch to be copied run by run:
+#: below that, a Python step per run costs more than the second copy of a gather.
+RUN_BYTES = 32 << 10
+
+Run = tuple[int, int, int, "slice | np.ndarray"]
+
+
+class BatchOrder:
+    """The observations of a batch (``stores[k]``, ``rows[k]``) sorted by store and row."""
+
+    def __init__(self, stores: np.ndarray, rows: np.ndarray):
+        self.n = n = int(stores.size)
+        self.stores, self.rows = stores, rows
+        order: np.ndarray | None = None
+        if n > 1:
+            key = (stores << 40) | rows  # (store, row), rows below 2**40
+            if not bool((key[1:] >= key[:-1]).all()):
+                order = np.argsort(key, kind="stable")
+        #: Batch positions in (store, row) order; ``None``: the batch is in that order.
+        self.order = order
+        self.sorted_stores = stores if order is None else stores[order]
+        self.sorted_rows = rows if order is None else rows[order]
+        cuts = np.flatnonzero(self.sorted_stores[1:] != self.sorted_stores[:-1]) + 1
+        self.bounds: list[int] = [0, *cuts.tolist(), n] if n else []
+
+    def positions(self, a: int, b: int) -> slice | np.ndarray:
+        """The batch positions of sorted observations ``a:b``."""
+        return slice(a, b) if self.order is None else self.order[a:b]
+
+    def groups(self) -> list[tuple[int, slice | np.ndarray]]:
+        """Each store of the batch with the positions of its rows, in row order."""
+        return [
+            (int(self.sorted_stores[a]), self.positions(a, b))
+            for a, b in itertools.pairwise(self.bounds)
+        ]
+
+    def runs(self, file_rows: np.ndarray, max_runs: int) -> list[Run] | None:
+        """Runs of consecutive ``file_rows`` (the sorted rows' places in their files).
+
+        Each run is ``(store, first file row, number of rows, batch positions)``, the
+        positions a slice where they follow on too. ``None`` when there are more than
+        ``max_runs`` runs.
+        """
+        n = self.n
+        if n == 0:
+            return []
+        stores = self.sorted_stores
+        breaks = (file_rows[1:] - file_rows[:-1] != 1) | (stores[1:] != stores[:-1])
+        starts = np.flatnonzero(breaks) + 1
+        if starts.size >= max_runs:
+            return None
+        firsts = np.concatenate(([0], starts))
+        ends = np.append(starts, n)
+        counts = (ends - firsts).tolist()
+        run_stores = stores[firsts].tolist()
+        run_rows = file_rows[firsts].tolist()
+        if self.order is None:
+            return [
+                (s, f, c, slice(a, a + c))
+                for s, f, c, a in zip(run_stores, run_rows, counts, firsts.tolist(), strict=True)
+            ]
+        order = self.order
+        # A run lands on consecutive batch positions when no step inside it breaks them.
+        jumps = np.concatenate(([0], np.cumsum(order[1:] - order[:-1] != 1)))
+        follows = (jumps[ends - 1] == jumps[firsts]).tolist()
+        places = order[firsts].tolist()
+        return [
+            (s, f, c, slice(p, p + c) if ok else order[a : a + c])
+            for s, f, c, p, ok, a in zip(
+                run_stores, run_rows, counts, places, follows, firsts.tolist(), strict=True
+            )
+        ]
+
+
+def _file_rows(order: BatchOrder, sources: list[Any]) -> np.ndarray:
+    """The sorted observations' rows in their files' mapped regions."""
+    parts = []
+    for a, b in itertools.pairwise(order.bounds):
+        layout = sources[int(order.sorted_stores[a])].layout
+        rows = order.sorted_rows[a:b]
+        parts.append(rows if layout.chunk_starts is None else layout.file_rows(rows))
+    if len(parts) == 1:
+        return parts[0]  # type: ignore[no-any-return]
+    return np.concatenate(parts) if parts else order.sorted_rows
+
+
+def gather_memmaps(
+    out: np.ndarray,
+    sources: list[Any],
+    order: BatchOrder,
+    copier: RowCopier,
+    scratch: np.ndarray,
+) -> None:
+    """Fill ``out`` (the batch, C-contiguous) from memory-mapped ``sources``.
+
+    ``sources[s]``: store ``s``'s :class:`~._elements.MemmapRows` (``array``,
+    ``tensor``, ``layout``); ``scratch``: a buffer of ``out``'s shape and dtype, to reuse.
+    """
+    n = order.n
+    if n == 0:
+        return
+    file_rows = _file_rows(order, sources)
+    row_bytes = out.shape[1] * out.dtype.itemsize
+    runs = order.runs(file_rows, max_runs=max(1, n * row_bytes // RUN_BYTES))
+    if runs is not None:
+        for s, first, count, where in runs:
+            out[where] = sources[s].array[first : first + count]
+        return
+    bounds = list(itertools.pairwise(order.bounds))
+    stretches = []
+    for a, b in bounds:
+        where = order.positions(a, b)
+        if isinstance(where, slice):
+            stretches.append(where)
+            continue
+        low = int(where.min())
+        if int(where.max()) - low != b - a - 1:
+            break
+        stretches.append(slice(low, low + b - a))
+    else:  # each store fills one stretch: gather its rows in the order asked for
+
+        def fill_stretches(way: Way) -> int:
+            for (a, _), stretch in zip(bounds, stretches, strict=True):
+                source = sources[int(order.sorted_stores[a])]
+                wanted = source.layout.file_rows(order.rows[stretch])
+                take_rows_into(source.array, way, wanted, out[stretch], source.tensor)
+            return out.nbytes
+
+        copier.copy(fill_stretches)
+        return
+
+    def fill(way: Way) -> int:
+        for a, b in bounds:
+            source = sources[int(order.sorted_stores[a])]
+            take_rows_into(source.array, way, file_rows[a:b], scratch[a:b], source.tensor)
+        assert order.order is not None  # (sorted batches copy run by run or by stretch)
+        inverse = np.empty(n, dtype=np.int64)
+        inverse[order.order] = np.arange(n)
+        take_rows_into(scratch, way, inverse, out)
+        return 2 * out.nbytes
+
+    copier.copy(fill)
+
+
+__all__ = ["RUN_BYTES", "BatchOrder", "gather_memmaps"]
