@@ -426,6 +426,35 @@ def test_close_context_manager_pickle_and_indexing(tmp_path):
     parallel.close()
 
 
+def test_a_batch_is_freed_as_soon_as_it_is_dropped(tmp_path):
+    """No reference cycles: a batch's arrays go when the last reference does, not when
+    the garbage collector next runs (a cycle per batch kept hundreds of megabytes alive
+    and made epochs 2-3x slower)."""
+    import gc
+    import weakref
+
+    data.make_adata(0, 50, data.GENES).write_h5ad(tmp_path / "a.h5ad")
+    with MappedCollection([tmp_path / "a.h5ad"], obs_keys="cell_type") as ds:
+        gc.disable()
+        try:
+            samples = ds.__getitems__([3, 1, 2])
+            collated = default_collate(samples)
+            batch = weakref.ref(samples[0]._batch)
+            x = weakref.ref(batch().arrays["X"])
+            assert collated["X"].shape[0] == 3
+            del samples
+            assert batch() is None  # the batch went with its samples
+            assert x() is not None  # its array lives on in the collated tensor
+            del collated
+            assert x() is None
+            items = ds.__getitems__([0, 1]).to_list()  # every sample built
+            batch = weakref.ref(items[0]._batch)
+            del items
+            assert batch() is None
+        finally:
+            gc.enable()
+
+
 def test_block_samplers(tmp_path):
     data.make_adata(0, 100, data.GENES).write_h5ad(tmp_path / "a.h5ad")
     ds = MappedCollection([tmp_path / "a.h5ad"])

@@ -38,6 +38,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from functools import reduce
 from typing import Any, Literal
@@ -143,7 +144,7 @@ class _Samples(Sequence):  # type: ignore[type-arg]
 def _collate_samples(batch: Any, *, collate_fn_map: Any = None) -> Any:
     """``default_collate`` for our samples: whole batches from their stacked arrays."""
     owner = batch[0]._batch if isinstance(batch[0], _Sample) else None
-    if owner is not None and batch is owner.view and owner.stackable:
+    if owner is not None and owner.view is not None and batch is owner.view() and owner.stackable:
         return owner.collated()
     from torch.utils.data._utils.collate import collate
 
@@ -197,7 +198,9 @@ class _Batch:
         self.tensors: dict[str, Any] = {}
         self.labels: set[str] = set()
         self.per_sample: dict[str, list[Any]] = {}
-        self.view: _Samples | None = None
+        # weak: the samples point to their batch, and a cycle would keep each batch's
+        # arrays alive until the garbage collector runs (megabytes per batch)
+        self.view: weakref.ref[_Samples] | None = None
 
     def add(self, key: str, values: np.ndarray, *, tensor: Any = None, label: bool) -> None:
         self.keys.append(key)
@@ -217,8 +220,9 @@ class _Batch:
 
     def samples(self) -> _Samples:
         """The samples (numpy rows and Python labels), built lazily."""
-        self.view = _Samples(self)
-        return self.view
+        samples = _Samples(self)
+        self.view = weakref.ref(samples)
+        return samples
 
     def _value(self, key: str, k: int) -> Any:
         if key in self.per_sample:
