@@ -510,28 +510,41 @@ def test_mapped_collection_is_public_and_loads_torch_on_first_use():
 
 
 def test_row_copier_follows_the_faster_way():
-    """Timed batches decide; the other way is tried again later, less often as it loses."""
+    """Timed batches decide; the other way is tried again later (a few batches, the
+    cheapest counts), less often as it loses, and soon after a switch."""
     from lamin_pipes.models._mapped import _copier
+
+    def run(copier: Any, n: int, torch_cost: float, numpy_cost: float) -> list[str]:
+        ways = []
+        for _ in range(n):
+            way = copier.way()
+            ways.append(way)
+            cost = torch_cost if way == "torch" else numpy_cost
+            copier._record(way, cost, probe=way != copier.best())
+        return ways
 
     threads_before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
         copier = _copier.RowCopier()
-        assert copier.way() == "torch"  # untimed: torch first, then numpy once
-        copier._record("torch", 1.0, probe=False)
-        assert copier.way() == "numpy"
-        copier._record("numpy", 3.0, probe=True)
-        ways = []
-        for _ in range(200):  # torch stays cheap: numpy, having lost, waits 64, then 128
-            way = copier.way()
-            ways.append(way)
-            copier._record(way, 1.0 if way == "torch" else 3.0, probe=way != copier.best())
+        assert copier.way() == "torch"  # untimed: torch first, then a try of numpy
+        assert run(copier, 4, 1.0, 3.0) == ["torch", "numpy", "numpy", "numpy"]
+        assert copier.cost == {"torch": 1.0, "numpy": 3.0}
+        ways = run(copier, 200, 1.0, 3.0)  # numpy, having lost, waits 64, then 128
         tries = [i for i, w in enumerate(ways) if w == "numpy"]
-        assert tries == [64, 64 + 1 + 128]
-        for _ in range(20):  # the cores get busy: torch's batches cost 15x more
-            way = copier.way()
-            copier._record(way, 15.0 if way == "torch" else 3.0, probe=way != copier.best())
-        assert copier.best() == "numpy" and copier.way() == "numpy"
+        assert tries == [64, 65, 66, 67 + 128, 68 + 128, 69 + 128]
+        copier._tries = []
+        copier._record("numpy", 9.0, probe=True)  # a slow first batch of a try ...
+        copier._record("numpy", 0.5, probe=True)
+        copier._record("numpy", 0.6, probe=True)  # ... does not count: 0.5 does
+        assert copier.cost["numpy"] == 0.5 and copier.best() == "numpy"
+        copier.cost["numpy"] = 3.0  # back to torch
+        start = copier.batches
+        ways = run(copier, 20, 15.0, 3.0)  # the cores get busy: torch costs 15x more
+        assert ways[:3] == ["torch"] * 3 and set(ways[3:]) == {"numpy"}  # 3 dear batches
+        ways = run(copier, 40, 1.0, 3.0)  # idle again: torch is tried 32 batches later
+        assert start + 20 + ways.index("torch") == start + 3 + 32
+        assert set(ways[ways.index("torch") :]) == {"torch"}
         torch.set_num_threads(1)
         assert copier.way() == "numpy"  # one torch thread: numpy, without asking
     finally:

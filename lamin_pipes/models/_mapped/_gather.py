@@ -26,6 +26,7 @@ import itertools
 from typing import Any
 
 import numpy as np
+import torch
 
 from ._copier import RowCopier, Way, take_rows_into
 
@@ -115,6 +116,20 @@ def _file_rows(order: BatchOrder, sources: list[Any]) -> np.ndarray:
     return np.concatenate(parts) if parts else order.sorted_rows
 
 
+def _copy_runs(out: np.ndarray, sources: list[Any], runs: list[Run], way: Way) -> int:
+    """Copy each run to its places in ``out``: numpy, or torch's threads."""
+    target = torch.from_numpy(out) if way == "torch" else None
+    for s, first, count, where in runs:
+        source = sources[s]
+        if target is None or source.tensor is None:
+            out[where] = source.array[first : first + count]
+        elif isinstance(where, slice):
+            target[where].copy_(source.tensor[first : first + count])
+        else:
+            target.index_copy_(0, torch.from_numpy(where), source.tensor[first : first + count])
+    return out.nbytes
+
+
 def gather_memmaps(
     out: np.ndarray,
     sources: list[Any],
@@ -134,8 +149,7 @@ def gather_memmaps(
     row_bytes = out.shape[1] * out.dtype.itemsize
     runs = order.runs(file_rows, max_runs=max(1, n * row_bytes // RUN_BYTES))
     if runs is not None:
-        for s, first, count, where in runs:
-            out[where] = sources[s].array[first : first + count]
+        copier.copy(lambda way: _copy_runs(out, sources, runs, way))
         return
     bounds = list(itertools.pairwise(order.bounds))
     stretches = []
