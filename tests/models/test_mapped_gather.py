@@ -4,7 +4,8 @@ Three stores of dense X: one plain, one chunked with its chunks written in rever
 file rows and dataset rows differ), one plain again. Every batch shape (sequential,
 blocks kept in order, blocks shuffled within the batch, random, repeats) goes through
 each way of copying: run by run, store by store, and gathered then ordered (by torch
-and by numpy).
+and by numpy). Three CSR stores (values in small chunks, float64 in one, empty rows)
+go through both ways of reading values: slice by slice, and gathered per store.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from torch.utils.data import DataLoader, default_collate
 
 from lamin_pipes.models._mapped import _copier, _gather
 from lamin_pipes.models._mapped._collection import MappedCollection
-from lamin_pipes.models._mapped._elements import MemmapRows
+from lamin_pipes.models._mapped._elements import CsrMatrix, MemmapRows
 from lamin_pipes.models._mapped._gather import BatchOrder
 
 WIDTH = 6
@@ -82,6 +83,42 @@ def test_every_batch_shape_by_every_path_equals_numpy(stores, monkeypatch, run_b
         loader = DataLoader(ds, batch_size=16, sampler=ds.block_sampler(4, 16, seed=3))
         seen = np.concatenate([b["X"].numpy() for b in loader])
         np.testing.assert_array_equal(seen, everything[list(ds.block_sampler(4, 16, seed=3))])
+
+
+@pytest.fixture(scope="module")
+def csr_stores(tmp_path_factory) -> tuple[list[Path], np.ndarray]:
+    import scipy.sparse as sp
+
+    folder = tmp_path_factory.mktemp("gather-csr")
+    rng = np.random.default_rng(12)
+    paths, parts = [], []
+    for i, (n, dtype) in enumerate([(30, np.float32), (40, np.float64), (25, np.float32)]):
+        dense = sp.random(n, WIDTH, density=0.5, dtype=dtype, rng=rng).toarray()
+        dense[::7] = 0  # empty rows
+        path = folder / f"c{i}.h5ad"
+        ad.AnnData(sp.csr_matrix(dense)).write_h5ad(path)
+        with h5py.File(path, "r+") as f:  # values in chunks of 5: rows cross chunks
+            for name in ("data", "indices"):
+                values = f[f"X/{name}"][()]
+                del f[f"X/{name}"]
+                f.create_dataset(f"X/{name}", data=values, chunks=(5,))
+        paths.append(path)
+        parts.append(dense)
+    return paths, np.concatenate(parts)
+
+
+@pytest.mark.parametrize("slices", [0, 1000], ids=["gathered", "sliced"])
+def test_csr_batches_by_both_ways_equal_numpy(csr_stores, monkeypatch, slices):
+    paths, everything = csr_stores
+    monkeypatch.setattr(_gather, "CSR_SLICES", slices)
+    with MappedCollection(paths) as ds:
+        readers = [s.matrix("X") for s in ds._stores]
+        assert all(isinstance(r, CsrMatrix) and isinstance(r.data, MemmapRows) for r in readers)
+        assert ds._fast_sources("X")[0] == "csr"
+        assert all(r.data.layout.chunk_starts is not None for r in readers)
+        for name, idx in _batches(len(ds)).items():
+            got = default_collate(ds.__getitems__(idx))["X"].numpy()
+            np.testing.assert_allclose(got, everything[idx], rtol=1e-6, err_msg=name)
 
 
 def test_runs_are_split_by_store_and_by_file_row():

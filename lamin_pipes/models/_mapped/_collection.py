@@ -50,8 +50,8 @@ from torch.utils.data import Dataset, Sampler, default_collate, get_worker_info
 
 from ...errors import InvalidArgument
 from ._copier import process_copier
-from ._elements import DenseMatrix, MemmapRows
-from ._gather import BatchOrder, gather_memmaps
+from ._elements import CsrMatrix, DenseMatrix, MemmapRows
+from ._gather import BatchOrder, gather_csr, gather_memmaps
 from ._labels import (
     ObsColumn,
     filter_mask,
@@ -759,20 +759,21 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
         else:
             out[row_pos, columns] = data
 
-    def _memmap_sources(self, name: str) -> list[MemmapRows] | None:
-        """Every store's memory map of ``name`` when all are plain maps of one dtype and width.
+    def _fast_sources(self, name: str) -> tuple[str, list[Any]] | None:
+        """``("dense", maps)`` or ``("csr", matrices)`` when every store's ``name`` is
+        memory-mapped (dense rows, or CSR values and columns), of one width, not joined.
 
-        Such an element takes the fast path of :meth:`_read_batch`; it is worked out
+        Such an element takes a fast path of :meth:`_read_batch`; it is worked out
         once per process (the maps belong to the process that opened them).
         """
-        cache: tuple[int, dict[str, list[MemmapRows] | None]] | None
+        cache: tuple[int, dict[str, tuple[str, list[Any]] | None]] | None
         cache = self.__dict__.get("_sources")
         if cache is None or cache[0] != os.getpid():
             cache = (os.getpid(), {})
             self.__dict__["_sources"] = cache
         if name in cache[1]:
             return cache[1][name]
-        found: list[MemmapRows] | None = None
+        found: tuple[str, list[Any]] | None = None
         paths = self._matrix_paths[name]
         same_width = len(set(self._widths[name])) <= 1
         if not self._joined[name] and same_width and all(path is not None for path in paths):
@@ -782,7 +783,14 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
             ]
             maps = [getattr(reader, "rows", None) for reader in readers]
             if all(isinstance(m, MemmapRows) and m.dtype == self._dtypes[name] for m in maps):
-                found = maps  # type: ignore[assignment]
+                found = ("dense", maps)
+            elif all(
+                isinstance(r, CsrMatrix)
+                and isinstance(r.data, MemmapRows)
+                and isinstance(r.indices, MemmapRows)
+                for r in readers
+            ):
+                found = ("csr", readers)
         cache[1][name] = found
         return found
 
@@ -799,17 +807,17 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
         batch = _Batch(n)
         batch.add("_store_idx", stores, label=True)
         for name in self._outputs:
-            sources = self._memmap_sources(name)
-            if sources is not None:  # the fast path: plain memory maps, no join
+            fast = self._fast_sources(name)
+            if fast is not None:  # memory maps of one width, no join
+                kind, sources = fast
                 width = self._widths[name][0]
-                out, tensor = self._alloc((n, width), self._dtypes[name], zero=False, shared=shared)
-                gather_memmaps(
-                    out,
-                    sources,
-                    order,
-                    process_copier(),
-                    self._scratch(out.dtype, n, width),
-                )
+                dense = kind == "dense"
+                out, tensor = self._alloc((n, width), self._dtypes[name], not dense, shared)
+                if dense:
+                    scratch = self._scratch(out.dtype, n, width)
+                    gather_memmaps(out, sources, order, process_copier(), scratch)
+                else:
+                    gather_csr(out, sources, order)
                 batch.add(name, out, tensor=tensor, label=False)
                 continue
             paths = self._matrix_paths[name]

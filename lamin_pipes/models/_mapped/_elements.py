@@ -156,6 +156,25 @@ class Layout:
         c = self.chunk_rows
         return self.chunk_starts[rows // c] + rows % c  # type: ignore[no-any-return]
 
+    def pieces(self, start: int, stop: int) -> list[tuple[int, int]]:
+        """The dataset range ``[start, stop)`` as ``(file row, rows)`` pieces, one per chunk.
+
+        The scalar twin of :meth:`file_ranges`, for a few long ranges.
+        """
+        if self.chunk_starts is None:
+            return [(start, stop - start)]
+        firsts = self.__dict__.get("_chunk_list")
+        if firsts is None:
+            firsts = self.__dict__["_chunk_list"] = self.chunk_starts.tolist()
+        c = self.chunk_rows
+        found = []
+        while start < stop:
+            chunk = start // c
+            end = min(stop, (chunk + 1) * c)
+            found.append((firsts[chunk] + start - chunk * c, end - start))
+            start = end
+        return found
+
     def file_ranges(self, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The file-region ranges holding dataset ranges ``[starts, ends)``, in order.
 

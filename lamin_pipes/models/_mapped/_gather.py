@@ -187,4 +187,76 @@ def gather_memmaps(
     copier.copy(fill)
 
 
-__all__ = ["RUN_BYTES", "BatchOrder", "gather_memmaps"]
+#: Ranges of CSR values a batch reads as slices, one by one; more are gathered per store.
+CSR_SLICES = 32
+
+
+def _csr_ranges(order: BatchOrder, matrices: list[Any]) -> tuple[np.ndarray, ...]:
+    """The sorted rows' value ranges, and those ranges merged where rows are neighbours."""
+    n = order.n
+    starts = np.empty(n, dtype=np.int64)
+    ends = np.empty(n, dtype=np.int64)
+    for a, b in itertools.pairwise(order.bounds):
+        indptr = matrices[int(order.sorted_stores[a])].indptr
+        rows = order.sorted_rows[a:b]
+        starts[a:b] = indptr[rows]
+        ends[a:b] = indptr[rows + 1]
+    stores = order.sorted_stores
+    cut = np.flatnonzero((starts[1:] != ends[:-1]) | (stores[1:] != stores[:-1])) + 1
+    firsts = np.concatenate(([0], cut))
+    lasts = np.append(cut - 1, n - 1)
+    return starts, ends, stores[firsts], starts[firsts], ends[lasts]
+
+
+def _copy_pieces(
+    out: np.ndarray,
+    matrices: list[Any],
+    part: str,
+    stores: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+) -> None:
+    """``out = concat(matrices[s].<part>[a:b] ...)``, slice by slice from the maps."""
+    at = 0
+    for s, a, b in zip(stores.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        rows = getattr(matrices[s], part)
+        for first, count in rows.layout.pieces(a, b):
+            out[at : at + count] = rows.array[first : first + count]
+            at += count
+
+
+def gather_csr(out: np.ndarray, matrices: list[Any], order: BatchOrder) -> None:
+    """Fill ``out`` (the batch, zeroed, C-contiguous) from memory-mapped CSR ``matrices``.
+
+    ``matrices[s]``: store ``s``'s :class:`~._elements.CsrMatrix`, its ``data`` and
+    ``indices`` memory-mapped (:class:`~._elements.MemmapRows`). The rows are read in
+    file order: neighbouring rows are one range of values (a block of rows, one slice
+    of ``data`` and one of ``indices``). Then one scatter puts every value in its place.
+    """
+    n = order.n
+    if n == 0:
+        return
+    starts, ends, run_stores, run_starts, run_ends = _csr_ranges(order, matrices)
+    lengths = ends - starts
+    total = int(lengths.sum())
+    values = np.empty(total, dtype=out.dtype)  # stores may differ in dtypes
+    columns = np.empty(total, dtype=np.int64)
+    if run_starts.size <= CSR_SLICES:  # a few long ranges: slices, chunk by chunk
+        _copy_pieces(values, matrices, "data", run_stores, run_starts, run_ends)
+        _copy_pieces(columns, matrices, "indices", run_stores, run_starts, run_ends)
+    else:  # scattered rows: one gather of each store's ranges
+        cuts = np.flatnonzero(run_stores[1:] != run_stores[:-1]) + 1
+        at = 0
+        for a, b in itertools.pairwise([0, *cuts.tolist(), run_stores.size]):
+            matrix = matrices[int(run_stores[a])]
+            got = matrix.data.take_ranges(run_starts[a:b], run_ends[a:b])
+            values[at : at + got.size] = got
+            columns[at : at + got.size] = matrix.indices.take_ranges(run_starts[a:b], run_ends[a:b])
+            at += got.size
+    places = np.arange(n, dtype=np.int64) if order.order is None else order.order
+    flat = np.repeat(places * out.shape[1], lengths)
+    flat += columns
+    out.reshape(-1)[flat] = values
+
+
+__all__ = ["CSR_SLICES", "RUN_BYTES", "BatchOrder", "gather_csr", "gather_memmaps"]
