@@ -12,6 +12,10 @@ copies as the batch allows:
 - scattered rows: a gather per store into a buffer, in (store, row) order, then one
   gather into the order asked for. :class:`~._copier.RowCopier` picks torch or numpy.
 
+:func:`gather_csr` does the same for CSR stores: neighbouring rows are one range of
+values, a few long ranges are sliced from the maps, many are gathered per store, and
+one scatter puts the values in place.
+
 Examples:
     >>> order = BatchOrder(np.array([1, 0, 1, 1]), np.array([7, 3, 5, 6]))
     >>> [(store, positions.tolist()) for store, positions in order.groups()]
@@ -28,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._copier import RowCopier, Way, take_rows_into
+from ._copier import RowCopier, Way, as_tensor, take_rows_into
 
 #: Bytes a run of rows should hold on average for the batch to be copied run by run:
 #: below that, a Python step per run costs more than the second copy of a gather.
@@ -118,7 +122,7 @@ def _file_rows(order: BatchOrder, sources: list[Any]) -> np.ndarray:
 
 def _copy_runs(out: np.ndarray, sources: list[Any], runs: list[Run], way: Way) -> int:
     """Copy each run to its places in ``out``: numpy, or torch's threads."""
-    target = torch.from_numpy(out) if way == "torch" else None
+    target = as_tensor(out) if way == "torch" else None  # None: a dtype torch lacks
     for s, first, count, where in runs:
         source = sources[s]
         if target is None or source.tensor is None:
