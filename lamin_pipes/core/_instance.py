@@ -68,7 +68,8 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # LIKE is case-insensitive on SQLite by default; Django's `contains` is not.
+    # LIKE ignores ASCII case on SQLite by default (and so does Django's `contains` there,
+    # lamindb on SQLite included); case-sensitive, it matches what PostgreSQL returns.
     cursor.execute("PRAGMA case_sensitive_like=ON")
     cursor.close()
     # replaces SQLAlchemy's REGEXP: the same search, bounded in time (see _query_errors)
