@@ -85,23 +85,31 @@ def test_every_batch_shape_by_every_path_equals_numpy(stores, monkeypatch, run_b
         np.testing.assert_array_equal(seen, everything[list(ds.block_sampler(4, 16, seed=3))])
 
 
-@pytest.fixture(scope="module")
-def csr_stores(tmp_path_factory) -> tuple[list[Path], np.ndarray]:
+CHUNKINGS = {
+    "chunks of 5 everywhere": (5, 5, 5),
+    "chunks of 5, 3 and 7": (5, 3, 7),  # no joined chunk table: mapped store by store
+    "one store contiguous": (5, None, 5),
+}
+
+
+@pytest.fixture(scope="module", params=list(CHUNKINGS))
+def csr_stores(request, tmp_path_factory) -> tuple[list[Path], np.ndarray]:
     import scipy.sparse as sp
 
     folder = tmp_path_factory.mktemp("gather-csr")
     rng = np.random.default_rng(12)
     paths, parts = [], []
-    for i, (n, dtype) in enumerate([(30, np.float32), (40, np.float64), (25, np.float32)]):
+    sizes = [(30, np.float32), (40, np.float64), (25, np.float32)]
+    for i, ((n, dtype), chunk) in enumerate(zip(sizes, CHUNKINGS[request.param], strict=True)):
         dense = sp.random(n, WIDTH, density=0.5, dtype=dtype, rng=rng).toarray()
         dense[::7] = 0  # empty rows
         path = folder / f"c{i}.h5ad"
         ad.AnnData(sp.csr_matrix(dense)).write_h5ad(path)
-        with h5py.File(path, "r+") as f:  # values in chunks of 5: rows cross chunks
+        with h5py.File(path, "r+") as f:  # values in small chunks: rows cross chunks
             for name in ("data", "indices"):
                 values = f[f"X/{name}"][()]
                 del f[f"X/{name}"]
-                f.create_dataset(f"X/{name}", data=values, chunks=(5,))
+                f.create_dataset(f"X/{name}", data=values, chunks=(chunk,) if chunk else None)
         paths.append(path)
         parts.append(dense)
     return paths, np.concatenate(parts)
@@ -115,7 +123,12 @@ def test_csr_batches_by_both_ways_equal_numpy(csr_stores, monkeypatch, slices):
         readers = [s.matrix("X") for s in ds._stores]
         assert all(isinstance(r, CsrMatrix) and isinstance(r.data, MemmapRows) for r in readers)
         assert ds._fast_sources("X")[0] == "csr"
-        assert all(r.data.layout.chunk_starts is not None for r in readers)
+        assert any(r.data.layout.chunk_starts is not None for r in readers)
+        chunk_sizes = {
+            r.data.layout.chunk_rows for r in readers if r.data.layout.chunk_starts is not None
+        }
+        joined = ds._fast_sources("X")[1].layouts["data"]
+        assert (joined is None) == (len(chunk_sizes) > 1)  # one chunk table, or per store
         for name, idx in _batches(len(ds)).items():
             got = default_collate(ds.__getitems__(idx))["X"].numpy()
             np.testing.assert_allclose(got, everything[idx], rtol=1e-6, err_msg=name)

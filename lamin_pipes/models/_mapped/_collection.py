@@ -51,7 +51,7 @@ from torch.utils.data import Dataset, Sampler, default_collate, get_worker_info
 from ...errors import InvalidArgument
 from ._copier import process_copier
 from ._elements import CsrMatrix, DenseMatrix, MemmapRows
-from ._gather import BatchOrder, gather_csr, gather_memmaps
+from ._gather import BatchOrder, CsrSources, gather_csr, gather_memmaps
 from ._labels import (
     ObsColumn,
     filter_mask,
@@ -759,21 +759,21 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
         else:
             out[row_pos, columns] = data
 
-    def _fast_sources(self, name: str) -> tuple[str, list[Any]] | None:
-        """``("dense", maps)`` or ``("csr", matrices)`` when every store's ``name`` is
+    def _fast_sources(self, name: str) -> tuple[str, Any] | None:
+        """``("dense", maps)`` or ``("csr", CsrSources)`` when every store's ``name`` is
         memory-mapped (dense rows, or CSR values and columns), of one width, not joined.
 
         Such an element takes a fast path of :meth:`_read_batch`; it is worked out
         once per process (the maps belong to the process that opened them).
         """
-        cache: tuple[int, dict[str, tuple[str, list[Any]] | None]] | None
+        cache: tuple[int, dict[str, tuple[str, Any] | None]] | None
         cache = self.__dict__.get("_sources")
         if cache is None or cache[0] != os.getpid():
             cache = (os.getpid(), {})
             self.__dict__["_sources"] = cache
         if name in cache[1]:
             return cache[1][name]
-        found: tuple[str, list[Any]] | None = None
+        found: tuple[str, Any] | None = None
         paths = self._matrix_paths[name]
         same_width = len(set(self._widths[name])) <= 1
         if not self._joined[name] and same_width and all(path is not None for path in paths):
@@ -790,7 +790,7 @@ class MappedCollection(Dataset):  # type: ignore[type-arg]
                 and isinstance(r.indices, MemmapRows)
                 for r in readers
             ):
-                found = ("csr", readers)
+                found = ("csr", CsrSources(readers))
         cache[1][name] = found
         return found
 

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from ._copier import RowCopier, Way, as_tensor, take_rows_into
+from ._elements import Layout, range_positions
 
 #: Bytes a run of rows should hold on average for the batch to be copied run by run:
 #: below that, a Python step per run costs more than the second copy of a gather.
@@ -229,38 +230,125 @@ def _copy_pieces(
             at += count
 
 
-def gather_csr(out: np.ndarray, matrices: list[Any], order: BatchOrder) -> None:
+def _joined_layout(arrays: list[Any]) -> tuple[Layout, np.ndarray] | None:
+    """One chunk table for the same array of every store, to map ranges of all at once.
+
+    Store ``s``'s range ``[a, b)`` is the joined layout's ``[a + shift[s], b + shift[s])``
+    (its chunks numbered after those of the stores before it); the file ranges that come
+    back are in store ``s``'s own map. ``None`` when no store is chunked (positions are
+    file positions) or when the chunk sizes differ.
+    """
+    layouts = [rows.layout for rows in arrays]
+    chunked = {layout.chunk_rows for layout in layouts if layout.chunk_starts is not None}
+    if len(chunked) != 1:
+        return None
+    c = chunked.pop()
+    tables, shifts, chunks = [], [], 0
+    for rows, layout in zip(arrays, layouts, strict=True):
+        table = layout.chunk_starts
+        if table is None:  # a contiguous store: its chunk k at row k * c
+            table = np.arange(-(-rows.size // c), dtype=np.int64) * c
+        tables.append(np.asarray(table, dtype=np.int64))
+        shifts.append(chunks * c)
+        chunks += tables[-1].size
+    joined = Layout(0, 0, c, np.concatenate(tables))
+    return joined, np.array(shifts, dtype=np.int64)
+
+
+class CsrSources:
+    """The memory-mapped CSR stores of an element, as :func:`gather_csr` reads them."""
+
+    def __init__(self, matrices: list[Any]):
+        self.matrices = matrices
+        self.columns_dtype = np.result_type(*(m.indices.dtype for m in matrices), np.int32)
+        self.layouts = {
+            part: _joined_layout([getattr(m, part) for m in matrices])
+            for part in ("data", "indices")
+        }
+        self.plain = {
+            part: all(getattr(m, part).layout.chunk_starts is None for m in matrices)
+            for part in ("data", "indices")
+        }
+
+    def file_positions(
+        self, part: str, stores: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ) -> np.ndarray | None:
+        """Every file position of the ranges, in order; ``None``: map them per store."""
+        if self.plain[part]:
+            return range_positions(starts, ends)
+        joined = self.layouts[part]
+        if joined is None:
+            return None
+        layout, shifts = joined
+        shift = shifts[stores]
+        return range_positions(*layout.file_ranges(starts + shift, ends + shift))
+
+
+def _take(out: np.ndarray, source: np.ndarray, where: np.ndarray) -> None:
+    if source.dtype == out.dtype:
+        np.take(source, where, out=out, mode="clip")
+    else:
+        out[:] = source[where]
+
+
+def _gather_elements(
+    values: np.ndarray,
+    columns: np.ndarray,
+    sources: CsrSources,
+    stores: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+) -> None:
+    """Many ranges of values (sorted by store): their file positions worked out for the
+    whole batch at once, then one gather per store from ``data`` and one from ``indices``."""
+    bounds = np.concatenate(([0], np.cumsum(ends - starts))).tolist()
+    cuts = (np.flatnonzero(stores[1:] != stores[:-1]) + 1).tolist()
+    groups = list(itertools.pairwise([0, *cuts, stores.size]))
+    for part, out in (("data", values), ("indices", columns)):
+        where = sources.file_positions(part, stores, starts, ends)
+        for a, b in groups:
+            rows = getattr(sources.matrices[int(stores[a])], part)
+            first, last = bounds[a], bounds[b]
+            if where is None:  # chunk sizes differ between stores: map per store
+                mine = rows.layout.file_rows(range_positions(starts[a:b], ends[a:b]))
+            else:
+                mine = where[first:last]
+            _take(out[first:last], rows.array, mine)
+
+
+def gather_csr(out: np.ndarray, sources: CsrSources, order: BatchOrder) -> None:
     """Fill ``out`` (the batch, zeroed, C-contiguous) from memory-mapped CSR ``matrices``.
 
-    ``matrices[s]``: store ``s``'s :class:`~._elements.CsrMatrix`, its ``data`` and
-    ``indices`` memory-mapped (:class:`~._elements.MemmapRows`). The rows are read in
+    ``sources.matrices[s]``: store ``s``'s :class:`~._elements.CsrMatrix`, its ``data``
+    and ``indices`` memory-mapped (:class:`~._elements.MemmapRows`). The rows are read in
     file order: neighbouring rows are one range of values (a block of rows, one slice
     of ``data`` and one of ``indices``). Then one scatter puts every value in its place.
     """
     n = order.n
     if n == 0:
         return
+    matrices = sources.matrices
     starts, ends, run_stores, run_starts, run_ends = _csr_ranges(order, matrices)
     lengths = ends - starts
     total = int(lengths.sum())
     values = np.empty(total, dtype=out.dtype)  # stores may differ in dtypes
-    columns = np.empty(total, dtype=np.int64)
+    columns = np.empty(total, dtype=sources.columns_dtype)
     if run_starts.size <= CSR_SLICES:  # a few long ranges: slices, chunk by chunk
         _copy_pieces(values, matrices, "data", run_stores, run_starts, run_ends)
         _copy_pieces(columns, matrices, "indices", run_stores, run_starts, run_ends)
-    else:  # scattered rows: one gather of each store's ranges
-        cuts = np.flatnonzero(run_stores[1:] != run_stores[:-1]) + 1
-        at = 0
-        for a, b in itertools.pairwise([0, *cuts.tolist(), run_stores.size]):
-            matrix = matrices[int(run_stores[a])]
-            got = matrix.data.take_ranges(run_starts[a:b], run_ends[a:b])
-            values[at : at + got.size] = got
-            columns[at : at + got.size] = matrix.indices.take_ranges(run_starts[a:b], run_ends[a:b])
-            at += got.size
+    else:  # scattered rows: one gather per store and array, positions worked out at once
+        _gather_elements(values, columns, sources, run_stores, run_starts, run_ends)
     places = np.arange(n, dtype=np.int64) if order.order is None else order.order
     flat = np.repeat(places * out.shape[1], lengths)
     flat += columns
     out.reshape(-1)[flat] = values
 
 
-__all__ = ["CSR_SLICES", "RUN_BYTES", "BatchOrder", "gather_csr", "gather_memmaps"]
+__all__ = [
+    "CSR_SLICES",
+    "RUN_BYTES",
+    "BatchOrder",
+    "CsrSources",
+    "gather_csr",
+    "gather_memmaps",
+]
