@@ -146,6 +146,12 @@ def _epochs(loader: Any, repeats: int, max_batches: int | None) -> dict[str, Any
     return _rate([_epoch(loader, max_batches) for _ in range(repeats)], first)
 
 
+def _logged(key: str, result: dict[str, Any]) -> dict[str, Any]:
+    first = result["first_epoch_samples_per_s"]
+    log(f"  {key}: {result['samples_per_s']:,.0f} samples/s (first epoch {first:,.0f})")
+    return result
+
+
 def worker_ours(config: dict) -> dict:
     """Our workloads, in this process: one dataset per workload, several epochs."""
     from torch.utils.data import DataLoader, default_collate
@@ -173,13 +179,8 @@ def worker_ours(config: dict) -> dict:
                     options["collate_fn"] = lambda batch: default_collate(list(batch))
                 loader = DataLoader(dataset, **options)
                 key = f"ours/{fmt}/{case}/{workers}"
-                results[key] = _epochs(loader, config["repeats"], max_batches)
+                results[key] = _logged(key, _epochs(loader, config["repeats"], max_batches))
                 dataset.close()
-                got = results[key]
-                log(
-                    f"  {key}: {got['samples_per_s']:,.0f} samples/s "
-                    f"(first epoch {got['first_epoch_samples_per_s']:,.0f})"
-                )
     return results
 
 
@@ -204,13 +205,8 @@ def worker_lamindb(config: dict) -> dict:
             limit = config.get("lamindb_max_batches") or config["max_batches"]
             loader = DataLoader(dataset, **options)
             key = f"lamindb/{fmt}/random/{workers}"
-            results[key] = _epochs(loader, config["lamindb_repeats"], limit)
+            results[key] = _logged(key, _epochs(loader, config["lamindb_repeats"], limit))
             dataset.close()
-            got = results[key]
-            log(
-                f"  {key}: {got['samples_per_s']:,.0f} samples/s "
-                f"(first epoch {got['first_epoch_samples_per_s']:,.0f})"
-            )
     return results
 
 
